@@ -1,0 +1,62 @@
+/**
+ * The logging interface every layer writes to: pino's shape (`logger.info({ obj }, 'message')`,
+ * `child(bindings)`), so a pino logger is passed as is, and tests pass {@link silentLogger} or a
+ * recording one. Components bind `namespace` and `name` into child loggers, so every line about an
+ * object names it.
+ */
+
+export interface LogFn {
+  (obj: Record<string, unknown>, msg?: string): void;
+  (msg: string): void;
+}
+
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const noop = (): void => {};
+
+/** Discards everything. The default where no logger is given. */
+export const silentLogger: Logger = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+};
+
+/** One recorded line of a {@link recordingLogger}. */
+export interface LogRecord {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Keeps every line in memory, with the bindings of its child loggers, so tests can assert what an
+ * operator said.
+ *
+ * @example
+ * ```ts
+ * const { logger, records } = recordingLogger();
+ * logger.child({ name: 'x' }).warn({ reason: 'bad' }, 'skipped');
+ * records[0]; // { level: 'warn', msg: 'skipped', name: 'x', reason: 'bad' }
+ * ```
+ */
+export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at =
+      (level: LogRecord['level']): LogFn =>
+      (a: Record<string, unknown> | string, b?: string): void => {
+        if (typeof a === 'string') records.push({ ...bindings, level, msg: a });
+        else records.push({ ...bindings, ...a, level, msg: b ?? '' });
+      };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
+  };
+  return { logger: make({}), records };
+}
