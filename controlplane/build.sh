@@ -23,11 +23,24 @@ targets=(
   "kwok=sigs.k8s.io/kwok/cmd/kwok"
 )
 
+# kwok's own Stage files (Node start-up, Pod readiness, Pod deletion) are read at run time from
+# the kwok module, not copied into this repository; keep them beside the binaries.
+stages="$out/../kwok-stages"
+copy_stages() {
+  [ -f "$stages/pod-delete.yaml" ] && return 0
+  local dir
+  dir="$(cd "$here" && GOFLAGS=-mod=readonly go mod download -json "sigs.k8s.io/kwok@v${KWOK_VERSION}" | sed -n 's/.*"Dir": "\([^"]*\)".*/\1/p')"
+  mkdir -p "$stages"
+  cp "$dir/kustomize/stage/node/fast/node-initialize.yaml" "$dir/kustomize/stage/pod/fast/pod-ready.yaml" \
+     "$dir/kustomize/stage/pod/fast/pod-delete.yaml" "$stages/"
+}
+
 missing=()
 for t in "${targets[@]}"; do
   [ -x "$out/${t%%=*}" ] || missing+=("$t")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  copy_stages
   echo "$out"
   exit 0
 fi
@@ -60,4 +73,5 @@ for t in "${missing[@]}"; do
   mv "$tmp/$name" "$out/$name"
 done
 echo "build.sh: built in $((SECONDS - start)) s" >&2
+copy_stages
 echo "$out"

@@ -34,6 +34,13 @@ export const defaults = {
     /** Keep-alive sockets per API server. Node's Agent default is unlimited; 64 bounds FDs under a burst. */
     maxSockets: 64,
     /**
+     * An idle pooled socket is closed after this long. The kube-apiserver closes idle connections
+     * after 90 s (`IdleTimeout` in k8s.io/apiserver secure serving) and load balancers often sooner;
+     * reusing a socket the server is closing fails a request that was never processed. Closing
+     * ours first avoids that race at the cost of an occasional extra TLS handshake.
+     */
+    idleSocketTimeoutMs: 30_000,
+    /**
      * How long a cached exec-plugin credential without an expiry is trusted before the plugin is
      * run again. kubectl caches until a 401; we also re-run on a 401, so this is only a safety net.
      */
@@ -42,6 +49,25 @@ export const defaults = {
     tokenFileRereadMs: 60_000,
     /** Field manager for server-side apply when the user names none. */
     fieldManager: 'operon',
+    /**
+     * An exec-plugin credential is refreshed this long before its `expirationTimestamp`, so a token
+     * does not expire between being attached and being checked (a wasted 401 round trip). client-go
+     * refreshes only at expiry and relies on the 401; a few seconds of clock skew make that visible.
+     */
+    execCredentialExpiryMarginMs: 10_000,
+    /**
+     * An exec plugin that has not answered in this long is killed and the request fails. client-go
+     * has no limit (its plugins may be interactive); an operator is never interactive, and a hung
+     * plugin would otherwise stall every request. Cloud plugins (aws, gke) answer in about a second.
+     */
+    execTimeoutMs: 60_000,
+    /** Poll interval of `waitForCrdEstablished`; the API server establishes a CRD in well under a second. */
+    crdPollIntervalMs: 250,
+    /**
+     * How long `waitForCrdEstablished` waits by default. Establishing takes well under a second on
+     * a healthy API server; a minute covers a busy one without hiding a CRD that never will be.
+     */
+    crdEstablishTimeoutMs: 60_000,
   },
   watch: {
     /**
@@ -82,6 +108,19 @@ export const defaults = {
      * without flooding the API server.
      */
     concurrency: 8,
+    /**
+     * How long a record of the operator's own write waits for its watch echo (see
+     * `engine/own-writes.ts`). An echo normally arrives within milliseconds; a minute covers a slow
+     * or reconnecting watch. A record whose echo never comes (the object left the watch's label
+     * selector, the watch relisted) then expires, and an expired record only costs one extra run.
+     */
+    ownWriteTtlMs: 60_000,
+    /**
+     * Objects with pending own-write records kept at most; the oldest go first. Bounds memory when
+     * echoes stop arriving, at a few hundred bytes per object. Far above the writes in flight of a
+     * healthy operator.
+     */
+    ownWriteMaxObjects: 10_000,
   },
   operator: {
     /**

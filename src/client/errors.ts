@@ -75,6 +75,32 @@ export class ApiError extends Error {
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   readonly request: RequestDescription | undefined;
+  /**
+   * False only when the connection failed before any byte of the request could reach the server
+   * (refused, DNS, TLS handshake, proxy refused the tunnel). Only then is a non-idempotent request
+   * (POST, PATCH) safe to send again. Unknown is reported as true.
+   */
+  readonly requestSent: boolean;
+  constructor(message: string, options: { cause?: unknown; request?: RequestDescription; requestSent?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.request = options.request;
+    this.requestSent = options.requestSent ?? true;
+  }
+}
+
+/**
+ * The server answered, but not in a shape the protocol allows: a watch line that is not JSON or not
+ * an event, a 2xx body that is not JSON. Usually a proxy or load balancer in the way, or a stream cut
+ * mid-line. Never swallowed: a watcher reconnects on it, a caller sees what arrived.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ProtocolError) logger.warn({ err: err.message }, 'stream corrupted; reconnecting');
+ * ```
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly request: RequestDescription | undefined;
   constructor(message: string, options: { cause?: unknown; request?: RequestDescription } = {}) {
     super(message, { cause: options.cause });
     this.request = options.request;

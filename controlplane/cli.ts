@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The local control plane's command line.
+ *
+ *   node controlplane/cli.ts up [--quiet]   build if needed, start (or reuse), print the kubeconfig path
+ *   node controlplane/cli.ts status         each component's health; exit 1 when not healthy
+ *   node controlplane/cli.ts down           stop what `up` started and remove its state
+ *   node controlplane/cli.ts env            shell lines: export KUBECONFIG=…; PATH with the matching kubectl
+ *
+ * OPERON_CONTROLPLANE_DIR chooses the state folder (default: .cache/controlplane in the checkout).
+ */
+import { down, readState, status, up } from './src/plane.ts';
+
+const [command = 'help', ...rest] = process.argv.slice(2);
+const quiet = rest.includes('--quiet');
+const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'up': {
+      const state = await up({ log });
+      console.log(state.kubeconfig);
+      return 0;
+    }
+    case 'down':
+      await down({ log });
+      return 0;
+    case 'status': {
+      const s = await status();
+      if (!s.state) {
+        console.log('control plane: not started (run: node controlplane/cli.ts up)');
+        return 1;
+      }
+      console.log(`server:     ${s.state.server}\nkubeconfig: ${s.state.kubeconfig}\nstarted:    ${s.state.startedAt}`);
+      for (const [name, ok] of Object.entries(s.components)) console.log(`${ok ? 'ok  ' : 'DOWN'} ${name}`);
+      return s.healthy ? 0 : 1;
+    }
+    case 'env': {
+      const state = readState();
+      if (!state) {
+        console.error('control plane: not started (run: node controlplane/cli.ts up)');
+        return 1;
+      }
+      console.log(`export KUBECONFIG='${state.kubeconfig}'`);
+      console.log(`export PATH='${state.binDir}':"$PATH"`);
+      return 0;
+    }
+    default:
+      console.error('usage: node controlplane/cli.ts up [--quiet] | status | down | env');
+      return command === 'help' ? 0 : 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);

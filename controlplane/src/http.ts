@@ -1,0 +1,67 @@
+/**
+ * The few HTTPS calls the control-plane tooling makes itself (health checks, the fake Node),
+ * through node:https with the local CA and a client certificate. The framework has its own client;
+ * this tooling deliberately depends on nothing of it, so it can start a cluster for any test.
+ */
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
+
+export interface Tls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Skip verification: only for components' own self-signed health endpoints on loopback. */
+  insecure?: boolean;
+}
+
+export function call(url: string, tls: Tls, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const options = {
+      method,
+      timeout: 5_000,
+      headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      ...(u.protocol === 'https:'
+        ? {
+            ca: tls.ca ? readFileSync(tls.ca) : undefined,
+            cert: tls.cert ? readFileSync(tls.cert) : undefined,
+            key: tls.key ? readFileSync(tls.key) : undefined,
+            rejectUnauthorized: !tls.insecure,
+          }
+        : {}),
+    };
+    const req = (u.protocol === 'https:' ? request : httpRequest)(u, options, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout calling ${url}`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Polls `check` until it returns true, or fails after `timeoutMs` with `describe()`'s text. Used
+ * only for start-up of external processes, where there is no event to wait on.
+ */
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? ` (last error: ${last.message})` : '';
+      throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${why}\n${describe()}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

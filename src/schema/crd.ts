@@ -1,0 +1,238 @@
+/**
+ * From declared resources to an `apiextensions.k8s.io/v1` CustomResourceDefinition, as an object
+ * (for the client) or as YAML (for a checked-in manifest).
+ *
+ * Guarantees:
+ * - {@link toCrd} is a pure function of its input: the same declarations give a deep-equal CRD,
+ *   with keys in one fixed order, so {@link crdToYaml} output can be compared byte for byte with
+ *   a file in the repository (e.g. a test that fails when the declaration and the checked-in
+ *   manifest drift apart).
+ * - The root schema is checked against the structural rules before it is returned; the spec and
+ *   status schemas were checked when the resource was declared.
+ * - Several versions of one kind become one CRD with exactly one storage version; names, scope
+ *   and group must agree across them, or {@link toCrd} throws.
+ * - YAML is written in YAML 1.1 style quoting, so values such as `on`, `yes` or `no` stay strings
+ *   when kubectl (a YAML 1.1 reader) parses them.
+ */
+import YAML from 'yaml';
+import type {
+  CustomResourceColumnDefinition,
+  CustomResourceDefinitionNames,
+  CustomResourceSubresources,
+} from 'kubernetes-types/apiextensions/v1.d.ts';
+import type { ObjectMeta } from '../client/types.ts';
+import { SchemaError, type SchemaProblem } from './errors.ts';
+import type { CustomResource, Scope } from './resource.ts';
+import { assertStructuralSchema, canonicalSchema, type JSONSchemaProps } from './structural.ts';
+
+/** One version of a CRD, with the schema typed as Operon emits it. */
+export interface CustomResourceDefinitionVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  deprecated?: boolean;
+  deprecationWarning?: string;
+  schema: { openAPIV3Schema: JSONSchemaProps };
+  subresources?: CustomResourceSubresources;
+  additionalPrinterColumns?: CustomResourceColumnDefinition[];
+}
+
+/**
+ * A CustomResourceDefinition as Operon generates it. It is a `KubeObject`, so the client can
+ * create or apply it directly.
+ */
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: ObjectMeta & { name: string };
+  spec: {
+    group: string;
+    names: CustomResourceDefinitionNames;
+    scope: Scope;
+    versions: CustomResourceDefinitionVersion[];
+  };
+}
+
+export interface CrdOptions {
+  /**
+   * Which version is stored in etcd. Required when more than one version is given, because
+   * changing it later needs a storage migration; with one version it is that version.
+   */
+  storageVersion?: string;
+  /** Versions listed here are still accepted in manifests but not served. Default: all served. */
+  unservedVersions?: readonly string[];
+  labels?: { readonly [key: string]: string };
+  annotations?: { readonly [key: string]: string };
+}
+
+/**
+ * The CustomResourceDefinition for one resource, or for several versions of one kind.
+ *
+ * @throws {SchemaError} `InvalidDeclaration` when versions disagree or the storage version is unclear.
+ * @example
+ * ```ts
+ * const crd = toCrd(CryptoValueCalculator);
+ * crd.metadata.name; // 'cryptovaluecalculators.crypto.tools'
+ * ```
+ */
+export function toCrd(resources: CustomResource | readonly CustomResource[], options: CrdOptions = {}): CustomResourceDefinition {
+  const list: readonly CustomResource[] = isList(resources) ? resources : [resources];
+  const [first] = list;
+  if (!first) return invalid('toCrd', 'no resource given', 'pass at least one resource declared with defineResource');
+  checkSameKind(list);
+
+  const storage = options.storageVersion ?? (list.length === 1 ? first.version : undefined);
+  if (storage === undefined) {
+    return invalid(`${first.kind}`, `${list.length} versions given and no storageVersion`, `set storageVersion to one of ${list.map((r) => r.version).join(', ')}`);
+  }
+  if (!list.some((r) => r.version === storage)) {
+    return invalid(`${first.kind}`, `storageVersion ${JSON.stringify(storage)} is not among the given versions`, `use one of ${list.map((r) => r.version).join(', ')}`);
+  }
+  const unserved = new Set(options.unservedVersions ?? []);
+
+  const names: CustomResourceDefinitionNames = { kind: first.kind, listKind: first.listKind, plural: first.plural, singular: first.singular };
+  if (first.shortNames.length > 0) names.shortNames = [...first.shortNames];
+  if (first.categories.length > 0) names.categories = [...first.categories];
+
+  const metadata: ObjectMeta & { name: string } = { name: first.crdName };
+  if (options.labels) metadata.labels = { ...options.labels };
+  if (options.annotations) metadata.annotations = { ...options.annotations };
+
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata,
+    spec: {
+      group: first.group,
+      names,
+      scope: first.scope,
+      versions: list.map((r) => toVersion(r, r.version === storage, !unserved.has(r.version))),
+    },
+  };
+}
+
+function toVersion(resource: CustomResource, storage: boolean, served: boolean): CustomResourceDefinitionVersion {
+  const { declaration } = resource;
+  const root: JSONSchemaProps = { type: 'object' };
+  if (declaration.description !== undefined) root.description = declaration.description;
+  if (declaration.required && declaration.required.length > 0) root.required = [...declaration.required];
+  root.properties = { spec: resource.schemas.spec };
+  if (resource.schemas.status) root.properties['status'] = resource.schemas.status;
+  if (declaration.validations && declaration.validations.length > 0) root['x-kubernetes-validations'] = declaration.validations.map((v) => ({ ...v }));
+  const openAPIV3Schema = canonicalSchema(root);
+  assertStructuralSchema(openAPIV3Schema, { path: `${resource.kind}.${resource.version}.openAPIV3Schema`, root: true });
+
+  const version: CustomResourceDefinitionVersion = { name: resource.version, served, storage, schema: { openAPIV3Schema } };
+  const deprecated = declaration.deprecated;
+  if (deprecated) {
+    version.deprecated = true;
+    if (typeof deprecated === 'object') version.deprecationWarning = deprecated.warning;
+  }
+  if (resource.hasStatus) version.subresources = { status: {} };
+  if (resource.printerColumns.length > 0) version.additionalPrinterColumns = resource.printerColumns.map(toColumn);
+  return version;
+}
+
+function toColumn(column: CustomResource['printerColumns'][number]): CustomResourceColumnDefinition {
+  const out: CustomResourceColumnDefinition = { name: column.name, type: column.type, jsonPath: column.jsonPath };
+  if (column.format !== undefined) out.format = column.format;
+  if (column.description !== undefined) out.description = column.description;
+  if (column.priority !== undefined) out.priority = column.priority;
+  return orderKeys(out, COLUMN_ORDER);
+}
+
+function checkSameKind(list: readonly CustomResource[]): void {
+  const [first, ...rest] = list;
+  if (!first) return;
+  const problems: SchemaProblem[] = [];
+  const seen = new Set<string>([first.version]);
+  for (const r of rest) {
+    for (const field of ['group', 'kind', 'plural', 'singular', 'listKind', 'scope'] as const) {
+      if (r[field] !== first[field]) {
+        problems.push({
+          path: `${r.kind}.${r.version}.${field}`,
+          message: `${JSON.stringify(r[field])} differs from ${JSON.stringify(first[field])} in ${first.version}`,
+          fix: `every version of one CRD shares its ${field}`,
+        });
+      }
+    }
+    for (const field of ['shortNames', 'categories'] as const) {
+      if (r[field].join(',') !== first[field].join(',')) {
+        problems.push({ path: `${r.kind}.${r.version}.${field}`, message: `differs from ${first.version}`, fix: `declare the same ${field} on every version` });
+      }
+    }
+    if (seen.has(r.version)) problems.push({ path: `${r.kind}.${r.version}`, message: 'version given twice', fix: 'list each version once' });
+    seen.add(r.version);
+  }
+  const [p, ...more] = problems;
+  if (p) throw new SchemaError('InvalidDeclaration', [p, ...more]);
+}
+
+/**
+ * Serialises one or more CRDs as YAML documents (joined by `---`), with keys in a fixed order so
+ * the text is stable across runs and Node versions.
+ *
+ * @example
+ * ```ts
+ * await writeFile('operators/crypto/crd.yaml', crdToYaml(toCrd(CryptoValueCalculator)));
+ * ```
+ */
+export function crdToYaml(crds: CustomResourceDefinition | readonly CustomResourceDefinition[]): string {
+  const list: readonly CustomResourceDefinition[] = isList(crds) ? crds : [crds];
+  return list
+    .map((crd) => YAML.stringify(canonicalCrd(crd), { lineWidth: 0, version: '1.1' }))
+    .join('---\n');
+}
+
+/** Re-orders every key of a CRD, so YAML from a hand-modified CRD object is stable too. */
+function canonicalCrd(crd: CustomResourceDefinition): unknown {
+  const spec = crd.spec;
+  return orderKeys(
+    {
+      ...crd,
+      metadata: orderKeys({ ...crd.metadata }, METADATA_ORDER),
+      spec: orderKeys(
+        {
+          ...spec,
+          names: orderKeys({ ...spec.names }, NAMES_ORDER),
+          versions: spec.versions.map((v) =>
+            orderKeys(
+              {
+                ...v,
+                schema: { openAPIV3Schema: canonicalSchema(v.schema.openAPIV3Schema) },
+                ...(v.additionalPrinterColumns ? { additionalPrinterColumns: v.additionalPrinterColumns.map((c) => orderKeys({ ...c }, COLUMN_ORDER)) } : {}),
+              },
+              VERSION_ORDER,
+            ),
+          ),
+        },
+        SPEC_ORDER,
+      ),
+    },
+    TOP_ORDER,
+  );
+}
+
+const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'spec'];
+const METADATA_ORDER = ['name', 'labels', 'annotations'];
+const SPEC_ORDER = ['group', 'names', 'scope', 'versions'];
+const NAMES_ORDER = ['kind', 'listKind', 'plural', 'singular', 'shortNames', 'categories'];
+const VERSION_ORDER = ['name', 'served', 'storage', 'deprecated', 'deprecationWarning', 'schema', 'subresources', 'additionalPrinterColumns'];
+const COLUMN_ORDER = ['name', 'type', 'format', 'jsonPath', 'description', 'priority'];
+
+/** Known keys in the given order, then any others alphabetically. */
+function orderKeys<T extends object>(value: T, order: readonly string[]): T {
+  const source = value as { [key: string]: unknown };
+  const out: { [key: string]: unknown } = {};
+  for (const key of order) if (source[key] !== undefined) out[key] = source[key];
+  for (const key of Object.keys(source).sort()) if (!(key in out) && source[key] !== undefined) out[key] = source[key];
+  return out as T;
+}
+
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
+}
+
+function invalid(path: string, message: string, fix: string): never {
+  throw new SchemaError('InvalidDeclaration', [{ path, message, fix }]);
+}
