@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCommand } from '../../../src/cli/args.ts';
+
+describe('operon command line', () => {
+  it('parses run with namespaces, globs and a log level', () => {
+    const c = parseCommand(['run', 'a.ts', 'b.ts', '-n', 'team-*', '--namespace', 'prod', '--debug', '--log-format', 'plain']);
+    assert.equal(c.command, 'run');
+    if (c.command !== 'run') return;
+    assert.deepEqual(c.files, ['a.ts', 'b.ts']);
+    assert.deepEqual(c.namespaces, ['team-*', 'prod']);
+    assert.equal(c.logLevel, 'debug');
+    assert.equal(c.logFormat, 'plain');
+    assert.equal(c.allNamespaces, false);
+  });
+
+  it('defaults to JSON logs off a terminal and plain logs on one', () => {
+    const off = parseCommand(['run', 'a.ts'], false);
+    const on = parseCommand(['run', 'a.ts'], true);
+    assert.ok(off.command === 'run' && off.logFormat === 'json');
+    assert.ok(on.command === 'run' && on.logFormat === 'plain');
+  });
+
+  it('turns --liveness into a health address', () => {
+    const c = parseCommand(['run', 'a.ts', '--liveness', 'http://0.0.0.0:8080/healthz']);
+    assert.ok(c.command === 'run' && c.healthAddress === '0.0.0.0:8080');
+  });
+
+  for (const [argv, pattern] of [
+    [['run'], /at least one operator file/],
+    [['run', 'a.ts', '--bogus'], /Unknown option '--bogus'/],
+    [['run', 'a.ts', '-A', '-n', 'x'], /exclude each other/],
+    [['run', 'a.ts', '--debug', '--quiet'], /choose one/],
+    [['run', 'a.ts', '--log-format', 'xml'], /json or plain/],
+    [['run', 'a.ts', '-n', 'Bad_NS'], /not a namespace name/],
+    [['run', 'a.ts', '--liveness', 'not a url'], /not a URL/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['crd'], /at least one file/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(argv)} with exit code 2 and a clear message`, () => {
+      const c = parseCommand(argv);
+      assert.equal(c.command, 'usage');
+      if (c.command !== 'usage') return;
+      assert.equal(c.exitCode, 2);
+      assert.match(c.message, pattern);
+      assert.match(c.message, /operon --help/);
+    });
+  }
+
+  it('shows help for no arguments', () => {
+    const c = parseCommand([]);
+    assert.ok(c.command === 'help' && c.text.includes('operon run'));
+  });
+});
