@@ -122,12 +122,101 @@ export const defaults = {
      */
     ownWriteMaxObjects: 10_000,
   },
+  state: {
+    /**
+     * Prefix of every annotation Operon keeps on handled objects (progress, diff base) and of its
+     * finalizer. kopf uses `kopf.zalando.org`; a domain of our own keeps the two from reading each
+     * other's state when both handle one object.
+     */
+    prefix: 'operon.dev',
+    /**
+     * The API server refuses an object whose annotations total more than 256 KiB (keys and values,
+     * `TotalAnnotationSizeLimitB` in apimachinery). The full diff base is stored only while all
+     * annotations, it included, stay below this: 256 KiB minus 32 KiB left for progress records,
+     * other controllers and the user. Past it the diff base is stored as hashes (see `state/essence.ts`).
+     */
+    annotationBudgetBytes: 256 * 1024 - 32 * 1024,
+  },
+  handlers: {
+    /**
+     * Delay of a `TemporaryError` thrown without one. kopf's hard-coded default is 60 s: a handler
+     * that asks to be retried later rarely means "in a second".
+     */
+    temporaryDelayMs: 60_000,
+    /**
+     * Retries of a handler failing with an ordinary error: exponential from 1 s, doubling, capped
+     * at 60 s (kopf's flat `default_backoff`). Starting low heals the common transient failure (a
+     * child not yet visible, a 409) in a second; the cap keeps a broken handler from hammering
+     * the API server. Retries are unlimited unless a handler sets `retries`, as in kopf.
+     */
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 60_000,
+    backoffFactor: 2,
+    /**
+     * While a deleted object's daemons have not yet exited after their signal aborted, the
+     * deletion is looked at again this often. Daemons that honour their signal exit within it.
+     */
+    daemonStopPollMs: 1_000,
+    /** Probe results are reused for this long, as kopf's `probing_max_age` (10 s). */
+    probeCacheMs: 10_000,
+    /**
+     * The operator's name when none is given: `source.component` of its Events, the `controller`
+     * of its log lines. Named after the framework so `kubectl describe` says who wrote the Event.
+     */
+    operatorName: 'operon',
+  },
   operator: {
     /**
      * On SIGTERM, running handlers get this long to finish before their AbortSignal fires.
      * Kubernetes' terminationGracePeriodSeconds default is 30 s; we leave 5 s to exit cleanly.
      */
     shutdownGraceMs: 25_000,
+  },
+  kits: {
+    /**
+     * A repeat of the same Event (same object, type, reason and message) within this long of its
+     * last occurrence bumps `count` and `lastTimestamp` of the posted Event instead of creating a
+     * new one. client-go's EventCorrelator aggregates over 10 minutes
+     * (`defaultAggregateIntervalInSeconds = 600`); the API server keeps Events for 1 h
+     * (`--event-ttl`), so a later repeat starts a fresh Event rather than patching one that may be gone.
+     */
+    eventAggregationWindowMs: 10 * 60_000,
+    /** Recent Events and per-object spam buckets remembered, each an LRU. client-go: `maxLruCacheEntries = 4096`. */
+    eventCacheSize: 4096,
+    /** Posts per object allowed in a burst. client-go's `EventSourceObjectSpamFilter`: `defaultSpamBurst = 25`. */
+    eventSpamBurst: 25,
+    /** One more post per object is allowed every this long. client-go: `defaultSpamQPS = 1/300` (one per 5 min). */
+    eventSpamRefillMs: 5 * 60_000,
+    /**
+     * An Event's message is cut to this many UTF-8 bytes: the API's `NoteLengthLimit` (1 KiB,
+     * `pkg/apis/core/validation/events.go`), enforced for events.k8s.io Events and core Events with
+     * an `eventTime`. Legacy core Events are not checked, but kopf and client-go's events library
+     * cut at 1024 too, and a longer message only clutters `kubectl describe`.
+     */
+    eventMessageMaxBytes: 1024,
+    /** A failing Event post is logged at most once per this long, with the count of the ones not logged. */
+    eventFailureLogIntervalMs: 60_000,
+    /**
+     * Conditions kept in one list. Conditions are keyed by type, and types normally come from a
+     * fixed set (Deployment has 3); the bound keeps `.status` small should types ever be made up
+     * at run time (objects are limited to about 1.5 MiB by etcd).
+     */
+    maxConditions: 32,
+  },
+  server: {
+    /**
+     * Where the health and metrics server listens, as `host:port`. An empty host means every
+     * interface (`::` and `0.0.0.0`): kubelet probes connect to the pod IP, so a loopback-only
+     * default would fail every probe in a pod. Port 8081 is kubebuilder's `--health-probe-bind-address`
+     * and stays clear of the 8080 that apps and controller-runtime's metrics server often take.
+     */
+    bindAddress: ':8081',
+    /**
+     * A health check that has not answered in this long counts as failed. It is below the kubelet's
+     * default probe `timeoutSeconds` of 1 s, so the probe gets an answer naming the slow check
+     * instead of timing out with no explanation.
+     */
+    checkTimeoutMs: 800,
   },
 } as const;
 

@@ -33,12 +33,15 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
-/** The real clock. Timers are unref'd so a pending retry never keeps a finished process alive. */
+/**
+ * The real clock. Its timers keep the process alive on purpose: an operator whose only pending
+ * work is a backoff sleep (the API server is down, no socket is open) must wait, not exit.
+ * Components stop by cancelling their timers when they are stopped.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
     return () => clearTimeout(t);
   },
 };
