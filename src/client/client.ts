@@ -10,7 +10,8 @@
  * - Requests that are safe to repeat (GET, LIST, DELETE, PUT with a resourceVersion) are retried on
  *   throttling, server errors and network failures with capped, jittered backoff, honouring the
  *   server's Retry-After (capped at `defaults.client.retryAfterMaxMs`). Creates and patches are
- *   retried only when the connection failed before the request could reach the server.
+ *   retried only when the server certainly did not run them: the connection failed before the
+ *   request could reach the server, or the server answered 429 (throttled).
  * - Watches are not retried here: the stream is handed over as is, with `ERROR` events as events,
  *   so the watcher above decides between resuming and relisting.
  * - A namespaced resource is never silently given a namespace: single-object calls must name one
@@ -390,7 +391,8 @@ export class KubeClient {
    * Watches a collection: one event per line of the stream, until the server ends it
    * (`timeoutSeconds`), the signal aborts it, or the connection fails. A non-2xx answer at connect
    * throws the typed {@link ApiError} (e.g. kind `Expired` for a 410); a 410 after connecting
-   * arrives as an `ERROR` event. A malformed line throws a {@link ProtocolError}.
+   * arrives as an `ERROR` event. A malformed line throws a {@link ProtocolError}. `onConnected`
+   * is called as soon as the server accepted the watch, before the first event.
    *
    * @example
    * ```ts
@@ -421,6 +423,7 @@ export class KubeClient {
       idleTimeoutMs,
       ...requestOptions(options),
     });
+    options.onConnected?.();
     for await (const line of stream.lines) yield parseWatchEvent<Stored<T>>(line, desc);
   }
 
@@ -524,7 +527,7 @@ export class KubeClient {
       } catch (err) {
         error = err;
       }
-      const retry = policy === 'idempotent' ? isRetryable(error) : error instanceof TransportError && !error.requestSent;
+      const retry = policy === 'idempotent' ? isRetryable(error) : neverRan(error);
       if (!retry || attempt >= this.#maxRetries || req.signal?.aborted) throw error;
       const suggested = isApiError(error) ? error.retryAfterMs : undefined;
       const delay = suggested !== undefined ? Math.min(suggested, defaults.client.retryAfterMaxMs) : backoff.next();
@@ -532,6 +535,17 @@ export class KubeClient {
       await sleep(this.#clock, delay, req.signal);
     }
   }
+}
+
+/**
+ * True when the server certainly did not run the request, so even a create or a patch may be sent
+ * again: the connection failed before a byte left, or the server throttled it. A 429 comes from
+ * priority-and-fairness, max-inflight or a shutting-down server before any handler runs (and from
+ * the eviction API, which refused to act); client-go and kube-rs retry it for every verb. Without
+ * this, every create and patch failed outright whenever APF shed load.
+ */
+function neverRan(error: unknown): boolean {
+  return (error instanceof TransportError && !error.requestSent) || isApiError(error, 'TooManyRequests');
 }
 
 function requestOptions(options: RequestOptions): Pick<HttpRequest, 'signal' | 'timeoutMs'> {

@@ -62,7 +62,7 @@ export class ApiError extends Error {
     this.status = init.status;
     this.request = init.request;
     this.retryAfterMs = init.retryAfterMs;
-    this.hint = init.hint ?? hintFor(init.kind, init.request);
+    this.hint = init.hint ?? hintFor(init.kind, init.request, init.status);
   }
 
   /** Field-level causes of an `Invalid` error: `[{ field: 'spec.amount', message: '...' }]`. */
@@ -242,7 +242,7 @@ function describe(kind: ApiErrorKind, code: number, status: Status | undefined, 
   return `${what} failed (${kind}, HTTP ${code}): ${said}`;
 }
 
-function hintFor(kind: ApiErrorKind, req: RequestDescription | undefined): string {
+function hintFor(kind: ApiErrorKind, req: RequestDescription | undefined, status: Status | undefined): string {
   switch (kind) {
     case 'Forbidden':
       return req
@@ -259,6 +259,11 @@ function hintFor(kind: ApiErrorKind, req: RequestDescription | undefined): strin
     case 'Expired':
       return 'the resourceVersion is too old: list again';
     case 'Invalid':
+      // A JSON patch whose `test` op fails (or whose path is missing) gets a bare 422 with no
+      // causes and the message "the server rejected our request due to an error in our request".
+      if (req?.verb === 'patch' && (status?.details?.causes ?? []).length === 0) {
+        return 'the patch could not be applied: a JSON patch "test" operation failed or a path it names does not exist; read the object again and rebuild the patch';
+      }
       return 'the object does not match the schema: see the field causes';
     case 'TooManyRequests':
       return 'the API server is throttling: slow down and retry after the suggested delay';

@@ -95,6 +95,12 @@ export interface WatchOptions extends RequestOptions {
   /** Server-side timeout; the stream ends normally after it. */
   timeoutSeconds?: number;
   sendInitialEvents?: boolean;
+  /**
+   * Called once the server accepted the watch (2xx response headers), before any event arrives.
+   * Like `signal`, it is never sent: it lets a watcher know a quiet stream is a working one, since
+   * the server may send nothing (not even a bookmark) for about a minute.
+   */
+  onConnected?: () => void;
 }
 
 /** Marker of the bookmark that ends a streaming initial list (`sendInitialEvents`). */

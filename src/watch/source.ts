@@ -9,7 +9,8 @@
  * - `watch` returns a stream that rejects its first `next()` with an `ApiError` when the server
  *   refuses the request, yields decoded events (an in-stream failure is an `ERROR` event, not a
  *   rejection), ends when the server closes the stream, and ends or rejects promptly once
- *   `options.signal` aborts.
+ *   `options.signal` aborts. It calls `options.onConnected` once the server accepted the watch,
+ *   if it can tell; otherwise the watcher counts the stream as working from its first event.
  */
 import type { KubeObject, ListOptions, ObjectList, ResourceRef, WatchEvent, WatchOptions } from '../client/types.ts';
 

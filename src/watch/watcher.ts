@@ -17,8 +17,8 @@
  *   list or watch for `unhealthyAfterMs` without a single success in between, with the last error
  *   (kind, message, hint) to say why.
  *
- * Caveat: the source cannot report "connected" before the first line of a stream, so
- * `connectedAt` is the time of a stream's first event.
+ * A watch counts as a success (health, backoff) as soon as the server accepts it, when the source
+ * reports that (`onConnected`, as the real client does), and otherwise from its first event.
  */
 import type { KubeObject, ListOptions, WatchEvent } from '../client/types.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
@@ -55,7 +55,7 @@ export interface WatcherStatus {
   lastError?: { kind: string; message: string; hint?: string; at: number };
   /** When the last watch event (bookmarks included) or LIST page arrived. */
   lastEventAt?: number;
-  /** When the current (or last) watch stream delivered its first event. */
+  /** When the current (or last) watch stream was accepted by the server (or delivered its first event). */
   connectedAt?: number;
   /** While backing off: when the next attempt starts. */
   retryAt?: number;
@@ -95,6 +95,8 @@ interface OpenStream<T extends KubeObject> {
   readonly controller: AbortController;
   readonly iterator: AsyncIterator<WatchEvent<T>>;
   delivered: number;
+  /** The source reported the server accepted the watch. */
+  connected: boolean;
 }
 
 const noop = (): void => {};
@@ -407,8 +409,20 @@ export class Watcher<T extends KubeObject> {
   #open(effect: WatcherEffect & { type: 'Watch' }): void {
     const controller = new AbortController();
     const signal = AbortSignal.any([this.#stop.signal, controller.signal]);
-    const iterable = this.#source.watch({ ...effect.options, signal });
-    this.#stream = { controller, iterator: iterable[Symbol.asyncIterator](), delivered: 0 };
+    // Without this, a watch that recovered (e.g. once RBAC allowed it) stayed unhealthy until its
+    // first event, up to a minute on a quiet resource: long enough for a liveness probe to kill a
+    // working operator.
+    const opened: { stream?: OpenStream<T> } = {};
+    const onConnected = (): void => {
+      const stream = opened.stream;
+      if (stream === undefined || this.#stream !== stream || signal.aborted) return;
+      stream.connected = true;
+      this.#connectedAt = this.#clock.now();
+      this.#succeeded();
+    };
+    const iterable = this.#source.watch({ ...effect.options, signal, onConnected });
+    opened.stream = { controller, iterator: iterable[Symbol.asyncIterator](), delivered: 0, connected: false };
+    this.#stream = opened.stream;
   }
 
   /** The next line of the open stream, or the stall/stop that came first. */
@@ -430,7 +444,7 @@ export class Watcher<T extends KubeObject> {
         this.#stream = undefined;
         return { type: 'StreamEnded', delivered: stream.delivered };
       }
-      if (stream.delivered++ === 0) this.#connectedAt = this.#clock.now();
+      if (stream.delivered++ === 0 && !stream.connected) this.#connectedAt = this.#clock.now();
       return { type: 'Event', event: item.value };
     } catch (error) {
       if (this.#stream === stream) this.#stream = undefined;

@@ -153,6 +153,17 @@ describe('KubeClient retries', () => {
     assert.equal(seen.length, 9);
   });
 
+  it('retries a create and a patch on 429 (regression: writes failed outright whenever priority-and-fairness shed load)', async (t) => {
+    const throttled: Reply = { status: 429, headers: { 'Retry-After': '1', 'Content-Type': 'text/plain' }, body: 'Too many requests, please try again later.' };
+    const { config, seen } = await scripted(t, [throttled, { status: 201, body: pod('a') }, throttled, { body: pod('a') }]);
+    const clock = recordingClock();
+    const c = client(t, config, clock);
+    assert.equal((await c.create(pods, pod('a'))).metadata.name, 'a');
+    assert.equal((await c.patch(pods, 'a', { type: 'merge', body: {} }, { namespace: 'default' })).metadata.name, 'a');
+    assert.deepEqual(seen.map((s) => s.method), ['POST', 'POST', 'PATCH', 'PATCH']);
+    assert.deepEqual(clock.delays, [1000, 1000]);
+  });
+
   it('retries a create whose connection was refused before anything was sent', async (t) => {
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

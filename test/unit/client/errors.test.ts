@@ -37,6 +37,15 @@ describe('error classification', () => {
     assert.match(err.hint, /verb "watch" on "printers\.operon\.dev" in namespace lab/);
   });
 
+  it('a failed JSON patch test op (a bare 422 without causes, as the real API server sends it) gets a hint about the patch, not the schema', () => {
+    const bare = JSON.stringify({ kind: 'Status', status: 'Failure', message: 'the server rejected our request due to an error in our request', reason: 'Invalid', details: {}, code: 422 });
+    const patch = errorFromResponse(422, bare, undefined, { verb: 'patch', resource: 'configmaps', namespace: 'a', name: 'x' });
+    assert.equal(patch.kind, 'Invalid');
+    assert.match(patch.hint, /JSON patch "test" operation failed/);
+    const schema = JSON.stringify({ kind: 'Status', reason: 'Invalid', code: 422, details: { causes: [{ field: 'spec.size', reason: 'FieldValueInvalid' }] } });
+    assert.match(errorFromResponse(422, schema, undefined, { verb: 'patch', resource: 'configmaps' }).hint, /schema/);
+  });
+
   it('builds an error from an in-stream ERROR event', () => {
     const err = errorFromStatus({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
     assert.ok(err instanceof ApiError);

@@ -101,8 +101,11 @@ export class ScriptedStream<T extends KubeObject> implements AsyncIterableIterat
     else reject(item.error);
   }
 
+  /** Runs on the first `next()`, like the real client's connect. */
+  onFirstPull: (() => void) | undefined;
+
   next(): Promise<IteratorResult<WatchEvent<T>>> {
-    this.pulls++;
+    if (this.pulls++ === 0) this.onFirstPull?.();
     const item = this.#queue.shift();
     if (item !== undefined) return new Promise((resolve, reject) => this.#deliver(item, resolve, reject));
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
@@ -139,6 +142,8 @@ export class ScriptedSource<T extends KubeObject = Obj> implements ListWatchSour
   listFallback: ListAnswer<T> = new Error('unexpected LIST');
   watchFallback: WatchAnswer<T> = 'open';
   now: () => number = () => 0;
+  /** When true, an accepted watch calls `onConnected` on its first pull, as the real client does. */
+  reportsConnected = false;
 
   list(options: ListOptions): Promise<ObjectList<T>> {
     this.lists.push(strip(options));
@@ -155,7 +160,10 @@ export class ScriptedSource<T extends KubeObject = Obj> implements ListWatchSour
     let answer = this.watchScript.shift() ?? this.watchFallback;
     if (typeof answer === 'function') answer = answer(options);
     if (answer instanceof Error) stream.fail(answer);
-    else if (Array.isArray(answer)) stream.push(...answer).end();
+    else {
+      if (this.reportsConnected) stream.onFirstPull = () => options.onConnected?.();
+      if (Array.isArray(answer)) stream.push(...answer).end();
+    }
     return stream;
   }
 
@@ -168,8 +176,8 @@ export class ScriptedSource<T extends KubeObject = Obj> implements ListWatchSour
 }
 
 /** Options without the signal, for comparisons. */
-function strip<O extends { signal?: AbortSignal }>(options: O): O {
-  const { signal: _signal, ...rest } = options;
+function strip<O extends { signal?: AbortSignal; onConnected?: () => void }>(options: O): O {
+  const { signal: _signal, onConnected: _onConnected, ...rest } = options;
   return rest as O;
 }
 

@@ -320,4 +320,25 @@ describe('watcher stop and health', () => {
     assert.ok(t.source.watches.length > 5);
     await t.watcher.stop();
   });
+
+  it('is healthy again as soon as a refused watch is accepted, before any event (regression: it stayed unhealthy until the first event, up to a minute on a quiet resource)', async () => {
+    const t = setup((s) => {
+      s.reportsConnected = true;
+      s.listScript.push(page([], '5'));
+      s.watchFallback = forbidden('watch');
+    });
+    await settle();
+    const start = t.clock.now();
+    while (t.clock.now() - start < 150_000) await t.retry();
+    assert.equal(t.watcher.status().healthy, false);
+
+    t.source.watchFallback = 'open';
+    await t.retry();
+    const status = t.watcher.status();
+    assert.equal(status.phase, 'watching');
+    assert.equal(status.healthy, true);
+    assert.equal(status.connectedAt, t.clock.now());
+    assert.equal(t.source.stream.pulls, 1, 'no event arrived');
+    await t.watcher.stop();
+  });
 });

@@ -1,0 +1,162 @@
+/**
+ * A misbehaving network between a client and a real API server, for real-cluster tests: an HTTPS
+ * proxy that terminates TLS with the plane's own server certificate (so a client trusting the
+ * plane's CA trusts it) and forwards every request to the API server as the admin (client
+ * certificate), except when a test tells it to:
+ * - `throttleNext(n, s)`: answer the next `n` requests with the plain-text 429 and `Retry-After: s`
+ *   that API Priority and Fairness sends;
+ * - `stallOpenStreams()`: stop forwarding bytes on every response open now, keeping its connection
+ *   open (a dead peer behind a NAT or load balancer); later requests pass normally;
+ * - `hold()`/`release()`: park new requests without answering, then forward them.
+ *
+ * Clients reach it with {@link ApiProxy.clientConfig}: no credentials of their own, because the
+ * proxy authenticates upstream.
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { ClusterConfig } from '../../src/client/kubeconfig.ts';
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  /** 429 when the proxy throttled it, else the API server's status (0 before the answer). */
+  status: number;
+  at: number;
+}
+
+export interface ApiProxy {
+  readonly url: string;
+  /** A configuration that reaches the API server through this proxy. */
+  clientConfig(namespace?: string): ClusterConfig;
+  /** Every request seen, in arrival order. */
+  readonly requests: ProxiedRequest[];
+  /** Throttles the next `count` requests (of those whose path `only` accepts, when given). */
+  throttleNext(count: number, retryAfterSeconds: number, only?: (path: string) => boolean): void;
+  /** Freezes every response open now; returns how many were frozen. */
+  stallOpenStreams(): number;
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+interface OpenResponse {
+  stalled: boolean;
+}
+
+/**
+ * Starts a proxy in front of the plane whose state folder is `planeDir` and API server `server`.
+ *
+ * @example
+ * ```ts
+ * const proxy = await startApiProxy(cluster.state);
+ * const client = KubeClient.fromConfig(proxy.clientConfig());
+ * proxy.throttleNext(2, 1);
+ * ```
+ */
+export async function startApiProxy(plane: { dir: string; server: string }): Promise<ApiProxy> {
+  const pki = join(plane.dir, 'pki');
+  const ca = readFileSync(join(pki, 'ca.crt'));
+  const upstream = new URL(plane.server);
+  const agent = new https.Agent({
+    keepAlive: true,
+    ca,
+    cert: readFileSync(join(pki, 'admin.crt')),
+    key: readFileSync(join(pki, 'admin.key')),
+  });
+  const requests: ProxiedRequest[] = [];
+  const open = new Set<OpenResponse>();
+  let throttle: { count: number; seconds: number; only?: (path: string) => boolean } = { count: 0, seconds: 1 };
+  let held: Array<() => void> | undefined;
+
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void => {
+    if (res.destroyed || res.writableEnded) return;
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
+    delete headers['connection'];
+    delete headers['keep-alive'];
+    const up = https.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers });
+    const entry: OpenResponse = { stalled: false };
+    up.on('response', (upRes) => {
+      record.status = upRes.statusCode ?? 0;
+      const resHeaders = { ...upRes.headers };
+      delete resHeaders.connection;
+      delete resHeaders['keep-alive'];
+      res.writeHead(upRes.statusCode ?? 502, resHeaders);
+      res.flushHeaders();
+      open.add(entry);
+      upRes.on('data', (chunk: Buffer) => {
+        if (!entry.stalled) res.write(chunk);
+      });
+      upRes.on('end', () => {
+        open.delete(entry);
+        if (!entry.stalled) res.end();
+      });
+      upRes.on('error', () => {
+        open.delete(entry);
+        if (!entry.stalled) res.destroy();
+      });
+    });
+    up.on('error', () => {
+      open.delete(entry);
+      if (!entry.stalled) res.destroy();
+    });
+    // The client went away (it aborted, or its idle timeout fired): so does the upstream request.
+    res.on('close', () => {
+      open.delete(entry);
+      up.destroy();
+    });
+    req.pipe(up);
+  };
+
+  const server = https.createServer({ key: readFileSync(join(pki, 'apiserver.key')), cert: readFileSync(join(pki, 'apiserver.crt')) }, (req, res) => {
+    const record: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, at: Date.now() };
+    requests.push(record);
+    if (throttle.count > 0 && (throttle.only?.(record.path) ?? true)) {
+      throttle.count--;
+      record.status = 429;
+      req.resume();
+      // Exactly what priority-and-fairness sends: text, not a JSON Status.
+      res.writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': String(throttle.seconds), 'X-Content-Type-Options': 'nosniff' });
+      res.end('Too many requests, please try again later.\n');
+      return;
+    }
+    if (held) held.push(() => forward(req, res, record));
+    else forward(req, res, record);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const release = (): void => {
+    const waiting = held ?? [];
+    held = undefined;
+    for (const go of waiting) go();
+  };
+
+  return {
+    url,
+    requests,
+    clientConfig: (namespace = 'default') => ({ server: url, ca, insecureSkipTlsVerify: false, namespace, auth: { type: 'none' }, source: 'test proxy' }),
+    throttleNext(count, seconds, only) {
+      throttle = only ? { count, seconds, only } : { count, seconds };
+    },
+    stallOpenStreams() {
+      for (const entry of open) entry.stalled = true;
+      const n = open.size;
+      open.clear();
+      return n;
+    },
+    hold() {
+      held ??= [];
+    },
+    release,
+    async close() {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
