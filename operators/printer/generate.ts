@@ -1,0 +1,10 @@
+/**
+ * Prints the Printer's CustomResourceDefinition as YAML on stdout. `crd.yaml` is this script's
+ * output, checked in; `test/unit/printer/crd.test.ts` fails when the two differ. Regenerate with:
+ *
+ *     node operators/printer/generate.ts > operators/printer/crd.yaml
+ */
+import { crdToYaml, toCrd } from '../../src/index.ts';
+import { Printer } from './resource.ts';
+
+process.stdout.write(crdToYaml(toCrd(Printer)));
