@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from the pinned Go module graph in this folder
 # (go.mod/go.sum: k8s.io/kubernetes with its staging modules replaced by their published tags,
-# etcd's server module and kwok). Output: $OPERON_CACHE/controlplane/<key>/bin, where <key> hashes
-# the pins, so a warm machine skips the build and a changed pin rebuilds.
+# etcd's server module and kwok; kubelet is for the real node, see src/node.ts).
+# Output: $OPERON_CACHE/controlplane/<key>/bin, where <key> hashes the pins, so a warm machine
+# skips the build and a changed pin rebuilds.
 # Prints the bin directory on stdout; progress goes to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +20,7 @@ targets=(
   "kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager"
   "kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler"
   "kubectl=k8s.io/kubernetes/cmd/kubectl"
+  "kubelet=k8s.io/kubernetes/cmd/kubelet"
   "etcd=go.etcd.io/etcd/server/v3"
   "kwok=sigs.k8s.io/kwok/cmd/kwok"
 )
@@ -48,7 +50,9 @@ fi
 command -v go >/dev/null || { echo "build.sh: Go is not installed (need Go >= 1.26)" >&2; exit 1; }
 go version | grep -qE ' go1\.(2[6-9]|[3-9][0-9])' || { echo "build.sh: need Go >= 1.26, have: $(go version)" >&2; exit 1; }
 
-# GOTOOLCHAIN=local: never let a go directive fetch another toolchain. CGO off, as upstream builds these.
+# GOTOOLCHAIN=local: never let a go directive fetch another toolchain. CGO off, as upstream builds
+# these; upstream links kubelet with cgo, but the only cgo packages it reaches are the standard
+# library's net (DNS resolver) and os/user, whose pure-Go versions do the same job here.
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
 minor="$(cut -d. -f2 <<<"$K8S_VERSION")"
 ldf="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v${KWOK_VERSION}"

@@ -8,7 +8,9 @@
  *   node controlplane/cli.ts env            shell lines: export KUBECONFIG=…; PATH with the matching kubectl
  *
  * OPERON_CONTROLPLANE_DIR chooses the state folder (default: .cache/controlplane in the checkout).
+ * OPERON_REAL_NODE=0 leaves the real node out, =1 makes `up` fail without it (docs/real-node.md).
  */
+import { describeRealNode } from './src/node.ts';
 import { down, readState, status, up } from './src/plane.ts';
 
 const [command = 'help', ...rest] = process.argv.slice(2);
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
       }
       console.log(`server:     ${s.state.server}\nkubeconfig: ${s.state.kubeconfig}\nstarted:    ${s.state.startedAt}`);
       for (const [name, ok] of Object.entries(s.components)) console.log(`${ok ? 'ok  ' : 'DOWN'} ${name}`);
+      console.log(describeRealNode(s.state.realNode));
       return s.healthy ? 0 : 1;
     }
     case 'env': {

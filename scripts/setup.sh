@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine, and nothing that is already there:
-# Debian packages (openssl), the npm dependencies (which include Node.js 24 itself, from the npm
+# Debian packages (openssl; containerd, runc, CNI plugins, busybox-static and catatonit for the
+# control plane's real node), the npm dependencies (which include Node.js 24 itself, from the npm
 # registry), and the local control plane's binaries (built from pinned Go modules, cached under
 # ~/.cache/operon). Safe to run again: each step is skipped when its result exists.
 set -euo pipefail
@@ -11,6 +12,16 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v git >/dev/null || need_apt+=(git)
+# The control plane's real node (docs/real-node.md): container runtime, CNI plugins, and the two
+# binaries its images are built from. Not with OPERON_REAL_NODE=0, and only on Linux.
+if [ "$(uname -s)" = Linux ] && [[ ! "${OPERON_REAL_NODE:-}" =~ ^(0|false|off|no)$ ]]; then
+  command -v containerd >/dev/null || [ -x /usr/sbin/containerd ] || [ -x /usr/bin/containerd ] || need_apt+=(containerd)
+  command -v runc >/dev/null || [ -x /usr/sbin/runc ] || need_apt+=(runc)
+  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] || need_apt+=(containernetworking-plugins)
+  for pkg in busybox-static catatonit; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
+  done
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

@@ -1,8 +1,9 @@
 /**
  * Certificates for the local control plane, made with the system's openssl (no shell: every call
  * is an argv). One CA signs the API server's serving certificate, the admin client certificate
- * (group system:masters, which bypasses RBAC) and a client certificate per component; a separate
- * RSA key signs ServiceAccount tokens. Files are created once per state folder and reused.
+ * (group system:masters, which bypasses RBAC), a client certificate per component and, for the
+ * real node, its kubelet's serving certificate; a separate RSA key signs ServiceAccount tokens.
+ * Files are created once per state folder and reused (the kubelet's serving certificate excepted).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,19 @@ export function ensurePki(dir: string, clients: Record<string, string[]>): Pki {
     saKey: p('sa.key'),
     client: (user) => ({ cert: p(`${user}.crt`), key: p(`${user}.key`) }),
   };
+}
+
+/**
+ * (Re)issues a serving certificate `<name>.crt`/`<name>.key` signed by the CA, for `sans` (openssl
+ * subjectAltName entries such as `IP:127.0.0.1`, `DNS:node-0`). Always issued anew, so a changed
+ * address never leaves a stale certificate behind.
+ */
+export function issueServingCert(pki: Pki, name: string, commonName: string, sans: string[]): { cert: string; key: string } {
+  const p = (f: string): string => join(pki.dir, f);
+  writeFileSync(p(`${name}.ext`), [`subjectAltName=${sans.join(',')}`, 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', ''].join('\n'));
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${commonName}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], pki.dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-extfile', `${name}.ext`, '-out', `${name}.crt`], pki.dir);
+  return { cert: p(`${name}.crt`), key: p(`${name}.key`) };
 }
 
 /** A kubeconfig for one client-certificate user, with absolute paths. */

@@ -1,7 +1,8 @@
 /**
  * The local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
  * (one simulated Node whose Pods go Pending → Running → Succeeded), built from pinned sources by
- * ../build.sh and started as loopback-only processes.
+ * ../build.sh and started as loopback-only processes; plus, when the machine allows it, a real
+ * node (node.ts: kubelet and containerd, for Pods that must really run).
  *
  * Guarantees:
  * - `up` is idempotent: when a healthy plane already runs from the same state folder it is reused.
@@ -20,6 +21,8 @@ import { call, waitUntil } from './http.ts';
 import { ensurePki, kubeconfigYaml, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { isRunning, startDetached, stopProcess, tail } from './process.ts';
+// The real node (kubelet + containerd beside kwok) lives in node.ts; plane.ts only calls it.
+import { KUBELET_CLIENT_USER, REAL_NODE_GROUP, REAL_NODE_USER, realNodeComponents, startRealNode, stopRealNode, type RealNodeState } from './node.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The controlplane/ folder. */
@@ -61,6 +64,8 @@ export interface PlaneState {
   ports: Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'scheduler' | 'kwok', number>;
   pids: Record<Component, number>;
   startedAt: string;
+  /** The real node (node.ts): running, or why not. Absent in planes started before it existed. */
+  realNode?: RealNodeState;
 }
 
 export interface UpOptions {
@@ -85,6 +90,7 @@ export async function status(dir = defaultStateDir): Promise<{ state: PlaneState
   if (!state) return { state, components: {}, healthy: false };
   const components: Record<string, boolean> = {};
   for (const c of COMPONENTS) components[c] = isRunning(state.pids[c], join(state.binDir, c));
+  Object.assign(components, realNodeComponents(state.realNode));
   if (components['kube-apiserver']) {
     components['readyz'] = await call(`${state.server}/readyz`, { ca: join(dir, 'pki', 'ca.crt') })
       .then((r) => r.status === 200)
@@ -137,6 +143,9 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
     'system:kube-controller-manager': ['system:masters'],
     'system:kube-scheduler': ['system:masters'],
     'system:kwok': ['system:masters'],
+    // Real node: the API server's identity towards kubelets, and the kubelet's own (Node authorizer).
+    [KUBELET_CLIENT_USER]: ['system:masters'],
+    [REAL_NODE_USER]: [REAL_NODE_GROUP],
   });
   const kubeconfigs = {
     admin: join(dir, 'admin.kubeconfig'),
@@ -197,7 +206,8 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
       `--tls-cert-file=${pki.serverCert}`,
       `--tls-private-key-file=${pki.serverKey}`,
       `--client-ca-file=${pki.caCert}`,
-      '--authorization-mode=RBAC',
+      // Node: kubelets (user system:node:<name>, group system:nodes) get what their Pods need.
+      '--authorization-mode=Node,RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pki.saKey}`,
       `--service-account-signing-key-file=${pki.saKey}`,
@@ -207,6 +217,9 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
       '--disable-admission-plugins=TaintNodesByCondition',
       // `kubectl logs` reaches kwok (or a kubelet) at the Node's InternalIP.
       '--kubelet-preferred-address-types=InternalIP,Hostname',
+      `--kubelet-client-certificate=${pki.client(KUBELET_CLIENT_USER).cert}`,
+      `--kubelet-client-key=${pki.client(KUBELET_CLIENT_USER).key}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
       // The loopback address cannot be written into the kubernetes Endpoints; nothing here needs it.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
@@ -264,6 +277,10 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
     await createKwokNode(server, pki);
     await waitUntil('the kwok Node', 60_000, () => nodeReady(server, pki, KWOK_NODE), failed('kwok', kwokLog));
     save();
+
+    // The real node, when the machine allows it (else its state says why, and kwok carries on alone).
+    state.realNode = await startRealNode({ stateDir: dir, binDir, server, pki, log, save: (node) => ((state.realNode = node), save()) });
+    save();
     log(`control plane: ready. export KUBECONFIG=${state.kubeconfig}`);
     return state;
   } catch (err) {
@@ -280,6 +297,11 @@ export async function down(options: { dir?: string; log?: (line: string) => void
   if (!state) {
     log('control plane: nothing to stop');
     return;
+  }
+  // The real node first, while the API server can still delete its Pods.
+  if (state.realNode) {
+    const pki = join(dir, 'pki');
+    await stopRealNode(state.realNode, { server: state.server, tls: { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') }, log });
   }
   // Reverse start order: clients of the API server first, etcd last.
   for (const c of [...COMPONENTS].reverse()) {
