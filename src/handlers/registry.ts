@@ -1,0 +1,418 @@
+/**
+ * Where handlers are registered: a {@link Registry} holds, per resource, its handlers and the
+ * resources it owns, plus the operator-level handlers (startup, cleanup, probes, login).
+ * {@link resource} declares a resource (or takes a built-in) and gives it `onCreate`, `onUpdate`,
+ * … methods that register into the default registry (kopf's global registry) or a given one.
+ *
+ * Guarantees:
+ * - Every handler has a stable id: the explicit `id`, or `<kind>[.<function name>][/<field>]`
+ *   (`create`, `create.printPod`, `field/spec.text`); a second handler deriving the same id gets
+ *   `-2`, `-3` in registration order, so ids are stable as long as the code is. An explicit id used
+ *   twice for one resource throws, since two handlers would share one progress record.
+ * - Options are checked at registration: a bad duration, field path or retry count throws then,
+ *   not when the handler would first run.
+ * - Handlers of one resource run in registration order.
+ */
+import type { KubeObject, Stored } from '../client/types.ts';
+import { defaults } from '../defaults.ts';
+import { defineResource, type CustomResource, type ObjectOf, type Resource, type ResourceDeclaration } from '../schema/resource.ts';
+import { parseFieldPath } from '../state/fields.ts';
+import { optionalDuration, parseDuration, type Duration } from './duration.ts';
+import type {
+  ChangeContext,
+  DaemonContext,
+  DaemonOptions,
+  DeleteOptions,
+  EventContext,
+  EventOptions,
+  FieldContext,
+  HandlerFn,
+  HandlerKind,
+  HandlerOptions,
+  HandlerSpec,
+  LoginContext,
+  OperatorContext,
+  OwnsOptions,
+  ReconcileHandlerContext,
+  ReconcileReturn,
+  ResumeOptions,
+  TimerContext,
+  TimerOptions,
+} from './types.ts';
+import type { KubeClient } from '../client/client.ts';
+
+/** A resource this one owns: its objects' changes wake their owners. */
+export interface OwnedResource {
+  readonly resource: Resource;
+  readonly everyOwner: boolean;
+}
+
+/**
+ * The handlers of one resource, in registration order, and the resources it owns.
+ *
+ * @example
+ * ```ts
+ * const registration = registry.for(Printer);
+ * registration.of('create', 'update').map((h) => h.id); // ['create', 'update']
+ * ```
+ */
+export class ResourceRegistration {
+  readonly resource: Resource;
+  readonly handlers: HandlerSpec[] = [];
+  readonly owned: OwnedResource[] = [];
+  readonly #explicit = new Set<string>();
+
+  constructor(resource: Resource) {
+    this.resource = resource;
+  }
+
+  /**
+   * Adds a handler; returns its id.
+   *
+   * @example
+   * ```ts
+   * registration.add(normalizeHandler('create', fn, {}));
+   * ```
+   */
+  add(spec: HandlerSpec, explicitId: boolean): string {
+    let id = spec.id;
+    if (explicitId) {
+      if (this.#explicit.has(id) || this.handlers.some((h) => h.id === id)) {
+        throw new Error(`${describe(this.resource)}: a handler with id "${id}" is already registered; give each handler its own id`);
+      }
+      this.#explicit.add(id);
+    } else {
+      for (let n = 2; this.handlers.some((h) => h.id === id) || this.#explicit.has(id); n++) id = `${spec.id}-${n}`;
+    }
+    this.handlers.push({ ...spec, id });
+    return id;
+  }
+
+  /**
+   * Handlers of the given kinds, in registration order.
+   *
+   * @example
+   * ```ts
+   * registration.of('timer', 'daemon');
+   * ```
+   */
+  of(...kinds: HandlerKind[]): HandlerSpec[] {
+    return this.handlers.filter((h) => kinds.includes(h.kind));
+  }
+
+  /** Fields named by field handlers and field filters: they join the essence and its hashes. */
+  get fields(): string[] {
+    return [...new Set(this.handlers.filter((h) => h.kind === 'field' || (h.field !== undefined && h.kind === 'update')).map((h) => h.field as string))];
+  }
+}
+
+/** A startup or cleanup handler. */
+export interface ActivitySpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+  readonly retries: number | undefined;
+  readonly backoffMs: number;
+}
+
+/** A probe: its result is part of the operator's health report. */
+export interface ProbeSpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+}
+
+/**
+ * Everything an operator runs: resource handlers and operator-level handlers.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry();
+ * const printers = resource(PrinterDecl, { registry });
+ * printers.onCreate(async ({ spec }) => {});
+ * await new Operator({ registry }).run({ signal });
+ * ```
+ */
+export class Registry {
+  readonly #resources = new Map<string, ResourceRegistration>();
+  readonly startup: ActivitySpec[] = [];
+  readonly cleanup: ActivitySpec[] = [];
+  readonly probes: ProbeSpec[] = [];
+  readonly login: Array<(context: LoginContext) => KubeClient | Promise<KubeClient>> = [];
+
+  /** Registered resources, in first-registration order. */
+  get resources(): ResourceRegistration[] {
+    return [...this.#resources.values()];
+  }
+
+  /**
+   * The registration of `resource`, created on first use.
+   *
+   * @example
+   * ```ts
+   * registry.for(Printer).handlers.length;
+   * ```
+   */
+  for(resource: Resource): ResourceRegistration {
+    const key = resourceKey(resource);
+    let registration = this.#resources.get(key);
+    if (!registration) this.#resources.set(key, (registration = new ResourceRegistration(resource)));
+    return registration;
+  }
+}
+
+/** The registry `resource()` and `onStartup()` use when none is given (kopf's global registry). */
+export const defaultRegistry = new Registry();
+
+/**
+ * `group/version/plural`: one registration per served resource.
+ *
+ * @example
+ * ```ts
+ * resourceKey(builtin('v1', 'Pod')); // '/v1/pods'
+ * ```
+ */
+export function resourceKey(resource: Pick<Resource, 'group' | 'version' | 'plural'>): string {
+  return `${resource.group}/${resource.version}/${resource.plural}`;
+}
+
+function describe(resource: Resource): string {
+  return `${resource.kind} (${resourceKey(resource)})`;
+}
+
+/**
+ * The handler methods a resource gains from {@link resource}. Each registers a handler and
+ * returns its id.
+ */
+export interface ResourceHandlers<T extends KubeObject> {
+  /** Runs once when an object is first seen without a diff base (created, or first matched). */
+  onCreate(fn: HandlerFn<ChangeContext<T>>, options?: HandlerOptions<T>): string;
+  /** Runs when the essence differs from the last handled one; `old`, `new`, `diff` tell how. */
+  onUpdate(fn: HandlerFn<ChangeContext<T>>, options?: HandlerOptions<T>): string;
+  /** Runs when the object is being deleted; adds the finalizer unless `optional`. */
+  onDelete(fn: HandlerFn<ChangeContext<T>>, options?: DeleteOptions<T>): string;
+  /** Runs once per operator process for objects that existed before it started. */
+  onResume(fn: HandlerFn<ChangeContext<T>>, options?: ResumeOptions<T>): string;
+  /** Runs when `field` changed (creation included, when the field is set). */
+  onField<V = unknown>(field: string, fn: HandlerFn<FieldContext<T, V>>, options?: HandlerOptions<T>): string;
+  /** Runs for every watch change, never retried; errors are logged and ignored. */
+  onEvent(fn: HandlerFn<EventContext<T>>, options?: EventOptions<T>): string;
+  /** A level-based reconcile: runs on every change of the object or its children, and on requeue. */
+  reconcile(fn: (context: ReconcileHandlerContext<T>) => ReconcileReturn | Promise<ReconcileReturn>, options?: HandlerOptions<T>): string;
+  /** Runs every `interval` while the object exists. */
+  timer(options: TimerOptions<T>, fn: HandlerFn<TimerContext<T>>): string;
+  /** One long-running function per object; its `signal` aborts on deletion and on stop. */
+  daemon(fn: HandlerFn<DaemonContext<T>>, options?: DaemonOptions<T>): string;
+  /** Changes of `child` objects whose controller ownerReference points here wake their owner. */
+  owns(child: Resource, options?: OwnsOptions): void;
+}
+
+/** Options of {@link resource}. */
+export interface ResourceOptions {
+  /** Default: {@link defaultRegistry}. */
+  registry?: Registry;
+}
+
+/**
+ * Declares a custom resource (as `defineResource`) or takes an existing one (a `builtin`), and
+ * returns it with handler methods registering into the default registry or `options.registry`.
+ *
+ * @example
+ * ```ts
+ * export const printers = resource({ group: 'operon.dev', version: 'v1', kind: 'Printer',
+ *   spec: Type.Object({ text: Type.String() }), status: Type.Object({ pod: Type.Optional(Type.String()) }) });
+ * printers.onCreate(async ({ spec, patch }) => { patch.status.pod = `print-${spec.text}`; });
+ * const pods = resource(builtin('v1', 'Pod'));
+ * pods.onEvent(({ type, name }) => console.log(type, name));
+ * ```
+ */
+export function resource<const D extends ResourceDeclaration>(
+  declaration: D,
+  options?: ResourceOptions,
+): CustomResource<D> & ResourceHandlers<Stored<ObjectOf<CustomResource<D>>>>;
+export function resource<R extends Resource>(existing: R, options?: ResourceOptions): R & ResourceHandlers<Stored<ObjectOf<R>>>;
+export function resource(input: ResourceDeclaration | Resource, options: ResourceOptions = {}): Resource & ResourceHandlers<Stored<KubeObject>> {
+  const declared: Resource = 'ref' in input ? input : defineResource(input);
+  const registration = (options.registry ?? defaultRegistry).for(declared);
+  const add = (kind: HandlerKind, fn: (context: never) => unknown, opts: object, field?: string): string => {
+    if (typeof fn !== 'function') throw new TypeError(`${describe(declared)}: the ${kind} handler must be a function`);
+    const spec = normalizeHandler(kind, fn, opts, field);
+    return registration.add(spec, (opts as LooseOptions).id !== undefined);
+  };
+  const methods: ResourceHandlers<Stored<KubeObject>> = {
+    onCreate: (fn, o = {}) => add('create', fn, o),
+    onUpdate: (fn, o = {}) => add('update', fn, o),
+    onDelete: (fn, o = {}) => add('delete', fn, o),
+    onResume: (fn, o = {}) => add('resume', fn, o),
+    onField: (field, fn, o = {}) => add('field', fn as (context: never) => unknown, o, field),
+    onEvent: (fn, o = {}) => add('event', fn, o),
+    reconcile: (fn, o = {}) => add('reconcile', fn, o),
+    timer: (o, fn) => add('timer', fn, o),
+    daemon: (fn, o = {}) => add('daemon', fn, o),
+    owns: (child, o = {}) => {
+      if (!registration.owned.some((x) => resourceKey(x.resource) === resourceKey(child))) {
+        registration.owned.push({ resource: child, everyOwner: o.everyOwner ?? false });
+      }
+    },
+  };
+  return Object.freeze(Object.assign(Object.create(null) as object, declared, methods)) as Resource & ResourceHandlers<Stored<KubeObject>>;
+}
+
+/**
+ * A handler's default id: `<kind>[.<function name>][/<field>]`.
+ *
+ * @example
+ * ```ts
+ * deriveId('create', 'printPod');          // 'create.printPod'
+ * deriveId('field', '', 'spec.text');      // 'field/spec.text'
+ * ```
+ */
+export function deriveId(kind: HandlerKind, functionName: string, field?: string): string {
+  // Bound functions are named "bound fn"; anonymous ones "" (or the variable they are assigned to).
+  const name = functionName.replace(/^bound /, '').trim();
+  return `${kind}${name ? `.${name}` : ''}${field ? `/${field}` : ''}`;
+}
+
+/**
+ * Checks and normalises a handler's options into a {@link HandlerSpec}.
+ *
+ * @example
+ * ```ts
+ * normalizeHandler('timer', fn, { interval: '30s' }).intervalMs; // 30_000
+ * ```
+ */
+export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unknown, input: object, field?: string): HandlerSpec {
+  const options = input as LooseOptions;
+  const fieldName = field ?? options.field;
+  const fieldPath = fieldName === undefined ? undefined : parseFieldPath(fieldName);
+  const id = options.id ?? deriveId(kind, fn.name, field);
+  if (id.trim() === '') throw new RangeError('a handler id must not be empty');
+  if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
+    throw new RangeError(`handler ${id}: retries must be a non-negative integer, got ${options.retries}`);
+  }
+  const backoff = normalizeBackoff(options.backoff, id);
+  const timer = kind === 'timer' ? options : undefined;
+  if (timer && timer.interval === undefined) throw new RangeError(`timer ${id}: an interval is required, e.g. { interval: '60s' }`);
+  const intervalMs = timer ? parseDuration(timer.interval as Duration, `timer ${id} interval`) : undefined;
+  if (intervalMs === 0) throw new RangeError(`timer ${id}: the interval must be above 0`);
+  return {
+    kind,
+    id,
+    fn,
+    labels: options.labels,
+    annotations: options.annotations,
+    field: fieldName,
+    fieldPath,
+    hasValue: 'value' in options,
+    value: options.value,
+    when: options.when,
+    retries: options.retries,
+    timeoutMs: optionalDuration(options.timeout, `handler ${id} timeout`),
+    backoff,
+    errors: options.errors ?? 'temporary',
+    optional: options.optional === true,
+    deleted: options.deleted === true,
+    intervalMs,
+    initialDelayMs: optionalDuration(options.initialDelay, `handler ${id} initialDelay`),
+    idleMs: timer ? optionalDuration(timer.idle, `timer ${id} idle`) : undefined,
+    sharp: timer?.sharp === true,
+  };
+}
+
+function normalizeBackoff(backoff: HandlerOptions<KubeObject>['backoff'], id: string): HandlerSpec['backoff'] {
+  if (backoff === undefined) {
+    return { initialMs: defaults.handlers.backoffInitialMs, maxMs: defaults.handlers.backoffMaxMs, factor: defaults.handlers.backoffFactor };
+  }
+  if (typeof backoff === 'number' || typeof backoff === 'string') {
+    const ms = parseDuration(backoff, `handler ${id} backoff`);
+    return { initialMs: ms, maxMs: ms, factor: 1 };
+  }
+  const initialMs = parseDuration(backoff.initial, `handler ${id} backoff.initial`);
+  const maxMs = parseDuration(backoff.max, `handler ${id} backoff.max`);
+  if (maxMs < initialMs) throw new RangeError(`handler ${id}: backoff.max must not be below backoff.initial`);
+  return { initialMs, maxMs, factor: backoff.factor ?? 2 };
+}
+
+/** Every option of every handler kind, as the normaliser reads them. */
+type LooseOptions = Omit<DeleteOptions<KubeObject> & ResumeOptions<KubeObject>, 'when'> & {
+  when?: HandlerSpec['when'];
+  interval?: Duration;
+  initialDelay?: Duration;
+  idle?: Duration;
+  sharp?: boolean;
+};
+
+/** Options of operator-level registrations. */
+export interface ActivityOptions {
+  id?: string;
+  /** Default: {@link defaultRegistry}. */
+  registry?: Registry;
+  /** Retries after ordinary errors before the operator gives up starting. Default: unlimited for TemporaryError, 0 otherwise. */
+  retries?: number;
+  /** Delay between retries. Default: 1 s. */
+  backoff?: Duration;
+}
+
+function activity(fn: (context: OperatorContext) => unknown, options: ActivityOptions, kind: string): ActivitySpec {
+  if (typeof fn !== 'function') throw new TypeError(`${kind}: the handler must be a function`);
+  return {
+    id: options.id ?? deriveId(kind as HandlerKind, fn.name),
+    fn,
+    retries: options.retries,
+    backoffMs: options.backoff === undefined ? defaults.handlers.backoffInitialMs : parseDuration(options.backoff, `${kind} backoff`),
+  };
+}
+
+/**
+ * Runs before any watch starts (kopf's `on.startup`); a failure stops the operator from starting.
+ *
+ * @example
+ * ```ts
+ * onStartup(async ({ client, logger }) => { logger.info('checking permissions'); });
+ * ```
+ */
+export function onStartup(fn: (context: OperatorContext) => unknown, options: ActivityOptions = {}): string {
+  const spec = activity(fn, options, 'startup');
+  (options.registry ?? defaultRegistry).startup.push(spec);
+  return spec.id;
+}
+
+/**
+ * Runs when the operator stops, after handlers have finished (kopf's `on.cleanup`).
+ *
+ * @example
+ * ```ts
+ * onCleanup(async ({ logger }) => logger.info('bye'));
+ * ```
+ */
+export function onCleanup(fn: (context: OperatorContext) => unknown, options: ActivityOptions = {}): string {
+  const spec = activity(fn, options, 'cleanup');
+  (options.registry ?? defaultRegistry).cleanup.push(spec);
+  return spec.id;
+}
+
+/**
+ * A health probe: its result appears under `id` in the operator's health report (cached for
+ * `defaults.handlers.probeCacheMs`).
+ *
+ * @example
+ * ```ts
+ * probe('queue', () => ({ pending: jobs.length }));
+ * ```
+ */
+export function probe(id: string, fn: (context: OperatorContext) => unknown, options: { registry?: Registry } = {}): void {
+  const registry = options.registry ?? defaultRegistry;
+  if (registry.probes.some((p) => p.id === id)) throw new Error(`a probe with id "${id}" is already registered`);
+  registry.probes.push({ id, fn });
+}
+
+/**
+ * Supplies the client the operator uses when none is given (kopf's `on.login`); the first login
+ * handler that returns a client wins.
+ *
+ * @example
+ * ```ts
+ * onLogin(() => KubeClient.load({ context: 'staging' }));
+ * ```
+ */
+export function onLogin(fn: (context: LoginContext) => KubeClient | Promise<KubeClient>, options: { registry?: Registry } = {}): void {
+  (options.registry ?? defaultRegistry).login.push(fn);
+}

@@ -1,0 +1,246 @@
+/**
+ * The shapes users meet: the context every handler receives (one typed object, never keyword
+ * magic), the options of each handler kind, and the normalised handler record the registry keeps.
+ * Types flow from the resource: for `resource({ spec: Type.Object({ text: Type.String() }) })`,
+ * `ctx.spec.text` is a `string` and `ctx.patch.status` takes the declared status fields.
+ */
+import type { Logger } from '../base/logger.ts';
+import type { KubeClient } from '../client/client.ts';
+import type { KubeObject, ObjectMeta, Stored } from '../client/types.ts';
+import type { ObjectOf, Resource } from '../schema/resource.ts';
+import type { Diff } from '../state/diff.ts';
+import type { FieldPath } from '../state/fields.ts';
+import type { ObjectPatch } from '../state/patch.ts';
+import type { ReadonlyStore } from '../watch/store.ts';
+import type { Duration } from './duration.ts';
+import type { MetaFilter, ValueFilter } from './filters.ts';
+
+/** Read access to the operator's caches: the handled resource's, and those of owned resources. */
+export interface HandlerCache<T extends KubeObject> {
+  /** An object of the handled resource from the cache. */
+  get(name: string, namespace?: string): Stored<T> | undefined;
+  /** Objects of the handled resource, all or one namespace's. */
+  list(namespace?: string): Stored<T>[];
+  /** The cache of an owned resource (declared with `owns`). Throws for resources not watched. */
+  of<R extends Resource>(resource: R): ReadonlyStore<Stored<ObjectOf<R>>>;
+}
+
+/** The part of an object a diff covers: spec (and other top-level fields), labels, annotations. */
+export type EssenceOf<T extends KubeObject> = {
+  spec?: T['spec'];
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+};
+
+/** What every handler of an object gets. */
+export interface ObjectContext<T extends KubeObject> {
+  /** The object as last seen (for daemons: always the latest cached state). */
+  readonly body: Stored<T>;
+  /** `body.spec`, or `{}` when the object has none. */
+  readonly spec: NonNullable<T['spec']>;
+  /** `body.status`, or `{}` when the object has none. */
+  readonly status: Partial<NonNullable<T['status']>> & Record<string, unknown>;
+  readonly meta: ObjectMeta;
+  readonly name: string;
+  /** Absent for cluster-scoped objects. */
+  readonly namespace: string | undefined;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Collects changes; they are sent as one merge patch per endpoint when the handler is done. */
+  readonly patch: ObjectPatch<T>;
+  /** Bound to the object's namespace and name, and the handler's id. */
+  readonly logger: Logger;
+  readonly client: KubeClient;
+  readonly cache: HandlerCache<T>;
+  /** Aborts on the handler's timeout, on shutdown, and for daemons when the object goes away. */
+  readonly signal: AbortSignal;
+  /** Attempts made before this one in this cause (0 on the first). */
+  readonly retry: number;
+  /** When the first attempt of this handler in this cause started. */
+  readonly startedAt: Date;
+  /** The handler's id; its return value goes to `status[id]`. */
+  readonly id: string;
+  /** The handled resource. */
+  readonly resource: Resource;
+  /** Posts a `Normal` Event about `about` (default: this object). */
+  info(reason: string, message: string, about?: KubeObject): void;
+  /** Posts a `Warning` Event about `about` (default: this object). */
+  warn(reason: string, message: string, about?: KubeObject): void;
+  /** Posts a `Warning` Event with the error's message about `about` (default: this object). */
+  exception(reason: string, error: unknown, about?: KubeObject): void;
+}
+
+/** The causes that reach changing handlers. */
+export type ChangeCause = 'create' | 'update' | 'delete' | 'resume';
+
+/** The context of create, update, delete and resume handlers. */
+export interface ChangeContext<T extends KubeObject> extends ObjectContext<T> {
+  readonly cause: ChangeCause;
+  /** The last handled essence; undefined on creation (and past the annotation size limit). */
+  readonly old: EssenceOf<T> | undefined;
+  /** The current essence. */
+  readonly new: EssenceOf<T>;
+  /** What changed from `old` to `new`, kopf-style. */
+  readonly diff: Diff;
+}
+
+/** The context of a field handler: old, new and diff reduced to the field. */
+export interface FieldContext<T extends KubeObject, V = unknown> extends ObjectContext<T> {
+  readonly cause: ChangeCause;
+  readonly field: string;
+  readonly old: V | undefined;
+  readonly new: V | undefined;
+  readonly diff: Diff;
+}
+
+/** The context of an event handler: one raw watch change. */
+export interface EventContext<T extends KubeObject> extends ObjectContext<T> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** The previous cached state, for MODIFIED and DELETED. */
+  readonly old: Stored<T> | undefined;
+}
+
+/** The context of a level-based reconcile handler. */
+export type ReconcileHandlerContext<T extends KubeObject> = ObjectContext<T>;
+
+/** The context of a timer handler. */
+export type TimerContext<T extends KubeObject> = ObjectContext<T>;
+
+/** The context of a daemon: `signal` aborts when the object is deleted or the operator stops. */
+export interface DaemonContext<T extends KubeObject> extends ObjectContext<T> {
+  /** Sends what was collected in `patch` so far, now. The rest is sent when the daemon exits. */
+  flush(): Promise<void>;
+}
+
+/** What a reconcile handler may return. */
+export type ReconcileReturn = { requeueAfter?: Duration } | undefined | void;
+
+/** What user handler functions look like, by context. */
+export type HandlerFn<C> = (context: C) => unknown;
+
+/** Filters shared by all resource handlers. */
+export interface FilterOptions<T extends KubeObject> {
+  /** Labels that must match: a value, PRESENT, ABSENT or a predicate per key. */
+  labels?: MetaFilter;
+  /** Annotations that must match, as `labels`. */
+  annotations?: MetaFilter;
+  /** A field (`spec.mode`) that must satisfy `value` (default: be present; for updates: change). */
+  field?: string;
+  /** With `field`: a value, PRESENT, ABSENT or a predicate. */
+  value?: ValueFilter;
+  /** Any other condition, evaluated on the context before the handler runs. */
+  when?: (context: ObjectContext<T>) => boolean;
+}
+
+/** Retry and error behaviour of a handler. */
+export interface ErrorOptions {
+  /**
+   * Retries after the first attempt before the handler fails for good (so `retries: 2` means at
+   * most 3 attempts). Default: unlimited.
+   */
+  retries?: number;
+  /** Time from the first attempt after which the handler fails for good. Default: none. */
+  timeout?: Duration;
+  /**
+   * Delay between retries after ordinary errors: a fixed duration, or exponential settings.
+   * Default: `defaults.handlers.backoff*` (1 s doubling to 60 s).
+   */
+  backoff?: Duration | { initial: Duration; max: Duration; factor?: number };
+  /**
+   * What an ordinary error (neither TemporaryError nor PermanentError) means: retry with backoff
+   * (`'temporary'`, default), fail for good (`'permanent'`), or count as success (`'ignored'`).
+   */
+  errors?: 'temporary' | 'permanent' | 'ignored';
+}
+
+/** Options of most resource handlers. */
+export interface HandlerOptions<T extends KubeObject> extends FilterOptions<T>, ErrorOptions {
+  /** Stable id: the progress key and `status[id]`. Default: derived from kind, function name and field. */
+  id?: string;
+}
+
+/** Options of delete handlers. */
+export interface DeleteOptions<T extends KubeObject> extends HandlerOptions<T> {
+  /** True: run when seen deleting, but add no finalizer for it (deletion may not wait). */
+  optional?: boolean;
+}
+
+/** Options of resume handlers. */
+export interface ResumeOptions<T extends KubeObject> extends HandlerOptions<T> {
+  /** Also resume objects already being deleted. Default false. */
+  deleted?: boolean;
+}
+
+/** Options of event handlers: filters and an id; event handlers are never retried. */
+export interface EventOptions<T extends KubeObject> extends FilterOptions<T> {
+  id?: string;
+}
+
+/** Options of timers. */
+export interface TimerOptions<T extends KubeObject> extends HandlerOptions<T> {
+  /** Time between runs: from the end of one run to the start of the next, or a fixed grid with `sharp`. */
+  interval: Duration;
+  /** Wait before the first run after the object is seen. Default: `interval`. */
+  initialDelay?: Duration;
+  /** Run only when the object has not changed for this long. */
+  idle?: Duration;
+  /** Keep to a fixed grid from the first run instead of counting from the end of each run. */
+  sharp?: boolean;
+}
+
+/** Options of daemons. */
+export interface DaemonOptions<T extends KubeObject> extends HandlerOptions<T> {
+  /** Wait before starting. Default: none. */
+  initialDelay?: Duration;
+}
+
+/** Options of `owns`. */
+export interface OwnsOptions {
+  /** Map through every ownerReference of this resource's kind, not only the controller one. */
+  everyOwner?: boolean;
+}
+
+/** The kinds of resource handlers. */
+export type HandlerKind = 'create' | 'update' | 'delete' | 'resume' | 'field' | 'event' | 'reconcile' | 'timer' | 'daemon';
+
+/** A handler as the registry keeps it: options normalised and checked. */
+export interface HandlerSpec {
+  readonly kind: HandlerKind;
+  readonly id: string;
+  /** The user's function; contexts differ by kind, the runtime passes the right one. */
+  readonly fn: (context: never) => unknown;
+  readonly labels: MetaFilter | undefined;
+  readonly annotations: MetaFilter | undefined;
+  /** `field` as given (`spec.text`), and split. */
+  readonly field: string | undefined;
+  readonly fieldPath: FieldPath | undefined;
+  readonly hasValue: boolean;
+  readonly value: unknown;
+  readonly when: ((context: ObjectContext<KubeObject>) => boolean) | undefined;
+  readonly retries: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly backoff: { initialMs: number; maxMs: number; factor: number };
+  readonly errors: 'temporary' | 'permanent' | 'ignored';
+  /** Delete handlers: no finalizer for this one. */
+  readonly optional: boolean;
+  /** Resume handlers: also for objects being deleted. */
+  readonly deleted: boolean;
+  /** Timers. */
+  readonly intervalMs: number | undefined;
+  readonly initialDelayMs: number | undefined;
+  readonly idleMs: number | undefined;
+  readonly sharp: boolean;
+}
+
+/** Context of operator-level handlers (startup, cleanup, probes). */
+export interface OperatorContext {
+  readonly client: KubeClient;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}
+
+/** Context of login handlers, which run before any client exists. */
+export interface LoginContext {
+  readonly logger: Logger;
+}

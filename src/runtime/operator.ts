@@ -1,0 +1,457 @@
+/**
+ * The {@link Operator}: everything registered in a {@link Registry}, running against one cluster.
+ * `await new Operator({ registry }).run({ signal })` is the whole embedding API (kopf's
+ * `kopf.operator()`); `operon run` calls the same with SIGTERM/SIGINT wired to the signal.
+ *
+ * Start order: client (given, from a login handler, or loaded as kubectl does) → startup handlers
+ * (all must succeed, or `run` rejects and nothing is watched) → one watch per resource and per
+ * owned resource, each feeding its engine controller.
+ *
+ * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
+ * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
+ * the same grace → pending Events are flushed → cleanup handlers run → a client the operator
+ * created itself is closed. `run` then resolves; it rejects only when startup fails.
+ *
+ * Guarantees: every watch is supervised by its reflector (it reconnects forever and reports
+ * unhealthy after `defaults.watch.unhealthyAfterMs` of failures), and {@link Operator.health}
+ * says so, so a liveness probe sees a zombie; `ready()` is true once every cache has listed.
+ */
+import { systemClock, type Clock } from '../base/clock.ts';
+import type { Logger } from '../base/logger.ts';
+import { KubeClient } from '../client/client.ts';
+import type { KubeObject, Stored } from '../client/types.ts';
+import { defaults } from '../defaults.ts';
+import { ownerMapper } from '../engine/owners.ts';
+import { TemporaryError } from '../handlers/errors.ts';
+import { messageOf } from '../handlers/execution.ts';
+import type { Recorder } from '../handlers/recorder.ts';
+import { defaultRegistry, resourceKey, type ActivitySpec, type Registry } from '../handlers/registry.ts';
+import type { OperatorContext } from '../handlers/types.ts';
+import { EventRecorder } from '../kits/events.ts';
+import type { Resource } from '../schema/resource.ts';
+import { finalizerName } from '../state/finalizers.ts';
+import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage } from '../state/progress.ts';
+import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
+import type { WatchScope } from '../watch/scope.ts';
+import { sourceFor } from '../watch/source.ts';
+import type { ReadonlyStore } from '../watch/store.ts';
+import { ResourceRuntime } from './resource.ts';
+
+/** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
+export interface PostedEvent {
+  object: KubeObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** Options of an {@link Operator}. */
+export interface OperatorOptions {
+  /** Default: the default registry that `resource()` and `onStartup()` fill. */
+  registry?: Registry;
+  /** Default: from a login handler, else loaded as kubectl does (`kubeconfig`, `context`). */
+  client?: KubeClient;
+  kubeconfig?: string;
+  context?: string;
+  /** Namespaces to serve: names or globs (`team-*`), `!` to exclude. Default: all namespaces. */
+  namespaces?: string | readonly string[];
+  /** Serve all namespaces (the default; given for clarity next to `namespaces`). */
+  allNamespaces?: boolean;
+  /** Default: a pino logger named after the operator, created when `run` starts. */
+  logger?: Logger;
+  clock?: Clock;
+  /** Objects handled at once per resource. Default: {@link defaults}.queue.concurrency. */
+  concurrency?: number;
+  /** Names the operator in logs and Events. Default: {@link defaults}.handlers.operatorName. */
+  name?: string;
+  /** Where handler progress is kept. Default `'annotations'`. */
+  progress?: 'annotations' | 'status';
+  /** Prefix of Operon's annotations and finalizer. Default: {@link defaults}.state.prefix. */
+  prefix?: string;
+  /** Default: {@link defaults}.operator.shutdownGraceMs. */
+  shutdownGraceMs?: number;
+  /** Called for every Event the operator posts (tests read Events this way). */
+  onEvent?: (event: PostedEvent) => void;
+}
+
+/** The state of an operator's lifecycle. */
+export type OperatorPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** What {@link Operator.health} reports. */
+export interface OperatorHealth {
+  /** False once any watch has been failing for `defaults.watch.unhealthyAfterMs`, or after a failed start. */
+  healthy: boolean;
+  /** True once every cache has completed its first list. */
+  ready: boolean;
+  phase: OperatorPhase;
+  /** Per watched resource (`plural.group`), its watches. */
+  resources: Record<string, ReflectorStatus>;
+  /** Timers and daemons running. */
+  tasks: number;
+}
+
+/**
+ * Runs the handlers of a registry.
+ *
+ * @example
+ * ```ts
+ * const operator = new Operator({ namespaces: ['shop'] });
+ * const stop = new AbortController();
+ * process.once('SIGTERM', () => stop.abort());
+ * await operator.run({ signal: stop.signal });
+ * ```
+ */
+export class Operator {
+  readonly name: string;
+  readonly registry: Registry;
+  readonly #options: OperatorOptions;
+  readonly #clock: Clock;
+  readonly #stop = new AbortController();
+  readonly #runtimes: ResourceRuntime[] = [];
+  readonly #owned = new Map<string, Reflector<Stored>>();
+  readonly #probeCache = { at: -Infinity, value: {} as Record<string, unknown> };
+  #phase: OperatorPhase = 'idle';
+  #failed = false;
+  #client: KubeClient | undefined;
+  #logger: Logger | undefined;
+  #done: Promise<void> | undefined;
+  readonly #readyResolvers = Promise.withResolvers<void>();
+  readonly #eventTaps = new Set<(event: PostedEvent) => void>();
+
+  constructor(options: OperatorOptions = {}) {
+    this.#options = options;
+    if (options.onEvent) this.#eventTaps.add(options.onEvent);
+    this.name = options.name ?? defaults.handlers.operatorName;
+    this.registry = options.registry ?? defaultRegistry;
+    this.#clock = options.clock ?? systemClock;
+    if (options.allNamespaces && options.namespaces !== undefined) {
+      throw new RangeError('give either namespaces or allNamespaces, not both');
+    }
+  }
+
+  /** Where the operator is in its lifecycle. */
+  get phase(): OperatorPhase {
+    return this.#phase;
+  }
+
+  /** The client in use, once `run` has started. */
+  get client(): KubeClient | undefined {
+    return this.#client;
+  }
+
+  /**
+   * Runs until `signal` aborts or `stop()` is called; see the module comment for the order of
+   * things. Rejects when a startup handler fails or no client can be made.
+   *
+   * @example
+   * ```ts
+   * await new Operator({ registry }).run({ signal: AbortSignal.timeout(60_000) });
+   * ```
+   */
+  run(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#done) throw new Error(`operator ${this.name} was already started; create a new Operator to run again`);
+    const signal = options.signal;
+    if (signal?.aborted) this.#stop.abort();
+    signal?.addEventListener('abort', () => this.#stop.abort(), { once: true });
+    this.#done = this.#run();
+    return this.#done;
+  }
+
+  /**
+   * Stops the operator; resolves when `run` has finished.
+   *
+   * @example
+   * ```ts
+   * await operator.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#done?.catch(() => {});
+  }
+
+  /**
+   * Calls `listener` for every Event the operator posts from now on; returns the function that
+   * stops it. Tests read Events this way.
+   *
+   * @example
+   * ```ts
+   * const seen: PostedEvent[] = [];
+   * const unsubscribe = operator.observeEvents((event) => seen.push(event));
+   * ```
+   */
+  observeEvents(listener: (event: PostedEvent) => void): () => void {
+    this.#eventTaps.add(listener);
+    return () => this.#eventTaps.delete(listener);
+  }
+
+  /**
+   * Resolves once every cache has completed its first list (and the operator is handling objects).
+   *
+   * @example
+   * ```ts
+   * void operator.run();
+   * await operator.whenReady();
+   * ```
+   */
+  whenReady(): Promise<void> {
+    return this.#readyResolvers.promise;
+  }
+
+  /**
+   * True once every cache has listed and the operator is running.
+   *
+   * @example
+   * ```ts
+   * healthz.add('ready', () => operator.ready());
+   * ```
+   */
+  ready(): boolean {
+    return this.#phase === 'running' && this.#reflectors().every((r) => r.store.isReady());
+  }
+
+  /**
+   * The operator's health, from its watches' status.
+   *
+   * @example
+   * ```ts
+   * const { healthy, resources } = operator.health();
+   * ```
+   */
+  health(): OperatorHealth {
+    const resources: Record<string, ReflectorStatus> = {};
+    for (const runtime of this.#runtimes) resources[describeResource(runtime.resource)] = runtime.status();
+    for (const [key, reflector] of this.#owned) resources[key] = reflector.status();
+    const watchesHealthy = Object.values(resources).every((r) => r.healthy);
+    return {
+      healthy: !this.#failed && this.#phase !== 'stopped' && watchesHealthy,
+      ready: this.ready(),
+      phase: this.#phase,
+      resources,
+      tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
+    };
+  }
+
+  /**
+   * Runs the registered probes (results cached for `defaults.handlers.probeCacheMs`); a probe
+   * that throws reports its error message.
+   *
+   * @example
+   * ```ts
+   * const results = await operator.probe(); // { queue: { pending: 3 } }
+   * ```
+   */
+  async probe(): Promise<Record<string, unknown>> {
+    const now = this.#clock.now();
+    if (now - this.#probeCache.at < defaults.handlers.probeCacheMs) return this.#probeCache.value;
+    const client = this.#client;
+    const logger = this.#logger;
+    if (!client || !logger) return {};
+    const value: Record<string, unknown> = {};
+    for (const probe of this.registry.probes) {
+      try {
+        value[probe.id] = await probe.fn({ client, logger: logger.child({ probe: probe.id }), signal: this.#stop.signal });
+      } catch (error) {
+        value[probe.id] = { error: messageOf(error) };
+      }
+    }
+    this.#probeCache.at = now;
+    this.#probeCache.value = value;
+    return value;
+  }
+
+  async #run(): Promise<void> {
+    this.#phase = 'starting';
+    let ownsClient = false;
+    let events: EventRecorder | undefined;
+    try {
+      const logger = (this.#logger = this.#options.logger ?? (await pinoLogger(this.name)));
+      let client = this.#options.client;
+      if (!client) {
+        client = await this.#login(logger);
+        if (!client) {
+          client = await KubeClient.load({ kubeconfig: this.#options.kubeconfig, context: this.#options.context, logger, clock: this.#clock });
+          ownsClient = true;
+        }
+      }
+      this.#client = client;
+      events = new EventRecorder({ client, component: this.name, logger, clock: this.#clock });
+      const recorder = tapRecorder(events, (event) => {
+        for (const tap of this.#eventTaps) tap(event);
+      });
+
+      for (const activity of this.registry.startup) {
+        if (this.#stop.signal.aborted) break;
+        await this.#activity(activity, 'startup', client, logger, true);
+      }
+      if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
+      await new Promise<void>((resolve) => {
+        if (this.#stop.signal.aborted) resolve();
+        else this.#stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } catch (error) {
+      this.#failed = true;
+      this.#logger?.error({ err: error }, `operator ${this.name} failed to start`);
+      throw error;
+    } finally {
+      this.#phase = 'stopping';
+      await this.#shutdown(events);
+      if (ownsClient) this.#client?.close();
+      this.#phase = 'stopped';
+    }
+  }
+
+  #start(client: KubeClient, logger: Logger, recorder: Recorder): void {
+    const scope: WatchScope = this.#options.allNamespaces || this.#options.namespaces === undefined ? {} : { namespaces: this.#options.namespaces };
+    const storage: ProgressStorage = this.#options.progress === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(this.#options.prefix);
+    const prefix = this.#options.prefix ?? defaults.state.prefix;
+    const byKey = new Map<string, ResourceRuntime>();
+    for (const registration of this.registry.resources) {
+      const runtime = new ResourceRuntime({
+        registration,
+        client,
+        logger,
+        clock: this.#clock,
+        recorder,
+        scope,
+        concurrency: this.#options.concurrency ?? defaults.queue.concurrency,
+        shutdownGraceMs: this.#options.shutdownGraceMs ?? defaults.operator.shutdownGraceMs,
+        storage,
+        prefix,
+        finalizer: finalizerName(prefix),
+        cacheOf: (resource) => this.#cacheOf(resource, byKey),
+        stopping: this.#stop.signal,
+      });
+      this.#runtimes.push(runtime);
+      byKey.set(resourceKey(registration.resource), runtime);
+    }
+    for (const runtime of this.#runtimes) {
+      for (const owned of runtime.registration.owned) {
+        const key = resourceKey(owned.resource);
+        const reflector = byKey.get(key)?.reflector ?? this.#ownedReflector(owned.resource, client, logger, scope);
+        const toOwners = ownerMapper(
+          { group: runtime.resource.group, kind: runtime.resource.kind, namespaced: runtime.resource.namespaced },
+          { everyOwner: owned.everyOwner },
+        );
+        reflector.subscribe(({ object, old }) => {
+          for (const ownerKey of toOwners(old, object)) runtime.enqueue(ownerKey);
+        });
+      }
+    }
+    for (const reflector of this.#owned.values()) void reflector.start();
+    for (const runtime of this.#runtimes) runtime.start();
+    this.#phase = 'running';
+    void Promise.all(this.#reflectors().map((r) => r.store.ready)).then(() => this.#readyResolvers.resolve());
+    logger.info(
+      { resources: this.#runtimes.map((r) => describeResource(r.resource)), owned: [...this.#owned.keys()], namespaces: scope.namespaces ?? 'all' },
+      `operator ${this.name} is running`,
+    );
+  }
+
+  #ownedReflector(resource: Resource, client: KubeClient, logger: Logger, scope: WatchScope): Reflector<Stored> {
+    const key = resourceKey(resource);
+    let reflector = this.#owned.get(key);
+    if (!reflector) {
+      reflector = new Reflector<Stored>({ source: sourceFor<Stored>(client, resource.ref), namespaced: resource.namespaced, scope, name: resource.plural, logger, clock: this.#clock });
+      this.#owned.set(key, reflector);
+    }
+    return reflector;
+  }
+
+  #cacheOf(resource: Resource, runtimes: Map<string, ResourceRuntime>): ReadonlyStore<Stored> | undefined {
+    const key = resourceKey(resource);
+    return runtimes.get(key)?.reflector.store ?? this.#owned.get(key)?.store;
+  }
+
+  #reflectors(): Reflector<Stored>[] {
+    return [...this.#runtimes.map((r) => r.reflector), ...this.#owned.values()];
+  }
+
+  async #shutdown(events: EventRecorder | undefined): Promise<void> {
+    const logger = this.#logger;
+    if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} is stopping`);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), ...[...this.#owned.values()].map((r) => r.stop())]);
+    if (events) {
+      let cancel = (): void => {};
+      await Promise.race([events.flush(), new Promise<void>((resolve) => (cancel = this.#clock.setTimer(5_000, resolve)))]);
+      cancel();
+    }
+    const client = this.#client;
+    if (client && logger && !this.#failed) {
+      for (const activity of this.registry.cleanup) {
+        try {
+          await this.#activity(activity, 'cleanup', client, logger, false);
+        } catch (error) {
+          logger.error({ err: error, handler: activity.id }, `cleanup handler ${activity.id} failed`);
+        }
+      }
+    }
+    if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
+  }
+
+  async #login(logger: Logger): Promise<KubeClient | undefined> {
+    for (const login of this.registry.login) {
+      const client = await login({ logger });
+      if (client) return client;
+    }
+    return undefined;
+  }
+
+  /** Runs a startup or cleanup handler, retrying TemporaryErrors and up to `retries` other errors. */
+  async #activity(activity: ActivitySpec, kind: string, client: KubeClient, logger: Logger, abortable: boolean): Promise<void> {
+    const log = logger.child({ handler: activity.id });
+    const signal = abortable ? this.#stop.signal : new AbortController().signal;
+    const context: OperatorContext = { client, logger: log, signal };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await activity.fn(context);
+        log.info(`${kind} handler ${activity.id} succeeded`);
+        return;
+      } catch (error) {
+        const temporary = error instanceof TemporaryError;
+        if ((!temporary && attempt >= (activity.retries ?? 0)) || signal.aborted) throw error;
+        const delay = temporary ? (error.delayMs ?? defaults.handlers.temporaryDelayMs) : activity.backoffMs;
+        log.error({ err: error, retryInMs: delay }, `${kind} handler ${activity.id} failed; retrying`);
+        await new Promise<void>((resolve) => {
+          const cancel = this.#clock.setTimer(delay, resolve);
+          signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
+        });
+      }
+    }
+  }
+}
+
+function describeResource(resource: Resource): string {
+  return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+}
+
+function tapRecorder(events: EventRecorder, tap: (event: PostedEvent) => void): Recorder {
+  const seen = (object: KubeObject, type: PostedEvent['type'], reason: string, message: string): void => {
+    try {
+      tap({ object, type, reason, message });
+    } catch {
+      // A tap is an observer; its failure must not reach a handler.
+    }
+  };
+  return {
+    info(object, reason, message) {
+      seen(object, 'Normal', reason, message);
+      events.info(object, reason, message);
+    },
+    warn(object, reason, message) {
+      seen(object, 'Warning', reason, message);
+      events.warn(object, reason, message);
+    },
+    exception(object, reason, error) {
+      seen(object, 'Warning', reason, messageOf(error));
+      events.exception(object, error, reason);
+    },
+  };
+}
+
+/** The default logger: pino, loaded only when an operator runs without a logger of its own. */
+async function pinoLogger(name: string): Promise<Logger> {
+  const { pino } = await import('pino');
+  return pino({ name, level: process.env['LOG_LEVEL'] ?? 'info' }) as unknown as Logger;
+}
+

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeClient } from '../../../src/client/client.ts';
+import { ApiError } from '../../../src/client/errors.ts';
+import type { Patch } from '../../../src/client/patch.ts';
+import type { Stored } from '../../../src/client/types.ts';
+import { OwnWriteTracker } from '../../../src/engine/own-writes.ts';
+import { ObjectWriter, StaleObjectError } from '../../../src/runtime/writer.ts';
+import { newPatch } from '../../../src/state/patch.ts';
+
+const ref = { group: 'x.dev', version: 'v1', plural: 'things', namespaced: true };
+const object = (rv: string, extra: Record<string, unknown> = {}): Stored => ({ metadata: { name: 'a', namespace: 'ns', uid: 'u', resourceVersion: rv }, ...extra });
+
+function fakeClient(respond: (patch: Patch, subresource: string | undefined, call: number) => Stored) {
+  const calls: Array<{ patch: Patch; subresource: string | undefined }> = [];
+  const client = {
+    patch: async (_ref: unknown, _name: string, patch: Patch, options: { subresource?: string }) => {
+      calls.push({ patch, subresource: options.subresource });
+      return respond(patch, options.subresource, calls.length);
+    },
+  } as unknown as KubeClient;
+  return { client, calls };
+}
+
+describe('ObjectWriter', () => {
+  it('sends status first, then the object, each with the version read as precondition, and records them as own writes', async () => {
+    const { client, calls } = fakeClient((_p, _s, n) => object(String(10 + n)));
+    const tracker = new OwnWriteTracker();
+    const writer = new ObjectWriter({ client, ref, statusSubresource: true, tracker });
+    const patch = newPatch();
+    patch.status['pod'] = 'p';
+    patch.metadata.annotations['operon.dev/x'] = '1';
+    const after = await writer.apply(object('10'), patch);
+    assert.equal(after?.metadata.resourceVersion, '12');
+    assert.deepEqual(
+      calls.map((c) => [c.subresource, (c.patch as { body: { metadata: { resourceVersion: string } } }).body.metadata.resourceVersion]),
+      [['status', '10'], [undefined, '11']],
+    );
+    assert.equal(tracker.isEcho('MODIFIED', object('11')), true);
+    assert.equal(tracker.isEcho('MODIFIED', object('12')), true);
+  });
+
+  it('sends a conflicting patch again without precondition, and does not record it', async () => {
+    const { client, calls } = fakeClient((_p, _s, n) => {
+      if (n === 1) throw new ApiError({ kind: 'Conflict', code: 409, message: 'conflict' });
+      return object('20');
+    });
+    const tracker = new OwnWriteTracker();
+    const writer = new ObjectWriter({ client, ref, statusSubresource: true, tracker });
+    const patch = newPatch();
+    patch.spec['n'] = 1;
+    await writer.apply(object('10'), patch);
+    assert.equal(calls.length, 2);
+    assert.equal((calls[1]?.patch as { body: { metadata?: unknown } }).body.metadata, undefined);
+    assert.equal(tracker.isEcho('MODIFIED', object('20')), false);
+  });
+
+  it('returns its own result while the cache lags behind it, and the cache once it caught up', async () => {
+    const { client } = fakeClient(() => object('12', { spec: { n: 1 } }));
+    const writer = new ObjectWriter({ client, ref, statusSubresource: false });
+    const patch = newPatch();
+    patch.spec['n'] = 1;
+    await writer.apply(object('10'), patch);
+    assert.equal(writer.latest('ns/a', object('10'))?.metadata.resourceVersion, '12');
+    assert.equal(writer.latest('ns/a', object('11'))?.metadata.resourceVersion, '12', 'numerically older');
+    assert.equal(writer.latest('ns/a', object('13'))?.metadata.resourceVersion, '13');
+    assert.equal(writer.latest('ns/a', object('10'))?.metadata.resourceVersion, '10', 'forgotten once the cache caught up');
+  });
+
+  it('sends nothing for an empty patch, and treats a vanished object as gone', async () => {
+    const { client, calls } = fakeClient(() => {
+      throw new ApiError({ kind: 'NotFound', code: 404, message: 'gone' });
+    });
+    const writer = new ObjectWriter({ client, ref, statusSubresource: true });
+    assert.equal((await writer.apply(object('1'), newPatch()))?.metadata.resourceVersion, '1');
+    assert.equal(calls.length, 0);
+    const patch = newPatch();
+    patch.spec['n'] = 1;
+    assert.equal(await writer.apply(object('1'), patch), undefined);
+  });
+
+  it('turns a refused finalizer test into a StaleObjectError', async () => {
+    const { client } = fakeClient(() => {
+      throw new ApiError({ kind: 'Invalid', code: 422, message: 'test failed' });
+    });
+    const writer = new ObjectWriter({ client, ref, statusSubresource: true });
+    await assert.rejects(writer.json(object('1'), [{ op: 'test', path: '/metadata/finalizers', value: null }]), StaleObjectError);
+  });
+});
