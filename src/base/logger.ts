@@ -50,13 +50,16 @@ export interface LogRecord {
 export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
   const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: LogRecord['level']): LogFn =>
-      (a: Record<string, unknown> | string, b?: string): void => {
+    const logger: Logger = {} as Logger;
+    // Like pino's, these methods need their logger as `this`: a detached call
+    // (`const log = logger.info; log(...)`) throws here as it does in production.
+    const at = (level: LogRecord['level']): LogFn =>
+      function (this: unknown, a: Record<string, unknown> | string, b?: string): void {
+        if (this !== logger) throw new TypeError(`logger.${level} was called detached from its logger`);
         if (typeof a === 'string') records.push({ ...bindings, level, msg: a });
         else records.push({ ...bindings, ...a, level, msg: b ?? '' });
-      };
-    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
+      } as LogFn;
+    return Object.assign(logger, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more: Record<string, unknown>) => make({ ...bindings, ...more }) });
   };
   return { logger: make({}), records };
 }

@@ -594,7 +594,9 @@ export class ResourceRuntime {
     switch (outcome.kind) {
       case 'success':
         if (outcome.ignoredError !== undefined) logger.warn({ err: outcome.ignoredError, cause }, `handler ${spec.id} failed; the error is ignored as configured`);
-        else (quiet ? logger.debug : logger.info)({ cause }, `handler ${spec.id} succeeded`);
+        // Called as methods: pino's log functions need their logger as `this`.
+        else if (quiet) logger.debug({ cause }, `handler ${spec.id} succeeded`);
+        else logger.info({ cause }, `handler ${spec.id} succeeded`);
         return;
       case 'retry': {
         const message = `handler ${spec.id} failed, retrying in ${formatMs(outcome.delayMs)}: ${messageOf(outcome.error)}`;

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The `operon` command. Parses the command line, dispatches, and turns every failure into a
+ * message and an exit code: 2 for usage errors, 1 for everything else.
+ */
+import { readFileSync } from 'node:fs';
+import { parseCommand } from './args.ts';
+import { crdCommand } from './crd.ts';
+import { CliError } from './load.ts';
+import { runCommand } from './run.ts';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const cmd = parseCommand(argv, process.stderr.isTTY === true);
+  switch (cmd.command) {
+    case 'help':
+      process.stdout.write(cmd.text);
+      return 0;
+    case 'usage':
+      process.stderr.write(`operon: ${cmd.message}\n`);
+      return cmd.exitCode;
+    case 'version': {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`operon ${pkg.version} (node ${process.version})\n`);
+      return 0;
+    }
+    case 'crd':
+      process.stdout.write(await crdCommand(cmd.files));
+      return 0;
+    case 'rbac':
+      throw new CliError('operon rbac is not available in this build', 2);
+    case 'run':
+      return runCommand(cmd);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`operon: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`operon: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
