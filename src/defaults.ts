@@ -203,6 +203,36 @@ export const defaults = {
      */
     maxConditions: 32,
   },
+  leaderElection: {
+    /**
+     * How long a lease stays valid for the other candidates after they last saw it change: a
+     * standby takes over at most this long after the leader stopped renewing. controller-runtime
+     * (`pkg/leaderelection`, `defaultLeaseDuration`) uses 15 s; client-go requires it to exceed
+     * the renew deadline.
+     */
+    leaseDurationMs: 15_000,
+    /**
+     * A leader that has not renewed its lease for this long stops all its controllers at once and
+     * the process exits non-zero. controller-runtime's `defaultRenewDeadline` is 10 s: it stays
+     * below the lease duration, so the old leader has stopped 5 s before a standby may take over.
+     */
+    renewDeadlineMs: 10_000,
+    /**
+     * Pause between attempts to acquire or renew. controller-runtime's `defaultRetryPeriod` is
+     * 2 s; acquire attempts are jittered by client-go's `JitterFactor` 1.2 (2 s to 4.4 s), so
+     * standbys do not hit the API server in lockstep.
+     */
+    retryPeriodMs: 2_000,
+    /**
+     * Whether a leader that stops gracefully gives its lease up (holder cleared), so a standby
+     * takes over within a retry period instead of waiting out the lease duration on every rolling
+     * update. controller-runtime's `LeaderElectionReleaseOnCancel` defaults to false because Go
+     * managers may release while the binary is still running controllers. Operon releases only
+     * after every controller has drained and every timer and daemon has been stopped (see
+     * `runtime/operator.ts`), which is the condition controller-runtime names for turning it on.
+     */
+    releaseOnCancel: true,
+  },
   server: {
     /**
      * Where the health and metrics server listens, as `host:port`. An empty host means every

@@ -76,5 +76,44 @@ export {
   type FilterOptions,
   type EssenceOf,
 } from './handlers/index.ts';
+export {
+  adopt,
+  controllerOf,
+  isOwnedBy,
+  ownerReferenceTo,
+  AdoptError,
+  setCondition,
+  removeCondition,
+  findCondition,
+  isTrue,
+  isFalse,
+  ConditionError,
+  type AdoptErrorKind,
+  type AdoptOptions,
+  type OwnerReference,
+  type Condition,
+  type ConditionStatus,
+  type ConditionUpdate,
+  type SetConditionOptions,
+} from './kits/index.ts';
 export type { Diff, DiffItem, ObjectPatch, MergePatch, MetadataPatch, ProgressRecord } from './state/index.ts';
-export { Operator, runUntilSignalled, type OperatorOptions, type OperatorHealth, type OperatorPhase, type PostedEvent } from './runtime/index.ts';
+export {
+  Operator,
+  runUntilSignalled,
+  addOperatorChecks,
+  rbacFor,
+  LeaderElector,
+  LeadershipLostError,
+  kubeLeaseLock,
+  type OperatorOptions,
+  type OperatorHealth,
+  type OperatorPhase,
+  type PostedEvent,
+  type LeaderElectionOptions,
+  type LeaderElectionStatus,
+  type LeaderElectorOptions,
+  type LeaseLock,
+  type RbacOptions,
+  type RbacRule,
+} from './runtime/index.ts';
+export { HealthServer, Metrics, type HealthCheck, type CheckResult, type MetricsOptions } from './server/index.ts';

@@ -20,6 +20,8 @@ export interface RunCommand {
   logFormat: LogFormat;
   /** `host:port` for /healthz, /readyz and /metrics; undefined serves none. */
   healthAddress: string | undefined;
+  /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
+  leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
 }
 
 export interface GenerateCommand {
@@ -59,6 +61,10 @@ Options for run:
       --log-format F     json (default when not a terminal) or plain
       --liveness URL     serve /healthz, /readyz and /metrics at URL (e.g. http://0.0.0.0:8080/healthz)
       --health-address A same, as host:port
+      --leader-elect     run handlers only while holding a Lease, so several replicas can run
+      --lease-name N     the Lease's name (default: <plural>.<group> of the first resource)
+      --lease-namespace NS
+                         the Lease's namespace (default: the pod's, or the context's namespace)
 `;
 
 /**
@@ -110,6 +116,9 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
         'log-format': { type: 'string' },
         liveness: { type: 'string' },
         'health-address': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'lease-name': { type: 'string' },
+        'lease-namespace': { type: 'string' },
       },
     });
   } catch (err) {
@@ -136,6 +145,13 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
     }
   }
   if (healthAddress !== undefined && !/^[^:]*:\d+$/.test(healthAddress)) return usage(`--health-address "${healthAddress}" must be host:port`);
+  const leaseName = v['lease-name'];
+  const leaseNamespace = v['lease-namespace'];
+  if (!v['leader-elect'] && (leaseName !== undefined || leaseNamespace !== undefined)) return usage('--lease-name and --lease-namespace need --leader-elect');
+  if (leaseName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(leaseName)) {
+    return usage(`--lease-name "${leaseName}" is not a valid object name (lowercase letters, digits, '-' and '.')`);
+  }
+  if (leaseNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(leaseNamespace)) return usage(`--lease-namespace "${leaseNamespace}" is not a namespace name`);
   return {
     command: 'run',
     files: parsed.positionals,
@@ -146,6 +162,7 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
     logLevel: (levels[0] as LogLevel | undefined) ?? 'info',
     logFormat: format,
     healthAddress,
+    leaderElection: v['leader-elect'] ? { leaseName, leaseNamespace } : undefined,
   };
 }
 

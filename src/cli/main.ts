@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.ts';
 import { crdCommand } from './crd.ts';
 import { CliError } from './load.ts';
+import { rbacCommand } from './rbac.ts';
 import { runCommand } from './run.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(await crdCommand(cmd.files));
       return 0;
     case 'rbac':
-      throw new CliError('operon rbac is not available in this build', 2);
+      process.stdout.write(await rbacCommand(cmd));
+      return 0;
     case 'run':
       return runCommand(cmd);
   }

@@ -4,13 +4,19 @@
  * custom resource's CRD is installed, then runs until SIGTERM/SIGINT and exits 0 after a graceful
  * stop. Every way it can fail before running is one clear message and a non-zero exit, never a
  * stack trace and never a crash loop of retries against a cluster that lacks the CRDs.
+ *
+ * With `--health-address`, `/healthz`, `/readyz` and `/metrics` are served from before the
+ * operator starts until it has stopped (prom-client is loaded only then). With `--leader-elect`,
+ * a replica that loses its lease exits 1 at once, so Kubernetes restarts it as a standby.
  */
 import { KubeClient } from '../client/client.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
 import { defaultRegistry, type Registry } from '../handlers/registry.ts';
-import { Operator } from '../runtime/operator.ts';
+import { Operator, type LeaderElectionOptions } from '../runtime/operator.ts';
+import { addOperatorChecks } from '../runtime/probes.ts';
 import { runUntilSignalled } from '../runtime/signals.ts';
 import { HealthServer } from '../server/health.ts';
+import { Metrics } from '../server/metrics.ts';
 import type { RunCommand } from './args.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
@@ -39,21 +45,16 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   await preflight(client, registry);
 
   const namespaces = cmd.allNamespaces || cmd.namespaces.length === 0 ? undefined : cmd.namespaces;
-  const operator =
-    exported ??
-    new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }) });
+  const metrics = cmd.healthAddress !== undefined ? await Metrics.load() : undefined;
+  const leaderElection = leaderElectionOf(cmd, registry, client);
+  const deployment = { ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}) };
+  const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
+  if (exported) exported.configure(deployment);
 
   let health: HealthServer | undefined;
   if (cmd.healthAddress !== undefined) {
-    health = new HealthServer({ bindAddress: cmd.healthAddress, logger });
-    health.addHealthCheck('operator', () => {
-      const h = operator.health();
-      const failing = Object.entries(h.resources)
-        .filter(([, s]) => !s.healthy)
-        .map(([name]) => name);
-      return { ok: h.healthy, message: failing.length ? `watches failing: ${failing.join(', ')}` : h.phase };
-    });
-    health.addReadyCheck('caches', () => ({ ok: operator.ready(), message: operator.ready() ? 'synced' : 'caches not synced yet' }));
+    health = new HealthServer({ bindAddress: cmd.healthAddress, logger, ...(metrics ? { metrics } : {}) });
+    addOperatorChecks(health, operator);
     await health.start();
   }
   try {
@@ -62,7 +63,24 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
     await health?.stop();
     client.close();
   }
+  const lost = operator.health().leaderElection?.lost;
+  if (lost !== undefined) {
+    // controller-runtime exits at once; a handler that ignores its abort signal must not keep
+    // this process (and its writes) alive beside the new leader.
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 1_000).unref();
+    return 1;
+  }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/** `--leader-elect` with its defaults: the first resource's `<plural>.<group>`, in the client's namespace. */
+function leaderElectionOf(cmd: RunCommand, registry: Registry, client: KubeClient): LeaderElectionOptions | undefined {
+  if (!cmd.leaderElection) return undefined;
+  const first = registry.resources[0]?.resource;
+  const lease = cmd.leaderElection.leaseName ?? (first ? (first.group ? `${first.plural}.${first.group}` : first.plural) : undefined);
+  if (lease === undefined) throw new CliError('--leader-elect needs --lease-name when the files register no resource', 2);
+  return { lease, namespace: cmd.leaderElection.leaseNamespace ?? client.namespace };
 }
 
 /** The cluster answers and serves every custom resource the registry handles. */

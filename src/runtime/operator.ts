@@ -5,16 +5,30 @@
  *
  * Start order: client (given, from a login handler, or loaded as kubectl does) → startup handlers
  * (all must succeed, or `run` rejects and nothing is watched) → one watch per resource and per
- * owned resource, each feeding its engine controller.
+ * owned resource → the engine controllers, which run the handlers.
+ *
+ * With leader election (`leaderElection: { lease, namespace }`), controller-runtime's order: the
+ * watches start on every replica (a warm cache makes a takeover fast and `ready()` means the same
+ * everywhere), the replica campaigns for the Lease, and only the leader starts its controllers
+ * and event handlers. Keys of objects changed meanwhile wait in the queue, so a new leader looks
+ * at every object once. Startup handlers run on every replica before it campaigns (they prepare
+ * the process, as in kopf, where they run regardless of peering). A leader that cannot renew
+ * within the renew deadline halts at once: every handler's signal aborts, timers and daemons stop,
+ * no grace period and no cleanup handlers (another replica may already be working); `health()`
+ * turns unhealthy and `run` rejects with a {@link LeadershipLostError}, so `operon run` exits 1
+ * and Kubernetes restarts the pod as a standby (controller-runtime exits the same way).
  *
  * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
  * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
- * the same grace → pending Events are flushed → cleanup handlers run → a client the operator
- * created itself is closed. `run` then resolves; it rejects only when startup fails.
+ * the same grace → pending Events are flushed → cleanup handlers run → the lease is released
+ * (only now, when no handler of this replica runs any more; see
+ * {@link defaults}.leaderElection.releaseOnCancel) → a client the operator created itself is
+ * closed. `run` then resolves; it rejects when startup fails or the lease is lost.
  *
  * Guarantees: every watch is supervised by its reflector (it reconnects forever and reports
  * unhealthy after `defaults.watch.unhealthyAfterMs` of failures), and {@link Operator.health}
  * says so, so a liveness probe sees a zombie; `ready()` is true once every cache has listed.
+ * With `metrics`, every controller, queue and watch reports controller-runtime's metrics.
  */
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
@@ -31,10 +45,13 @@ import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
 import { finalizerName } from '../state/finalizers.ts';
 import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage } from '../state/progress.ts';
+import type { Metrics } from '../server/metrics.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor } from '../watch/source.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
+import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
+import type { RbacRule } from './rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 
 /** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
@@ -43,6 +60,34 @@ export interface PostedEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+}
+
+/**
+ * Leader election of an {@link Operator}: the Lease `namespace/lease` decides which replica runs
+ * the handlers. Timings default to {@link defaults}.leaderElection (controller-runtime's).
+ */
+export interface LeaderElectionOptions {
+  /** The Lease's name; every replica of one operator uses the same. */
+  lease: string;
+  /** The Lease's namespace, usually the operator's own. */
+  namespace: string;
+  /** This replica's identity. Default: host (pod) name and a random suffix. */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  releaseOnCancel?: boolean;
+}
+
+/** Where an operator stands in leader election, in {@link OperatorHealth}. */
+export interface LeaderElectionStatus {
+  lease: string;
+  identity: string;
+  leading: boolean;
+  /** The holder last seen on the Lease. */
+  holder?: string;
+  /** Why leadership was lost, once it was. */
+  lost?: string;
 }
 
 /** Options of an {@link Operator}. */
@@ -72,6 +117,17 @@ export interface OperatorOptions {
   shutdownGraceMs?: number;
   /** Called for every Event the operator posts (tests read Events this way). */
   onEvent?: (event: PostedEvent) => void;
+  /** Run the handlers only while holding this Lease. Default: no leader election (one replica). */
+  leaderElection?: LeaderElectionOptions | false;
+  /** Report controller, queue, watch and leader-election metrics here (`Metrics.load()`). */
+  metrics?: Metrics;
+  /** A watch failing this long turns `health()` unhealthy. Default: {@link defaults}.watch.unhealthyAfterMs. */
+  watchUnhealthyAfterMs?: number;
+  /**
+   * RBAC rules the handlers need beyond what the registrations show (`operon rbac` adds them):
+   * writes to owned resources other than create, reads of resources not watched, and so on.
+   */
+  rbac?: readonly RbacRule[];
 }
 
 /** The state of an operator's lifecycle. */
@@ -88,6 +144,10 @@ export interface OperatorHealth {
   resources: Record<string, ReflectorStatus>;
   /** Timers and daemons running. */
   tasks: number;
+  /** Present when leader election is on. */
+  leaderElection?: LeaderElectionStatus;
+  /** Why `healthy` is false, one line per cause (empty when healthy). */
+  problems: string[];
 }
 
 /**
@@ -104,7 +164,7 @@ export interface OperatorHealth {
 export class Operator {
   readonly name: string;
   readonly registry: Registry;
-  readonly #options: OperatorOptions;
+  #options: OperatorOptions;
   readonly #clock: Clock;
   readonly #stop = new AbortController();
   readonly #runtimes: ResourceRuntime[] = [];
@@ -117,6 +177,11 @@ export class Operator {
   #done: Promise<void> | undefined;
   readonly #readyResolvers = Promise.withResolvers<void>();
   readonly #eventTaps = new Set<(event: PostedEvent) => void>();
+  readonly #leadingResolvers = Promise.withResolvers<void>();
+  readonly #unwatchMetrics: Array<() => void> = [];
+  #elector: LeaderElector | undefined;
+  #lost: LeadershipLostError | undefined;
+  #halting: Promise<void> | undefined;
 
   constructor(options: OperatorOptions = {}) {
     this.#options = options;
@@ -132,6 +197,36 @@ export class Operator {
   /** Where the operator is in its lifecycle. */
   get phase(): OperatorPhase {
     return this.#phase;
+  }
+
+  /**
+   * Sets deployment options before `run`: `operon run` applies its `--leader-elect` and
+   * `--health-address` to an Operator a file exports this way. Throws once running.
+   *
+   * @example
+   * ```ts
+   * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
+   * ```
+   */
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs'>): void {
+    if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
+    this.#options = { ...this.#options, ...options };
+  }
+
+  /** The extra RBAC rules given in the options (`operon rbac` reads them). */
+  get rbac(): readonly RbacRule[] {
+    return this.#options.rbac ?? [];
+  }
+
+  /** The leader election options, or undefined without leader election. */
+  get leaderElection(): LeaderElectionOptions | undefined {
+    return this.#options.leaderElection || undefined;
+  }
+
+  /** True while this replica runs the handlers: always once running without leader election, else while leading. */
+  get leading(): boolean {
+    if (this.#phase !== 'running') return false;
+    return this.#elector ? this.#elector.leading : true;
   }
 
   /** The client in use, once `run` has started. */
@@ -199,6 +294,20 @@ export class Operator {
   }
 
   /**
+   * Resolves once this replica runs its handlers: at once without leader election, else when it
+   * acquires the lease.
+   *
+   * @example
+   * ```ts
+   * void operator.run();
+   * await operator.whenLeading();
+   * ```
+   */
+  whenLeading(): Promise<void> {
+    return this.#leadingResolvers.promise;
+  }
+
+  /**
    * True once every cache has listed and the operator is running.
    *
    * @example
@@ -222,13 +331,30 @@ export class Operator {
     const resources: Record<string, ReflectorStatus> = {};
     for (const runtime of this.#runtimes) resources[describeResource(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#owned) resources[key] = reflector.status();
-    const watchesHealthy = Object.values(resources).every((r) => r.healthy);
+    const problems: string[] = [];
+    if (this.#lost) problems.push(this.#lost.message);
+    else if (this.#failed) problems.push(`operator ${this.name} failed to start`);
+    else if (this.#phase === 'stopped') problems.push(`operator ${this.name} is stopped`);
+    for (const [name, status] of Object.entries(resources)) if (!status.healthy) problems.push(describeFailingWatch(name, status));
+    const elector = this.#elector;
     return {
-      healthy: !this.#failed && this.#phase !== 'stopped' && watchesHealthy,
+      healthy: problems.length === 0,
       ready: this.ready(),
       phase: this.#phase,
       resources,
       tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
+      ...(elector
+        ? {
+            leaderElection: {
+              lease: elector.lease,
+              identity: elector.identity,
+              leading: elector.leading,
+              ...(elector.holder ? { holder: elector.holder } : {}),
+              ...(this.#lost ? { lost: this.#lost.message } : {}),
+            },
+          }
+        : {}),
+      problems,
     };
   }
 
@@ -299,6 +425,7 @@ export class Operator {
       if (ownsClient) this.#client?.close();
       this.#phase = 'stopped';
     }
+    if (this.#lost) throw this.#lost;
   }
 
   #start(client: KubeClient, logger: Logger, recorder: Recorder): void {
@@ -306,7 +433,11 @@ export class Operator {
     const storage: ProgressStorage = this.#options.progress === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(this.#options.prefix);
     const prefix = this.#options.prefix ?? defaults.state.prefix;
     const byKey = new Map<string, ResourceRuntime>();
+    const metrics = this.#options.metrics;
+    const concurrency = this.#options.concurrency ?? defaults.queue.concurrency;
     for (const registration of this.registry.resources) {
+      // One label for the controller, its queue and its watch: `plural.group`, unique per resource.
+      const label = describeResource(registration.resource);
       const runtime = new ResourceRuntime({
         registration,
         client,
@@ -314,14 +445,17 @@ export class Operator {
         clock: this.#clock,
         recorder,
         scope,
-        concurrency: this.#options.concurrency ?? defaults.queue.concurrency,
+        concurrency,
         shutdownGraceMs: this.#options.shutdownGraceMs ?? defaults.operator.shutdownGraceMs,
         storage,
         prefix,
         finalizer: finalizerName(prefix),
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
         stopping: this.#stop.signal,
+        ...(metrics ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label) } : {}),
+        ...(this.#options.watchUnhealthyAfterMs !== undefined ? { unhealthyAfterMs: this.#options.watchUnhealthyAfterMs } : {}),
       });
+      if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
       this.#runtimes.push(runtime);
       byKey.set(resourceKey(registration.resource), runtime);
     }
@@ -339,13 +473,50 @@ export class Operator {
       }
     }
     for (const reflector of this.#owned.values()) void reflector.start();
-    for (const runtime of this.#runtimes) runtime.start();
+    for (const runtime of this.#runtimes) runtime.startWatching();
     this.#phase = 'running';
     void Promise.all(this.#reflectors().map((r) => r.store.ready)).then(() => this.#readyResolvers.resolve());
     logger.info(
       { resources: this.#runtimes.map((r) => describeResource(r.resource)), owned: [...this.#owned.keys()], namespaces: scope.namespaces ?? 'all' },
       `operator ${this.name} is running`,
     );
+    const control = (): void => {
+      for (const runtime of this.#runtimes) runtime.startControlling();
+      this.#leadingResolvers.resolve();
+    };
+    const election = this.#options.leaderElection;
+    if (!election) {
+      control();
+      return;
+    }
+    const elector = new LeaderElector({
+      lock: kubeLeaseLock(client, { name: election.lease, namespace: election.namespace }),
+      ...(election.identity !== undefined ? { identity: election.identity } : {}),
+      ...(election.leaseDurationMs !== undefined ? { leaseDurationMs: election.leaseDurationMs } : {}),
+      ...(election.renewDeadlineMs !== undefined ? { renewDeadlineMs: election.renewDeadlineMs } : {}),
+      ...(election.retryPeriodMs !== undefined ? { retryPeriodMs: election.retryPeriodMs } : {}),
+      clock: this.#clock,
+      logger,
+      ...(metrics ? { metrics: metrics.leaderElectionMetrics(election.lease) } : {}),
+    });
+    this.#elector = elector;
+    elector.start({
+      onStartedLeading: () => {
+        if (this.#stop.signal.aborted) return;
+        logger.info({ identity: elector.identity, lease: elector.lease }, `operator ${this.name} leads; starting its controllers`);
+        control();
+      },
+      onLost: (error) => this.#lose(error),
+    });
+  }
+
+  /** Leadership lost: stop every handler now and end `run` with the error. */
+  #lose(error: LeadershipLostError): void {
+    if (this.#lost) return;
+    this.#lost = error;
+    this.#logger?.error({ err: error, hint: error.hint }, `operator ${this.name} stops all handlers at once: ${error.message}`);
+    this.#halting = Promise.all(this.#runtimes.map((r) => r.halt(error))).then(() => {});
+    this.#stop.abort();
   }
 
   #ownedReflector(resource: Resource, client: KubeClient, logger: Logger, scope: WatchScope): Reflector<Stored> {
@@ -370,14 +541,18 @@ export class Operator {
   async #shutdown(events: EventRecorder | undefined): Promise<void> {
     const logger = this.#logger;
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} is stopping`);
+    // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
+    // shutdown grace longer than the lease must not let a standby start beside our handlers.
+    if (this.#halting) await this.#halting;
     await Promise.all([...this.#runtimes.map((r) => r.stop()), ...[...this.#owned.values()].map((r) => r.stop())]);
+    for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
       let cancel = (): void => {};
       await Promise.race([events.flush(), new Promise<void>((resolve) => (cancel = this.#clock.setTimer(5_000, resolve)))]);
       cancel();
     }
     const client = this.#client;
-    if (client && logger && !this.#failed) {
+    if (client && logger && !this.#failed && !this.#lost) {
       for (const activity of this.registry.cleanup) {
         try {
           await this.#activity(activity, 'cleanup', client, logger, false);
@@ -386,6 +561,8 @@ export class Operator {
         }
       }
     }
+    const election = this.#options.leaderElection;
+    await this.#elector?.stop({ release: !this.#lost && ((election && election.releaseOnCancel) ?? defaults.leaderElection.releaseOnCancel) });
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
   }
 
@@ -419,6 +596,17 @@ export class Operator {
       }
     }
   }
+}
+
+function describeFailingWatch(name: string, status: ReflectorStatus): string {
+  const failing = status.watches
+    .filter((w) => !w.healthy)
+    .map((w) => {
+      const where = w.namespace ? ` in ${w.namespace}` : '';
+      const error = w.lastError ? `, last error ${w.lastError.kind}: ${w.lastError.message}${w.lastError.hint ? ` (${w.lastError.hint})` : ''}` : '';
+      return `watch of ${name}${where} is ${w.phase}${error}`;
+    });
+  return failing.length > 0 ? failing.join('; ') : `watch of ${name} is unhealthy`;
 }
 
 function describeResource(resource: Resource): string {

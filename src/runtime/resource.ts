@@ -31,9 +31,10 @@ import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
-import { Controller, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
+import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey } from '../engine/keys.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
+import type { WorkQueueMetrics } from '../engine/queue.ts';
 import { detectCause, keepsDiffBase, matchesMeta, matchesObject, selectHandlers, type Reason, type SelectedHandler } from '../handlers/causes.ts';
 import { objectContext } from '../handlers/context.ts';
 import { parseDuration } from '../handlers/duration.ts';
@@ -70,6 +71,11 @@ export interface ResourceRuntimeOptions {
   cacheOf: (resource: Resource) => ReadonlyStore<Stored> | undefined;
   /** Aborts when the operator stops: the signal of event handlers. */
   stopping: AbortSignal;
+  /** Metrics hooks of the engine controller and its queue. */
+  controllerMetrics?: ControllerMetrics;
+  queueMetrics?: WorkQueueMetrics;
+  /** The watch reports itself unhealthy after failing this long. Default: {@link defaults}.watch.unhealthyAfterMs. */
+  unhealthyAfterMs?: number;
 }
 
 interface CycleResult {
@@ -124,6 +130,10 @@ export class ResourceRuntime {
   readonly #reconcileRetries = new Map<string, { retries: number; startedAt: number }>();
   readonly #cache: HandlerCache<Stored>;
   #initialListed = false;
+  /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
+  #controlling = false;
+  /** Aborts every handler at once when the operator must stop working immediately (lease lost). */
+  readonly #halt = new AbortController();
 
   constructor(options: ResourceRuntimeOptions) {
     this.registration = options.registration;
@@ -150,6 +160,7 @@ export class ResourceRuntime {
       name: this.resource.plural,
       logger: options.logger,
       clock: this.#clock,
+      ...(options.unhealthyAfterMs !== undefined ? { unhealthyAfterMs: options.unhealthyAfterMs } : {}),
     });
     this.reflector.subscribe((change) => this.#onChange(change));
     this.controller = new Controller({
@@ -159,6 +170,8 @@ export class ResourceRuntime {
       shutdownGraceMs: options.shutdownGraceMs,
       clock: this.#clock,
       logger: options.logger,
+      ...(options.controllerMetrics ? { metrics: options.controllerMetrics } : {}),
+      ...(options.queueMetrics ? { queueMetrics: options.queueMetrics } : {}),
     });
     this.#tasks = new ObjectTasks(
       {
@@ -190,11 +203,57 @@ export class ResourceRuntime {
    * ```
    */
   start(): void {
+    this.startWatching();
+    this.startControlling();
+  }
+
+  /**
+   * Starts the watch only: the cache fills and changed keys wait in the queue, but no handler
+   * runs. A standby replica stays here, so it can take over with a warm cache.
+   *
+   * @example
+   * ```ts
+   * runtime.startWatching();
+   * await runtime.reflector.store.ready; // ready, not yet handling
+   * ```
+   */
+  startWatching(): void {
     void this.reflector.store.ready.then(() => {
       this.#initialListed = true;
     });
     void this.reflector.start();
+  }
+
+  /**
+   * Starts handling: the queued keys (every object the watch has seen) are reconciled, and event
+   * handlers run for changes from now on. Events seen before are not replayed to event handlers,
+   * which are best-effort by contract.
+   *
+   * @example
+   * ```ts
+   * elector.start({ onStartedLeading: () => runtime.startControlling(), onLost });
+   * ```
+   */
+  startControlling(): void {
+    if (this.#halt.signal.aborted) return;
+    this.#controlling = true;
     this.controller.start();
+  }
+
+  /**
+   * Stops all work at once: running handlers' signals abort now, timers and daemons are aborted,
+   * no grace period. For a leader that lost its lease: another replica may already be working.
+   * Resolves when the runs have settled (a handler ignoring its signal delays that).
+   *
+   * @example
+   * ```ts
+   * await runtime.halt(error);
+   * ```
+   */
+  async halt(reason: Error): Promise<void> {
+    this.#controlling = false;
+    this.#halt.abort(reason);
+    await Promise.all([this.reflector.stop(), this.controller.stop({ graceMs: 0 }), this.#tasks.stopAll(0, reason)]);
   }
 
   /**
@@ -259,7 +318,7 @@ export class ResourceRuntime {
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
-    this.#queueEventHandlers(key, type, object, change.old);
+    if (this.#controlling) this.#queueEventHandlers(key, type, object, change.old);
     if (!echo) this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
   }
 
@@ -282,7 +341,7 @@ export class ResourceRuntime {
       const patch = newPatch();
       const logger = this.#objectLogger(object, spec.id);
       try {
-        const context = this.#context(object, spec, patch, this.#stopping, 0, new Date(this.#clock.now()), logger, { type, old });
+        const context = this.#context(object, spec, patch, AbortSignal.any([this.#stopping, this.#halt.signal]), 0, new Date(this.#clock.now()), logger, { type, old });
         const result = await (spec.fn as (c: ObjectContext<Stored>) => unknown)(context);
         if (result !== undefined) patch.status[spec.id] = result;
       } catch (error) {
@@ -301,7 +360,9 @@ export class ResourceRuntime {
   // ---------------------------------------------------------------------------------------------
   // The handling cycle
 
-  async #reconcile(key: string, rc: ReconcileContext): Promise<ReconcileResult> {
+  async #reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
+    const rc: ReconcileContext = { ...context, signal: AbortSignal.any([context.signal, this.#halt.signal]) };
+    if (rc.signal.aborted) return undefined;
     const body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
     if (body === undefined) return undefined;
     const uid = body.metadata.uid;

@@ -20,6 +20,7 @@ export {
   RECONCILE_TIME_BUCKETS,
   WORKQUEUE_DURATION_BUCKETS,
   type Exposition,
+  type LeaderMetrics,
   type MetricsOptions,
   type PromClient,
   type WatchHealth,

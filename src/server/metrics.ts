@@ -13,6 +13,8 @@
  *   `workqueue_{depth,adds_total,retries_total,queue_duration_seconds,work_duration_seconds}{name,controller}`
  *   (durations with client-go's `ExponentialBuckets(1e-8, 10, 12)`). A terminal error counts as
  *   `result="error"`, as in controller-runtime.
+ * - **Leader election** as client-go names it: `leader_election_master_status{name}` (1 while
+ *   leading) and `leader_election_slowpath_total{name}` (renewals that had to read the lease).
  * - **Watch health** per resource, sampled at scrape time from the reflector's `status()`:
  *   `operon_watch_relists_total`, `operon_watch_reconnects_total`,
  *   `operon_watch_last_event_age_seconds` (the stalest watch of the resource) and
@@ -40,6 +42,12 @@ import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogra
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { ControllerMetrics, ReconcileOutcome } from '../engine/controller.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
+
+/** Hooks for leader election; `LeaderElector` takes them (structurally the same as its `LeaderElectionMetrics`). */
+export interface LeaderMetrics {
+  leading(leading: boolean): void;
+  slowpath(): void;
+}
 
 /** The `prom-client` module, as {@link Metrics.load} imports it. */
 export type PromClient = typeof PromClientModule;
@@ -121,6 +129,8 @@ export class Metrics {
   readonly #queueDuration: Histogram<'name' | 'controller'>;
   readonly #workDuration: Histogram<'name' | 'controller'>;
   readonly #watches = new Map<string, WatchSource>();
+  readonly #leaderStatus: Gauge<'name'>;
+  readonly #leaderSlowpath: Counter<'name'>;
 
   /**
    * Loads prom-client and makes a registry with Operon's metrics. The only way prom-client gets
@@ -203,6 +213,19 @@ export class Metrics {
       help: 'How long in seconds processing an item from workqueue takes',
       labelNames: queue,
       buckets: [...WORKQUEUE_DURATION_BUCKETS],
+      registers,
+    });
+
+    this.#leaderStatus = new prom.Gauge({
+      name: 'leader_election_master_status',
+      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
+      labelNames: ['name'] as const,
+      registers,
+    });
+    this.#leaderSlowpath = new prom.Counter({
+      name: 'leader_election_slowpath_total',
+      help: 'Total number of slow path exercised in renewing leader leases',
+      labelNames: ['name'] as const,
       registers,
     });
 
@@ -310,6 +333,24 @@ export class Metrics {
       retried: () => this.#retries.inc(labels),
       queueLatency: (ms) => this.#queueDuration.observe(labels, ms / 1000),
       workDuration: (ms) => this.#workDuration.observe(labels, ms / 1000),
+    };
+  }
+
+  /**
+   * The leader elector's hooks for one lease, feeding `leader_election_master_status` (0 until it
+   * leads) and `leader_election_slowpath_total`.
+   *
+   * @example
+   * ```ts
+   * new LeaderElector({ lock, metrics: metrics.leaderElectionMetrics('printer-operator') });
+   * ```
+   */
+  leaderElectionMetrics(name: string): LeaderMetrics {
+    this.#leaderStatus.set({ name }, 0);
+    this.#leaderSlowpath.inc({ name }, 0);
+    return {
+      leading: (leading) => this.#leaderStatus.set({ name }, leading ? 1 : 0),
+      slowpath: () => this.#leaderSlowpath.inc({ name }),
     };
   }
 

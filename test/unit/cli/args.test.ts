@@ -36,6 +36,10 @@ describe('operon command line', () => {
     [['run', 'a.ts', '--liveness', 'not a url'], /not a URL/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['crd'], /at least one file/],
+    [['run', 'a.ts', '--lease-name', 'x'], /need --leader-elect/],
+    [['run', 'a.ts', '--leader-elect', '--lease-name', 'Not_A_Name'], /not a valid object name/],
+    [['run', 'a.ts', '--leader-elect', '--lease-namespace', 'a.b'], /not a namespace name/],
+    [['rbac'], /at least one file/],
   ] as const) {
     it(`rejects ${JSON.stringify(argv)} with exit code 2 and a clear message`, () => {
       const c = parseCommand(argv);
@@ -46,6 +50,22 @@ describe('operon command line', () => {
       assert.match(c.message, /operon --help/);
     });
   }
+
+  it('parses --leader-elect with and without the lease flags', () => {
+    const plain = parseCommand(['run', 'a.ts']);
+    assert.ok(plain.command === 'run' && plain.leaderElection === undefined);
+    const bare = parseCommand(['run', 'a.ts', '--leader-elect']);
+    assert.ok(bare.command === 'run');
+    if (bare.command === 'run') assert.deepEqual(bare.leaderElection, { leaseName: undefined, leaseNamespace: undefined });
+    const named = parseCommand(['run', 'a.ts', '--leader-elect', '--lease-name', 'printers.demo.operon.dev', '--lease-namespace', 'operators']);
+    assert.ok(named.command === 'run');
+    if (named.command === 'run') assert.deepEqual(named.leaderElection, { leaseName: 'printers.demo.operon.dev', leaseNamespace: 'operators' });
+  });
+
+  it('parses rbac with the operator name, namespace and watched namespaces', () => {
+    const c = parseCommand(['rbac', 'op.ts', '--name', 'printer', '--namespace', 'ops', '-w', 'a', '--watch-namespace', 'b']);
+    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'] });
+  });
 
   it('shows help for no arguments', () => {
     const c = parseCommand([]);

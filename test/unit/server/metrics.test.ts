@@ -114,6 +114,21 @@ describe('Metrics', () => {
     assert.equal(sample(text, `operon_watch_healthy${r}`), undefined, 'a stopped source is no longer reported');
   });
 
+  it('exposes leader election status and slow-path renewals per lease, as client-go names them', async () => {
+    const metrics = await Metrics.load({ defaultMetrics: false });
+    const hooks = metrics.leaderElectionMetrics('printers.operon.dev');
+    let text = (await metrics.exposition()).body;
+    assert.equal(sample(text, 'leader_election_master_status{name="printers.operon.dev"}'), 0);
+    assert.equal(sample(text, 'leader_election_slowpath_total{name="printers.operon.dev"}'), 0);
+    hooks.leading(true);
+    hooks.slowpath();
+    text = (await metrics.exposition()).body;
+    assert.equal(sample(text, 'leader_election_master_status{name="printers.operon.dev"}'), 1);
+    assert.equal(sample(text, 'leader_election_slowpath_total{name="printers.operon.dev"}'), 1);
+    hooks.leading(false);
+    assert.equal(sample((await metrics.exposition()).body, 'leader_election_master_status{name="printers.operon.dev"}'), 0);
+  });
+
   it('lets operators register their own metrics on the same registry', async () => {
     const metrics = await Metrics.load({ defaultMetrics: false });
     const requests = metrics.counter({ name: 'cvc_price_requests_total', help: 'Price API requests', labelNames: ['result'] as const });

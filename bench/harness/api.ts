@@ -1,0 +1,135 @@
+/**
+ * The harness's own line to the API server: admin client certificate, one keep-alive agent, raw
+ * JSON. Kept apart from every contender's client so the harness measures them without sharing a
+ * connection pool, a cache or a rate limiter with any of them.
+ */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import type { PlaneState } from '../../controlplane/src/plane.ts';
+
+export interface ApiResponse {
+  status: number;
+  text: string;
+}
+
+/** Request counts from `apiserver_request_total`, keyed `VERB resource`. */
+export type RequestCounts = Map<string, number>;
+
+export class AdminApi {
+  readonly server: URL;
+  readonly #agent: https.Agent;
+
+  constructor(state: PlaneState, maxSockets = 64) {
+    const pki = join(state.dir, 'pki');
+    this.server = new URL(state.server);
+    this.#agent = new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      ca: readFileSync(join(pki, 'ca.crt')),
+      cert: readFileSync(join(pki, 'admin.crt')),
+      key: readFileSync(join(pki, 'admin.key')),
+    });
+  }
+
+  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (payload !== undefined) headers['content-type'] = contentType;
+      const req = https.request({ host: this.server.hostname, port: this.server.port, path, method, agent: this.#agent, headers, timeout: 60_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** Like {@link request}, but fails unless the status is one of `ok`; returns the parsed body. */
+  async json<T>(method: string, path: string, body?: unknown, ok: readonly number[] = [200, 201, 202], contentType?: string): Promise<T> {
+    const res = await this.request(method, path, body, contentType);
+    if (!ok.includes(res.status)) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+    return (res.text ? JSON.parse(res.text) : undefined) as T;
+  }
+
+  /** The API server's request counters, summed over codes, scopes and versions. */
+  async requestCounts(): Promise<RequestCounts> {
+    const res = await this.request('GET', '/metrics');
+    if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status}`);
+    const counts: RequestCounts = new Map();
+    for (const line of res.text.split('\n')) {
+      if (!line.startsWith('apiserver_request_total{')) continue;
+      const verb = /verb="([^"]*)"/.exec(line)?.[1] ?? '';
+      const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
+      const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? '';
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+      const key = `${verb} ${resource}${sub ? `/${sub}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + value);
+    }
+    return counts;
+  }
+
+  /**
+   * Streams watch events of `path` from `resourceVersion` until `signal` aborts or the server ends
+   * the stream; resolves with the last resourceVersion seen (or rejects on a 410 so the caller relists).
+   */
+  watch(path: string, resourceVersion: string, onEvent: (type: string, object: Record<string, unknown>) => void, signal: AbortSignal): Promise<string> {
+    let last = resourceVersion;
+    const sep = path.includes('?') ? '&' : '?';
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: this.server.hostname, port: this.server.port, path: `${path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, agent: this.#agent, signal },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+            return;
+          }
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let nl: number;
+            while ((nl = buffer.indexOf('\n')) >= 0) {
+              const line = buffer.slice(0, nl);
+              buffer = buffer.slice(nl + 1);
+              if (!line.trim()) continue;
+              const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
+              if (event.type === 'ERROR') {
+                req.destroy();
+                reject(new Error(`watch ${path}: ${JSON.stringify(event.object)}`));
+                return;
+              }
+              const rv = (event.object['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
+              if (rv) last = rv;
+              if (event.type !== 'BOOKMARK') onEvent(event.type, event.object);
+            }
+          });
+          res.on('end', () => resolve(last));
+          res.on('error', () => resolve(last));
+        },
+      );
+      req.on('error', (err) => (signal.aborted ? resolve(last) : reject(err)));
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** `after − before` per key, dropping zeros. */
+export function countsDelta(before: RequestCounts, after: RequestCounts): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [key, value] of after) {
+    const d = value - (before.get(key) ?? 0);
+    if (d > 0) delta[key] = d;
+  }
+  return delta;
+}

@@ -1,0 +1,540 @@
+/**
+ * The benchmark itself: one control plane, one CRD, one local CoinGecko, and each contender in turn
+ * on the same work, with clean-up (objects gone, namespace gone) between contenders.
+ *
+ * Guarantees:
+ * - Every number comes from outside the contender: the API server's request counters, the price
+ *   server's request log, /proc for memory and CPU, and the harness's own watch for results.
+ * - A contender that cannot be set up is reported as skipped with the reason; one that crashes or
+ *   does not finish is reported as failed or incomplete with what was measured. Nothing is estimated.
+ * - Contenders never overlap: the next starts only after the previous one exited and its objects
+ *   and namespace are gone.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { up, type PlaneState } from '../../controlplane/src/plane.ts';
+import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
+import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
+import { CVC_WORKLOADS, type Contender, type Readiness, type WorkloadName } from './contenders.ts';
+import { createCvcs, CvcTracker, GROUP_PATH } from './cvcs.ts';
+import { resetPeak, start, usage, type Running } from './proc.ts';
+import { summarize, type LatencySummary } from './stats.ts';
+
+export interface BenchOptions {
+  repo: string;
+  /** Object counts to run, each for every contender. */
+  sizes: number[];
+  contenders: Contender[];
+  workloads: WorkloadName[];
+  /** The contenders' REFRESH_SECONDS. */
+  refreshSeconds: number;
+  /** Price changes in the steady workload (one per refresh interval). */
+  steadyRounds: number;
+  /** The steady workload runs only at sizes up to this (it lasts rounds × refresh per contender). Default: all. */
+  steadyMaxN?: number;
+  /** Create requests in flight. */
+  creatorConcurrency: number;
+  /** Wait after a contender starts before idle memory is read. */
+  settleMs: number;
+  /** How long a restart with nothing changed is watched for writes, at least. */
+  quietWindowMs: number;
+  /** Control-plane state folder (the benchmark's own plane). */
+  planeDir: string;
+  /** Contender logs go here. */
+  logDir: string;
+  log: (line: string) => void;
+}
+
+/** API requests a contender caused in a phase. */
+export interface Requests {
+  total: number;
+  byVerb: Record<string, number>;
+  /** PATCH/PUT/APPLY on cryptovaluecalculators (and their subresources). */
+  cvcWrites: number;
+  /** The part of `cvcWrites` that went to the status subresource. */
+  cvcStatusWrites: number;
+  /** Every counter that moved, `VERB resource`. */
+  detail: Record<string, number>;
+}
+
+export interface BurstResult {
+  complete: boolean;
+  /** Objects that carried the right value at the end. */
+  correct: number;
+  /** Created (POST) time of all N, seconds. */
+  createSeconds: number;
+  /** First create sent → last object correct, seconds. */
+  seconds: number;
+  objectsPerSecond: number;
+  /** Creation confirmed → value seen by the harness's watch, per object, ms. */
+  latencyMs: LatencySummary;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  requests: Requests;
+  priceRequests: number;
+  wrong?: unknown;
+}
+
+export interface SteadyResult {
+  converged: boolean;
+  rounds: number;
+  /** From the first price change until every value is right and `rounds` refresh intervals have passed. */
+  windowSeconds: number;
+  /** CVC writes in the window ÷ rounds (one price change per round). */
+  writesPerRefresh: number;
+  /** Values that had to change per refresh: the least any correct operator writes. */
+  neededWritesPerRefresh: number;
+  priceRequestsPerRefresh: number;
+  cpuSecondsPerMinute: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  requests: Requests;
+  wrong?: unknown;
+}
+
+export interface RestartResult {
+  /** Prices changed while it was down: process start → every value right again, seconds. */
+  catchUpSeconds: number;
+  caughtUp: boolean;
+  catchUpWrites: number;
+  catchUpNeededWrites: number;
+  catchUpRequests?: Requests;
+  /** Restart with nothing changed: writes seen in `quietSeconds` (ideal: 0). */
+  quietWrites: number;
+  quietSeconds: number;
+  quietRequests: Requests;
+  wrong?: unknown;
+}
+
+export interface IdleResult {
+  /** VmRSS after start with no objects, MiB. */
+  emptyRssMiB: number;
+  /** VmRSS after a restart over N objects, caught up and quiet, MiB. */
+  withObjectsRssMiB?: number;
+}
+
+export interface ContenderResult {
+  contender: string;
+  about: string;
+  n: number;
+  status: 'ok' | 'skipped' | 'failed' | 'incomplete';
+  reason?: string;
+  idle?: IdleResult;
+  burst?: BurstResult;
+  steady?: SteadyResult;
+  restart?: RestartResult;
+  log?: string;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: { nproc: number; memoryMiB: number; kernel: string; cpu: string };
+  versions: Record<string, string>;
+  settings: Omit<BenchOptions, 'contenders' | 'log' | 'repo' | 'planeDir' | 'logDir'>;
+  /** Creating N objects with no operator running: the creator's own speed. */
+  creation: Array<{ n: number; seconds: number; objectsPerSecond: number }>;
+  results: ContenderResult[];
+  notes: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+
+function requests(delta: Record<string, number>, harnessCreates = 0): Requests {
+  const detail = { ...delta };
+  const create = 'POST cryptovaluecalculators';
+  if (detail[create] !== undefined) {
+    detail[create] -= harnessCreates;
+    if (detail[create] <= 0) delete detail[create];
+  }
+  const byVerb: Record<string, number> = {};
+  let total = 0;
+  let cvcWrites = 0;
+  let cvcStatusWrites = 0;
+  for (const [key, value] of Object.entries(detail)) {
+    const [verb = '', resource = ''] = key.split(' ');
+    // Non-resource paths (/metrics the harness scrapes, /healthz, discovery) are not the operator's work.
+    if (resource === '') {
+      delete detail[key];
+      continue;
+    }
+    byVerb[verb] = (byVerb[verb] ?? 0) + value;
+    total += value;
+    if (resource.startsWith('cryptovaluecalculators') && ['PATCH', 'PUT', 'APPLY'].includes(verb)) {
+      cvcWrites += value;
+      if (resource.endsWith('/status')) cvcStatusWrites += value;
+    }
+  }
+  return { total, byVerb, cvcWrites, cvcStatusWrites, detail };
+}
+
+function machine(): BenchReport['machine'] {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  return {
+    nproc: (cpuinfo.match(/^processor\s*:/gm) ?? []).length,
+    memoryMiB: Math.round(Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0) / 1024),
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+  };
+}
+
+/** The benchmark's cluster side: CRD applied, established. */
+async function applyCrd(api: AdminApi, repo: string): Promise<void> {
+  const crd = parseYaml(readFileSync(join(repo, 'bench/crds/cvc.yaml'), 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  const created = await api.request('POST', path, crd);
+  if (created.status === 409) {
+    const current = await api.json<{ metadata: { resourceVersion: string } }>('GET', `${path}/${crd.metadata.name}`);
+    crd.metadata.resourceVersion = current.metadata.resourceVersion;
+    await api.json('PUT', `${path}/${crd.metadata.name}`, crd);
+  } else if (created.status !== 201) {
+    throw new Error(`creating the CVC CRD: HTTP ${created.status} ${created.text}`);
+  }
+  for (let i = 0; i < 300; i++) {
+    const got = await api.json<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `${path}/${crd.metadata.name}`);
+    if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
+      // Served only once discovery has it; a contender starting earlier would see 404.
+      if ((await api.request('GET', `${GROUP_PATH}/cryptovaluecalculators?limit=1`)).status === 200) return;
+    }
+    await sleep(200);
+  }
+  throw new Error('the CVC CRD did not become established');
+}
+
+async function createNamespace(api: AdminApi, name: string): Promise<void> {
+  await api.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, [201]);
+}
+
+/** Deletes the CVCs (lifting finalizers a stopped operator left) and the namespace; waits until both are gone. */
+async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => void): Promise<void> {
+  const cvcs = `${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`;
+  await api.request('DELETE', cvcs);
+  for (let i = 0; ; i++) {
+    const left = await api.json<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>('GET', `${cvcs}?limit=500`);
+    if (left.items.length === 0) break;
+    // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
+    if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
+      log(`  clean-up: lifting finalizers the stopped operator left on ${namespace}'s CVCs`);
+      await Promise.all(
+        left.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${cvcs}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
+      );
+    }
+    if (i > 600) throw new Error(`clean-up: ${left.items.length} CVCs in ${namespace} would not go`);
+    await sleep(200);
+  }
+  await api.request('DELETE', `/api/v1/namespaces/${namespace}`);
+  for (let i = 0; ; i++) {
+    if ((await api.request('GET', `/api/v1/namespaces/${namespace}`)).status === 404) return;
+    if (i > 1200) throw new Error(`clean-up: namespace ${namespace} did not go in 4 minutes`);
+    await sleep(200);
+  }
+}
+
+function pricesOf(server: CoinGeckoServer, current: Map<string, string>, next: Record<string, string>): Map<string, string> {
+  for (const [coin, price] of Object.entries(next)) {
+    server.setPrice(coin, price);
+    current.set(coin, price);
+  }
+  return current;
+}
+
+/** Adds `delta` to a decimal price text without binary floats (prices here have ≤ 8 decimals). */
+function bump(price: string, delta: string): string {
+  const scale = 8;
+  const toInt = (s: string): bigint => {
+    const [i = '0', f = ''] = s.split('.');
+    return BigInt(i) * 10n ** BigInt(scale) + BigInt((f + '0'.repeat(scale)).slice(0, scale));
+  };
+  const v = toInt(price) + toInt(delta);
+  const text = v.toString().padStart(scale + 1, '0');
+  return `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
+}
+
+/** The workloads `contender` runs at size `n`. */
+function workloadsOf(options: BenchOptions, contender: Contender, n: number): WorkloadName[] {
+  return options.workloads.filter((w) => (contender.workloads ?? CVC_WORKLOADS).includes(w) && (w !== 'steady' || n <= (options.steadyMaxN ?? Infinity)));
+}
+
+interface Ctx {
+  options: BenchOptions;
+  plane: PlaneState;
+  api: AdminApi;
+  server: CoinGeckoServer;
+}
+
+async function runContender(ctx: Ctx, contender: Contender, prepared: { path?: string }, n: number): Promise<ContenderResult> {
+  const { options, api, server, plane } = ctx;
+  const workloads = workloadsOf(options, contender, n);
+  const result: ContenderResult = { contender: contender.name, about: contender.about, n, status: 'ok' };
+  const namespace = `bench-${contender.name}-${n}`.slice(0, 63);
+  const logFile = join(options.logDir, `${contender.name}-${n}.log`);
+  result.log = logFile;
+  const log = (line: string): void => options.log(`  ${contender.name} n=${n}: ${line}`);
+  const prices = pricesOf(server, new Map(), { ...SAMPLE_PRICES });
+  const command = contender.command(options.repo, { ready: true, ...prepared });
+  const env = { KUBECONFIG: plane.kubeconfig, COINGECKO_BASE_URL: server.baseUrl, [contender.refreshEnv ?? 'REFRESH_SECONDS']: String(options.refreshSeconds), ...contender.env };
+  const refreshMs = options.refreshSeconds * 1000;
+
+  await createNamespace(api, namespace);
+  const tracker = new CvcTracker(api, namespace, prices);
+  await tracker.start();
+  let proc: Running = start(command, env, logFile, options.repo);
+  const alive = (): void => {
+    if (proc.hasExited()) throw new Error(`the contender exited early; see ${logFile}`);
+  };
+  const counts = (): Promise<RequestCounts> => api.requestCounts();
+  const populate = async (): Promise<void> => {
+    if (tracker.size >= n) return;
+    log(`creating ${n} CVCs for the workload`);
+    await createCvcs(api, namespace, n, options.creatorConcurrency);
+    if (!(await tracker.allCorrect(n, 60_000 + n * 50))) throw new Error(`only ${tracker.correct}/${n} CVCs got their value`);
+  };
+
+  try {
+    await sleep(options.settleMs);
+    alive();
+    if (workloads.includes('idle')) result.idle = { emptyRssMiB: mib(usage(proc.pid).rssKiB) };
+
+    if (workloads.includes('burst')) {
+      log(`burst: creating ${n} CVCs, ${options.creatorConcurrency} in flight`);
+      resetPeak(proc.pid);
+      const before = await counts();
+      const cpu0 = usage(proc.pid).cpuSeconds;
+      const price0 = server.priceRequestCount;
+      const t0 = performance.now();
+      const created = await createCvcs(api, namespace, n, options.creatorConcurrency);
+      if (created.failures) throw new Error(`${created.failures} creates failed`);
+      const complete = await tracker.allCorrect(n, 60_000 + n * 50);
+      const u = usage(proc.pid);
+      const after = await counts();
+      let last = t0;
+      const latencies: number[] = [];
+      for (const [name, seen] of tracker.objects) {
+        if (seen.correctAt === undefined) continue;
+        last = Math.max(last, seen.correctAt);
+        const createdAt = created.createdAt.get(name);
+        if (createdAt !== undefined) latencies.push(Math.max(0, seen.correctAt - createdAt));
+      }
+      const seconds = (last - t0) / 1000;
+      result.burst = {
+        complete,
+        correct: tracker.correct,
+        createSeconds: round(created.seconds, 2),
+        seconds: round(seconds, 2),
+        objectsPerSecond: round(tracker.correct / seconds, 1),
+        latencyMs: roundSummary(summarize(latencies)),
+        peakRssMiB: mib(u.hwmKiB),
+        cpuSeconds: round(u.cpuSeconds - cpu0, 2),
+        requests: requests(countsDelta(before, after), n),
+        priceRequests: server.priceRequestCount - price0,
+      };
+      if (!complete) {
+        result.burst.wrong = tracker.wrong();
+        result.status = 'incomplete';
+        log(`burst: only ${tracker.correct}/${n} correct`);
+        return result;
+      }
+      log(`burst: ${result.burst.seconds} s, ${result.burst.objectsPerSecond}/s, p99 ${result.burst.latencyMs.p99} ms, peak ${result.burst.peakRssMiB} MiB`);
+    }
+
+    if (workloads.includes('steady')) {
+      await populate();
+      alive();
+      log(`steady: ${options.steadyRounds} bitcoin price changes, one per ${options.refreshSeconds} s`);
+      resetPeak(proc.pid);
+      const before = await counts();
+      const cpu0 = usage(proc.pid).cpuSeconds;
+      const price0 = server.priceRequestCount;
+      const t0 = performance.now();
+      let needed = 0;
+      for (let round = 0; round < options.steadyRounds; round++) {
+        if (round > 0) await sleep(t0 + round * refreshMs - performance.now());
+        pricesOf(server, prices, { bitcoin: bump(prices.get('bitcoin') as string, '1.37') });
+        needed += tracker.setPrices(prices);
+      }
+      const converged = await tracker.allCorrect(n, 2 * refreshMs + 30_000);
+      // The window covers at least every round's full refresh interval.
+      await sleep(t0 + options.steadyRounds * refreshMs - performance.now());
+      const windowSeconds = (performance.now() - t0) / 1000;
+      const u = usage(proc.pid);
+      const after = await counts();
+      const req = requests(countsDelta(before, after));
+      const k = options.steadyRounds;
+      result.steady = {
+        converged,
+        rounds: k,
+        windowSeconds: round(windowSeconds, 1),
+        writesPerRefresh: round(req.cvcWrites / k, 1),
+        neededWritesPerRefresh: round(needed / k, 1),
+        priceRequestsPerRefresh: round((server.priceRequestCount - price0) / k, 1),
+        cpuSecondsPerMinute: round((u.cpuSeconds - cpu0) / (windowSeconds / 60), 2),
+        rssMiB: mib(u.rssKiB),
+        peakRssMiB: mib(u.hwmKiB),
+        requests: req,
+      };
+      if (!converged) {
+        result.steady.wrong = tracker.wrong();
+        result.status = 'incomplete';
+      }
+      log(`steady: ${result.steady.writesPerRefresh} writes/refresh (needed ${result.steady.neededWritesPerRefresh}), ${result.steady.priceRequestsPerRefresh} price requests/refresh, ${result.steady.cpuSecondsPerMinute} CPU s/min`);
+    }
+
+    if (workloads.includes('restart')) {
+      await populate();
+      log('restart: prices change while it is down');
+      await proc.stop();
+      pricesOf(server, prices, {
+        bitcoin: bump(prices.get('bitcoin') as string, '10'),
+        ethereum: bump(prices.get('ethereum') as string, '1.11'),
+        dogecoin: bump(prices.get('dogecoin') as string, '0.0036'),
+        'shiba-inu': bump(prices.get('shiba-inu') as string, '0.00000073'),
+      });
+      const needed = tracker.setPrices(prices);
+      let before = await counts();
+      const t0 = performance.now();
+      proc = start(command, env, logFile, options.repo);
+      const caughtUp = await tracker.allCorrect(n, 60_000 + n * 50);
+      const catchUpSeconds = (performance.now() - t0) / 1000;
+      let after = await counts();
+      const catchUp = requests(countsDelta(before, after));
+      log(`restart: caught up in ${round(catchUpSeconds, 2)} s with ${catchUp.cvcWrites} writes (${needed} needed); now restarting with nothing changed`);
+      await proc.stop();
+      before = await counts();
+      proc = start(command, env, logFile, options.repo);
+      const quietMs = Math.max(options.quietWindowMs, 1.5 * catchUpSeconds * 1000);
+      await sleep(quietMs);
+      alive();
+      after = await counts();
+      const quiet = requests(countsDelta(before, after));
+      result.restart = {
+        catchUpSeconds: round(catchUpSeconds, 2),
+        caughtUp,
+        catchUpWrites: catchUp.cvcWrites,
+        catchUpNeededWrites: needed,
+        catchUpRequests: catchUp,
+        quietWrites: quiet.cvcWrites,
+        quietSeconds: round(quietMs / 1000, 1),
+        quietRequests: quiet,
+      };
+      if (tracker.correct !== n) {
+        result.restart.wrong = tracker.wrong();
+        result.status = 'incomplete';
+      }
+      if (!caughtUp) result.status = 'incomplete';
+      if (result.idle) result.idle.withObjectsRssMiB = mib(usage(proc.pid).rssKiB);
+      log(`restart: ${quiet.cvcWrites} writes in ${round(quietMs / 1000, 1)} s with nothing changed`);
+    } else if (result.idle && tracker.size > 0) {
+      await sleep(options.settleMs);
+      result.idle.withObjectsRssMiB = mib(usage(proc.pid).rssKiB);
+    }
+    return result;
+  } finally {
+    await proc.stop();
+    await tracker.stop();
+    await cleanUp(api, namespace, log);
+  }
+}
+
+function round(x: number, places: number): number {
+  const f = 10 ** places;
+  return Math.round(x * f) / f;
+}
+
+function roundSummary(s: LatencySummary): LatencySummary {
+  return { count: s.count, p50: round(s.p50, 0), p90: round(s.p90, 0), p99: round(s.p99, 0), max: round(s.max, 0) };
+}
+
+/** Runs every contender at every size; never throws for a contender's failure, only for the harness's own. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  mkdirSync(options.logDir, { recursive: true });
+  process.env.OPERON_REAL_NODE ??= '0'; // CVCs need no kubelet; kwok alone keeps the plane light
+  const plane = await up({ dir: options.planeDir, log: (line) => options.log(line) });
+  const api = new AdminApi(plane);
+  const server = await CoinGeckoServer.start();
+  const notes: string[] = [];
+  try {
+    await applyCrd(api, options.repo);
+    const version = await api.json<{ gitVersion: string }>('GET', '/version');
+    const versions: Record<string, string> = { 'kube-apiserver': version.gitVersion, node: process.version };
+    const creation: BenchReport['creation'] = [];
+    const results: ContenderResult[] = [];
+    for (const n of options.sizes) {
+      if (options.workloads.includes('burst')) {
+        // A warm-up first: the first writes of a new CRD pay for caches and connections.
+        const warm = 'bench-creator-warm-up';
+        await createNamespace(api, warm);
+        await createCvcs(api, warm, Math.min(n, 200), options.creatorConcurrency);
+        await cleanUp(api, warm, options.log);
+        const ns = `bench-creator-${n}`;
+        await createNamespace(api, ns);
+        const created = await createCvcs(api, ns, n, options.creatorConcurrency);
+        creation.push({ n, seconds: round(created.seconds, 2), objectsPerSecond: round(n / created.seconds, 1) });
+        options.log(`creator alone: ${n} CVCs in ${round(created.seconds, 2)} s (${round(n / created.seconds, 1)}/s)`);
+        await cleanUp(api, ns, options.log);
+      }
+      for (const contender of options.contenders) {
+        const workloads = workloadsOf(options, contender, n);
+        if (workloads.length === 0) continue;
+        const readiness: Readiness = contender.setup ? contender.setup(options.repo) : { ready: true };
+        if (!readiness.ready) {
+          options.log(`${contender.name}: skipped: ${readiness.reason}`);
+          results.push({ contender: contender.name, about: contender.about, n, status: 'skipped', reason: readiness.reason });
+          continue;
+        }
+        options.log(`${contender.name} n=${n}: ${workloads.join(', ')}`);
+        try {
+          results.push(await runContender({ options, plane, api, server }, contender, readiness, n));
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          options.log(`${contender.name} n=${n}: failed: ${reason}`);
+          results.push({ contender: contender.name, about: contender.about, n, status: 'failed', reason, log: join(options.logDir, `${contender.name}-${n}.log`) });
+        }
+      }
+    }
+    return {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: machine(),
+      versions: { ...versions, ...toolVersions(options.repo) },
+      settings: {
+        sizes: options.sizes,
+        workloads: options.workloads,
+        refreshSeconds: options.refreshSeconds,
+        steadyRounds: options.steadyRounds,
+        steadyMaxN: options.steadyMaxN,
+        creatorConcurrency: options.creatorConcurrency,
+        settleMs: options.settleMs,
+        quietWindowMs: options.quietWindowMs,
+      },
+      creation,
+      results,
+      notes,
+    };
+  } finally {
+    await server.close();
+    api.close();
+  }
+}
+
+function toolVersions(repo: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const read = (file: string): string | undefined => {
+    try {
+      return readFileSync(join(repo, file), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const kopf = /kopf==([\w.]+)/.exec(read('bench/contenders/kopf/requirements.txt') ?? '')?.[1];
+  if (kopf) out['kopf'] = kopf;
+  const cr = /sigs\.k8s\.io\/controller-runtime (v[\w.]+)/.exec(read('bench/contenders/controller-runtime/go.mod') ?? '')?.[1];
+  if (cr) out['controller-runtime'] = cr;
+  const clientNode = (JSON.parse(read('node_modules/@kubernetes/client-node/package.json') ?? '{}') as { version?: string }).version;
+  if (clientNode) out['@kubernetes/client-node'] = clientNode;
+  return out;
+}
+

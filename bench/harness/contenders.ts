@@ -1,0 +1,101 @@
+/**
+ * Every program the benchmark measures, as a command line. Adding a contender is adding one entry:
+ * the harness only starts the command with KUBECONFIG, COINGECKO_BASE_URL and the refresh interval set,
+ * and watches the cluster for the result.
+ *
+ * Each does the same job: value = spec.amount × USD price, to 4 decimals half-up, written as
+ * `$X.XXXX` into the `value` annotation; recomputed every REFRESH_SECONDS.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type WorkloadName = 'burst' | 'steady' | 'restart' | 'idle' | 'printer';
+
+/** What `setup` made ready, or why the contender cannot run on this machine. */
+export type Readiness = { ready: true; path?: string } | { ready: false; reason: string };
+
+export interface Contender {
+  name: string;
+  /** One line for the report: what it is and its settings that matter for the numbers. */
+  about: string;
+  /** Installs or builds what the command needs (idempotent). Absent: nothing to prepare. */
+  setup?: (repo: string) => Readiness;
+  /** The command line; `prepared` is what `setup` returned. */
+  command: (repo: string, prepared: Readiness & { ready: true }) => string[];
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** The variable it reads its refresh interval from. Default REFRESH_SECONDS. */
+  refreshEnv?: string;
+  /** Workloads it takes part in. Default: all CVC workloads. */
+  workloads?: readonly WorkloadName[];
+  /** Contenders with the same group are variants; the report shows the best of them too. */
+  group?: string;
+}
+
+export const CVC_WORKLOADS: readonly WorkloadName[] = ['idle', 'burst', 'steady', 'restart'];
+
+function setupScript(repo: string, what: string): Readiness {
+  try {
+    const out = execFileSync('bash', [join(repo, 'bench', 'setup.sh'), what], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 15 * 60_000 });
+    return { ready: true, path: out.trim().split('\n').pop() ?? '' };
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    return { ready: false, reason: `bench/setup.sh ${what} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || String(err)}` };
+  }
+}
+
+const node = process.execPath;
+
+const ceiling = (concurrency: number): Contender => ({
+  name: `ceiling-${concurrency}`,
+  about: `raw HTTPS list+watch and merge patches, ${concurrency} in flight, no cache or queue: what the API server takes`,
+  command: (repo) => [node, join(repo, 'bench/contenders/ceiling/operator.ts')],
+  env: { CEILING_CONCURRENCY: String(concurrency) },
+  workloads: ['burst'],
+  group: 'ceiling',
+});
+
+export const CONTENDERS: readonly Contender[] = [
+  {
+    name: 'operon',
+    about: 'the reference CVC operator on Operon (operators/crypto/operator.ts), all namespaces',
+    setup: (repo) => {
+      for (const file of ['operators/crypto/operator.ts', 'src/cli/main.ts']) {
+        if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
+      }
+      return { ready: true };
+    },
+    command: (repo) => [node, join(repo, 'src/cli/main.ts'), 'run', join(repo, 'operators/crypto/operator.ts'), '-A'],
+    refreshEnv: 'CVC_REFRESH_SECONDS',
+  },
+  {
+    name: 'kopf',
+    about: 'kopf 1.45.2 (Python 3.11), @kopf.on.create + @kopf.timer, sync handlers with requests: one price request per object per refresh (as the design document)',
+    setup: (repo) => setupScript(repo, 'kopf'),
+    command: (repo, prepared) => [join(prepared.path ?? '', 'bin', 'kopf'), 'run', '--standalone', '--all-namespaces', join(repo, 'bench/contenders/kopf/operator.py')],
+  },
+  {
+    name: 'controller-runtime',
+    about: 'controller-runtime v0.24.1 (Go), unstructured reconciler reading from the cache, RequeueAfter, shared price cache, MaxConcurrentReconciles 8, client QPS limit off',
+    setup: (repo) => setupScript(repo, 'controller-runtime'),
+    command: (_repo, prepared) => [prepared.path ?? ''],
+    env: { MAX_CONCURRENT_RECONCILES: '8' },
+  },
+  {
+    name: 'client-node-informer',
+    about: '@kubernetes/client-node 2.0.1 makeInformer, hand-written keyed queue with 8 workers, merge patch only on change, shared price fetch',
+    command: (repo) => [node, join(repo, 'bench/contenders/client-node-informer/operator.ts')],
+    env: { WORKERS: '8' },
+  },
+  ceiling(4),
+  ceiling(16),
+  ceiling(64),
+];
+
+/** The contenders named in `names` (all when empty), in registry order; unknown names throw. */
+export function selectContenders(names: readonly string[]): Contender[] {
+  const unknown = names.filter((n) => !CONTENDERS.some((c) => c.name === n || c.group === n));
+  if (unknown.length) throw new Error(`unknown contender(s): ${unknown.join(', ')}; known: ${CONTENDERS.map((c) => c.name).join(', ')}`);
+  return CONTENDERS.filter((c) => names.length === 0 || names.includes(c.name) || (c.group !== undefined && names.includes(c.group)));
+}

@@ -1,0 +1,166 @@
+/**
+ * The report of a run: Markdown tables for people and the README, and an SVG chart (converted to
+ * PNG by rsvg-convert when it is installed) of throughput and memory per contender.
+ */
+import { execFileSync } from 'node:child_process';
+import type { BenchReport, ContenderResult } from './bench.ts';
+
+const fmt = (x: number | undefined, places = 1): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(places).replace(/\.0+$/, ''));
+
+/** CVC writes, with the status-subresource share when there is one. */
+function writes(r: { cvcWrites: number; cvcStatusWrites?: number }): string {
+  return r.cvcStatusWrites ? `${r.cvcWrites} (${r.cvcStatusWrites} status)` : String(r.cvcWrites);
+}
+
+function state(r: ContenderResult): string {
+  if (r.status === 'ok') return '';
+  return ` (${r.status}${r.reason ? `: ${r.reason}` : ''})`;
+}
+
+/**
+ * Several runs as one report (e.g. N = 1,000 from one run and N = 10,000 from another): results and
+ * creation timings side by side, sizes in order, the machine and versions of the newest run.
+ */
+export function mergeReports(reports: BenchReport[]): BenchReport {
+  if (reports.length === 1) return reports[0] as BenchReport;
+  const newest = reports[reports.length - 1] as BenchReport;
+  const sizes = [...new Set(reports.flatMap((r) => r.settings.sizes))].sort((a, b) => a - b);
+  const bySize = (n: number): BenchReport | undefined => [...reports].reverse().find((r) => r.settings.sizes.includes(n));
+  return {
+    ...newest,
+    startedAt: reports.map((r) => r.startedAt).sort()[0] as string,
+    finishedAt: reports.map((r) => r.finishedAt).sort().pop() as string,
+    settings: { ...newest.settings, sizes },
+    creation: sizes.flatMap((n) => bySize(n)?.creation.filter((c) => c.n === n) ?? []),
+    results: sizes.flatMap((n) => bySize(n)?.results.filter((r) => r.n === n) ?? []),
+    notes: [...reports.flatMap((r) => r.notes), `Merged from runs started ${reports.map((r) => r.startedAt).join(', ')}; each size comes from the newest run that has it.`],
+  };
+}
+
+/** Markdown: one section per N with burst, steady, restart and idle tables, then skipped contenders. */
+export function markdown(report: BenchReport): string {
+  const m = report.machine;
+  const lines: string[] = [
+    `Run ${report.startedAt} → ${report.finishedAt} on ${m.nproc} CPUs (${m.cpu}), ${(m.memoryMiB / 1024).toFixed(1)} GiB, Linux ${m.kernel}.`,
+    `Versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Settings: REFRESH_SECONDS=${report.settings.refreshSeconds}, ${report.settings.steadyRounds} steady rounds${report.settings.steadyMaxN ? ` (steady only up to N = ${report.settings.steadyMaxN})` : ''}, creator ${report.settings.creatorConcurrency} in flight, workloads ${report.settings.workloads.join(', ')}.`,
+    '',
+  ];
+  for (const n of report.settings.sizes) {
+    const rows = report.results.filter((r) => r.n === n);
+    const creation = report.creation.find((c) => c.n === n);
+    lines.push(`### N = ${n.toLocaleString('en-US')}`, '');
+    if (creation) lines.push(`Creator alone (no operator running): ${creation.seconds} s, ${creation.objectsPerSecond} objects/s.`, '');
+    const burst = rows.filter((r) => r.burst);
+    if (burst.length) {
+      lines.push(
+        '**Burst** (create N, time until every value is right)',
+        '',
+        '| contender | done | time s | objects/s | p50 ms | p90 ms | p99 ms | max ms | peak RSS MiB | CPU s | CVC writes | API requests (by verb) | price requests |',
+        '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+      );
+      for (const r of burst) {
+        const b = r.burst!;
+        const verbs = Object.entries(b.requests.byVerb).map(([v, c]) => `${v} ${c}`).join(', ');
+        lines.push(`| ${r.contender}${state(r)} | ${b.correct}/${n} | ${fmt(b.seconds, 2)} | ${fmt(b.objectsPerSecond)} | ${fmt(b.latencyMs.p50, 0)} | ${fmt(b.latencyMs.p90, 0)} | ${fmt(b.latencyMs.p99, 0)} | ${fmt(b.latencyMs.max, 0)} | ${fmt(b.peakRssMiB)} | ${fmt(b.cpuSeconds, 2)} | ${writes(b.requests)} | ${verbs} | ${b.priceRequests} |`);
+      }
+      const ceilings = burst.filter((r) => r.contender.startsWith('ceiling-') && r.status === 'ok');
+      const best = ceilings.sort((a, b) => b.burst!.objectsPerSecond - a.burst!.objectsPerSecond)[0];
+      if (best) lines.push('', `Ceiling (best of ${ceilings.length} concurrencies): ${fmt(best.burst!.objectsPerSecond)} objects/s with ${best.contender.slice('ceiling-'.length)} in flight.`);
+      lines.push('');
+    }
+    const steady = rows.filter((r) => r.steady);
+    if (steady.length) {
+      lines.push(
+        `**Steady state** (N CVCs, bitcoin's price changes once per refresh interval, so a quarter of the values must change each time; counts are per price change)`,
+        '',
+        '| contender | converged | CVC writes | needed | price requests | CPU s/min | RSS MiB | peak RSS MiB |',
+        '|---|---|---:|---:|---:|---:|---:|---:|',
+      );
+      for (const r of steady) {
+        const s = r.steady!;
+        lines.push(`| ${r.contender}${state(r)} | ${s.converged ? 'yes' : 'NO'} | ${fmt(s.writesPerRefresh)}${s.requests.cvcStatusWrites ? ` (${fmt(s.requests.cvcStatusWrites / s.rounds)} status)` : ''} | ${fmt(s.neededWritesPerRefresh)} | ${fmt(s.priceRequestsPerRefresh)} | ${fmt(s.cpuSecondsPerMinute, 2)} | ${fmt(s.rssMiB)} | ${fmt(s.peakRssMiB)} |`);
+      }
+      lines.push('');
+    }
+    const restart = rows.filter((r) => r.restart);
+    if (restart.length) {
+      lines.push(
+        '**Restart** (prices changed while down: start → all values right; then a restart with nothing changed)',
+        '',
+        '| contender | catch-up s | CVC writes (values that changed) | writes, nothing changed | watched s |',
+        '|---|---:|---:|---:|---:|',
+      );
+      for (const r of restart) {
+        const s = r.restart!;
+        lines.push(`| ${r.contender}${state(r)} | ${s.caughtUp ? fmt(s.catchUpSeconds, 2) : `not in ${fmt(s.catchUpSeconds, 0)}`} | ${s.catchUpRequests ? writes(s.catchUpRequests) : s.catchUpWrites} (${s.catchUpNeededWrites}) | ${writes(s.quietRequests)} | ${fmt(s.quietSeconds)} |`);
+      }
+      lines.push('');
+    }
+    const idle = rows.filter((r) => r.idle);
+    if (idle.length) {
+      lines.push('**Idle memory** (VmRSS)', '', '| contender | no objects MiB | N objects cached MiB |', '|---|---:|---:|');
+      for (const r of idle) lines.push(`| ${r.contender} | ${fmt(r.idle!.emptyRssMiB)} | ${fmt(r.idle!.withObjectsRssMiB)} |`);
+      lines.push('');
+    }
+    const failed = rows.filter((r) => r.status === 'failed' || r.status === 'skipped');
+    for (const r of failed) lines.push(`- **${r.contender}** ${r.status}: ${r.reason ?? ''}`);
+    if (failed.length) lines.push('');
+  }
+  for (const note of report.notes) lines.push(`- ${note}`);
+  return lines.join('\n') + '\n';
+}
+
+const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Two bar panels per N: burst throughput (objects/s) and burst peak RSS (MiB). */
+export function svgChart(report: BenchReport): string {
+  const panels: Array<{ title: string; unit: string; bars: Array<{ label: string; value: number }> }> = [];
+  for (const n of report.settings.sizes) {
+    const rows = report.results.filter((r) => r.n === n && r.burst);
+    if (!rows.length) continue;
+    panels.push({ title: `Burst throughput, N = ${n.toLocaleString('en-US')}`, unit: 'objects/s', bars: rows.map((r) => ({ label: r.contender + (r.status === 'ok' ? '' : ` (${r.status})`), value: r.burst!.objectsPerSecond })) });
+    panels.push({ title: `Peak RSS during burst, N = ${n.toLocaleString('en-US')}`, unit: 'MiB', bars: rows.map((r) => ({ label: r.contender + (r.status === 'ok' ? '' : ` (${r.status})`), value: r.burst!.peakRssMiB })) });
+  }
+  const width = 900;
+  const barH = 22;
+  const labelW = 230;
+  const plotW = width - labelW - 110;
+  const palette = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+  const names = [...new Set(report.results.map((r) => r.contender))];
+  const color = (label: string): string => palette[Math.max(0, names.indexOf(label.split(' ')[0] ?? '')) % palette.length] as string;
+  const parts: string[] = [];
+  let y = 50;
+  for (const panel of panels) {
+    parts.push(`<text x="20" y="${y}" font-size="16" font-weight="bold">${escape(panel.title)} (${panel.unit})</text>`);
+    y += 14;
+    const max = Math.max(1, ...panel.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
+    panel.bars.forEach((bar) => {
+      const w = Number.isFinite(bar.value) ? (bar.value / max) * plotW : 0;
+      parts.push(`<text x="${labelW - 8}" y="${y + barH - 6}" font-size="13" text-anchor="end">${escape(bar.label)}</text>`);
+      parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${barH - 4}" fill="${color(bar.label)}"/>`);
+      parts.push(`<text x="${labelW + w + 6}" y="${y + barH - 6}" font-size="13">${Number.isFinite(bar.value) ? fmt(bar.value) : 'n/a'}</text>`);
+      y += barH;
+    });
+    y += 30;
+  }
+  const m = report.machine;
+  const height = y + 10;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="24" font-size="13" fill="#555">CVC operators on one kube-apiserver ${escape(report.versions['kube-apiserver'] ?? '')}, ${m.nproc} CPUs, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC</text>`,
+    ...parts,
+    '</svg>',
+  ].join('\n');
+}
+
+/** Converts SVG to PNG with rsvg-convert; returns why not when it cannot. */
+export function toPng(svgFile: string, pngFile: string): string | undefined {
+  try {
+    execFileSync('rsvg-convert', ['-o', pngFile, svgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return undefined;
+  } catch (err) {
+    return `no PNG: rsvg-convert failed or is missing (bash bench/setup.sh chart installs it): ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The CryptoValueCalculator operator: keeps `amount × USD price` of every CVC in its `value`
+ * annotation (`$94.8106`, what `kubectl get cvc` shows) and, every digit, in its status.
+ *
+ *     operon crd operators/crypto/resource.ts | kubectl apply -f -
+ *     operon run operators/crypto/operator.ts
+ *
+ * - A new CVC, or a changed spec, is valued at once (a level-based reconcile); a timer re-values
+ *   each CVC every `CVC_REFRESH_SECONDS` (default 60, CoinGecko's own update period).
+ * - One shared price cache, started at startup and stopped at cleanup, fetches every coin in ONE
+ *   request per refresh, however many CVCs there are; it backs off after failures.
+ * - Nothing is written when nothing changed (see `valuation.ts`), so a quiet market costs no writes.
+ * - An outage keeps the last value with a `PriceStale` condition; a coin the API stops listing
+ *   gets `PriceMissing`; an absurd amount gets `Ready=False`, reason `InvalidAmount`, a Warning
+ *   Event and a log line, and the other CVCs are served as usual. Handlers never throw for these.
+ *
+ * Configuration: see `config.ts` and the README.
+ */
+import type { Secret } from 'kubernetes-types/core/v1.d.ts';
+import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type KubeObject, type ReconcileHandlerContext, type Stored } from '../../src/index.ts';
+import { cryptoConfig, type SecretKeyRef } from './config.ts';
+import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
+import { COINS, CryptoValueCalculator, type CryptoValueCalculatorObject } from './resource.ts';
+import { parseSpec, valuate } from './valuation.ts';
+
+const config = cryptoConfig(process.env);
+
+export const cvcs = resource(CryptoValueCalculator);
+
+let prices: PriceCache | undefined;
+
+onStartup(async ({ client, logger }) => {
+  const apiKey = config.apiKeySecret ? await readApiKey(client, config.apiKeySecret) : undefined;
+  const source = new CoinGeckoClient({ ...coinGeckoOptionsFromEnv(process.env, apiKey ? { apiKey } : {}), timeoutMs: config.requestTimeoutMs });
+  prices = new PriceCache({
+    source,
+    refreshIntervalMs: config.refreshMs,
+    backoff: { initialMs: config.backoffInitialMs },
+    coins: COINS,
+    onFetch: (result, coins) => {
+      if (result.kind === 'Prices') logger.debug({ coins, missing: result.missing }, 'prices fetched');
+      else logger.warn({ coins, kind: result.kind, status: result.status, hint: result.hint }, `price request failed: ${result.message}`);
+    },
+  });
+  prices.start();
+  logger.info({ priceApi: source.baseUrl, plan: source.plan, refreshSeconds: config.refreshMs / 1000 }, 'price cache started');
+});
+
+onCleanup(() => prices?.stop());
+
+/** Values one CVC; writes only what changed. Used by the reconcile and the timer alike. */
+async function value({ body, spec, patch, logger, warn }: ReconcileHandlerContext<Stored<CryptoValueCalculatorObject>>): Promise<void> {
+  const parsed = parseSpec(spec);
+  const reading = parsed.ok && prices ? await prices.get(parsed.coin) : undefined;
+  const result = valuate(body, parsed, reading, { now: Date.now(), refreshMs: config.refreshMs });
+  if (result.kind === 'unchanged') return;
+  Object.assign(patch.metadata.annotations, result.annotations);
+  Object.assign(patch.status, result.status);
+  for (const problem of result.problems) {
+    logger.warn({ reason: problem.reason }, problem.message);
+    warn(problem.reason, problem.message);
+  }
+}
+
+cvcs.reconcile(value, { id: 'value' });
+cvcs.timer({ id: 'refresh', interval: config.refreshMs }, value);
+
+/** The API key from a Secret; waits (retrying) while the Secret or its key is missing or unreadable. */
+async function readApiKey(client: KubeClient, ref: SecretKeyRef): Promise<string> {
+  const where = `key ${ref.key} of Secret ${ref.namespace}/${ref.name} (COINGECKO_API_KEY_SECRET)`;
+  try {
+    const secret = await client.get<Secret & KubeObject>(builtin('v1', 'Secret'), ref.name, { namespace: ref.namespace });
+    const encoded = secret.data?.[ref.key];
+    const key = encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8').trim();
+    if (!key) throw new TemporaryError(`${where} is missing or empty; create it, e.g. kubectl create secret generic ${ref.name} -n ${ref.namespace} --from-literal=${ref.key}=<key>`, { delay: '30s' });
+    return key;
+  } catch (error) {
+    if (isApiError(error, 'NotFound') || isApiError(error, 'Forbidden')) {
+      throw new TemporaryError(`cannot read ${where}: ${error.message}; create the Secret, or grant this operator get on it`, { delay: '30s' });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The CryptoValueCalculator custom resource (`cryptovaluecalculators.crypto.tools`, short names
+ * `cvc` and `cvcs`): a holding of one coin whose USD value an operator keeps up to date.
+ *
+ * Compatible with the design document's CRD: the same group, version, names, the `coin` enum and
+ * the required `coin` and `amount`, `spec` and `status` both keeping unknown fields, and the
+ * printer columns Coin, Amount and Value (read from the `value` annotation, as the document's
+ * operator writes it). Additions, none of which breaks an object written for the original:
+ * `amount` must not be negative, a `Change` column (the document's "future improvement") reads
+ * the `change` annotation, and a status subresource whose fields are declared.
+ *
+ * `amount` is a JSON number, so the API server accepts up to about 1.8e308; amounts above
+ * {@link AMOUNT_MAX} are refused by the operator with a condition rather than by the schema,
+ * so that objects the original CRD accepted still load (see `valuation.ts`).
+ */
+import { defineResource, Type, type ResourceObject, type Static } from '../../src/index.ts';
+
+/** The coins the document's CRD allows, as CoinGecko ids. */
+export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
+export type Coin = (typeof COINS)[number];
+
+/** The annotation the `Value` column reads: `$94.8106`. */
+export const VALUE_ANNOTATION = 'value';
+/** The annotation the `Change` column reads: `+$4.7405 (+5.00%)`. */
+export const CHANGE_ANNOTATION = 'change';
+
+/** The shape and limits of `metav1.Condition`, as Kubernetes' own CRDs declare it. */
+export const Condition = Type.Object({
+  type: Type.String({ maxLength: 316, description: 'Type of condition in CamelCase: Ready, PriceStale, PriceMissing.' }),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the condition was set for.' })),
+  lastTransitionTime: Type.String({ format: 'date-time', description: 'When the status last changed.' }),
+  reason: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    description: 'A CamelCase reason for the last transition.',
+  }),
+  message: Type.String({ maxLength: 32768, description: 'A human-readable message about the transition.' }),
+});
+export type Condition = Static<typeof Condition>;
+
+export const CryptoValueCalculatorSpec = Type.Object(
+  {
+    coin: Type.Union(
+      COINS.map((c) => Type.Literal(c)),
+      { description: 'The specific crypto coin.' },
+    ),
+    amount: Type.Number({ minimum: 0, description: 'The amount of specified crypto currency.' }),
+  },
+  // As in the document's CRD: fields beyond coin and amount are kept, not pruned.
+  { additionalProperties: true },
+);
+
+export const CryptoValueCalculatorStatus = Type.Object(
+  {
+    value: Type.Optional(Type.String({ description: 'amount × price in USD, every digit (the annotation shows four decimals).' })),
+    price: Type.Optional(Type.String({ description: 'The USD price of one coin the value was computed from, as the price API sent it.' })),
+    priceTime: Type.Optional(Type.String({ format: 'date-time', description: 'When that price was fetched.' })),
+    change: Type.Optional(
+      Type.Object(
+        {
+          absolute: Type.String({ description: 'value − previous value, in USD, exact.' }),
+          percent: Type.Optional(Type.String({ description: 'The change in percent of the previous value, two decimals; absent when that was zero.' })),
+        },
+        { description: 'How the value moved at its last update, while coin and amount stayed the same.' },
+      ),
+    ),
+    lastUpdated: Type.Optional(Type.String({ format: 'date-time', description: 'When the value last changed.' })),
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the value was computed for.' })),
+    conditions: Type.Optional(
+      Type.Array(Condition, {
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+        description: 'Ready: the value is computed for the current spec. PriceStale: the price is older than it should be. PriceMissing: the price API does not list the coin.',
+      }),
+    ),
+  },
+  // As in the document's CRD, and room for the results of handlers.
+  { additionalProperties: true },
+);
+export type CryptoValueCalculatorStatus = Static<typeof CryptoValueCalculatorStatus>;
+
+/**
+ * The CryptoValueCalculator resource. `operon crd operators/crypto/resource.ts` prints its CRD.
+ *
+ * @example
+ * ```ts
+ * await client.create(CryptoValueCalculator, { metadata: { name: 'bitcoin-stash', namespace: 'default' }, spec: { coin: 'bitcoin', amount: 0.0023 } });
+ * ```
+ */
+export const CryptoValueCalculator = defineResource({
+  group: 'crypto.tools',
+  version: 'v1',
+  kind: 'CryptoValueCalculator',
+  plural: 'cryptovaluecalculators',
+  singular: 'cryptovaluecalculator',
+  scope: 'Namespaced',
+  shortNames: ['cvc', 'cvcs'],
+  description: 'An amount of a crypto coin; an operator keeps its current USD value in the value annotation and the status.',
+  spec: CryptoValueCalculatorSpec,
+  status: CryptoValueCalculatorStatus,
+  required: ['spec'],
+  printerColumns: [
+    { name: 'Coin', type: 'string', priority: 0, jsonPath: '.spec.coin', description: 'The specific crypto coin.' },
+    { name: 'Amount', type: 'number', priority: 0, jsonPath: '.spec.amount', description: 'The amount of specified crypto currency.' },
+    {
+      name: 'Value',
+      type: 'string',
+      priority: 0,
+      jsonPath: `.metadata.annotations.${VALUE_ANNOTATION}`,
+      description: 'The current value of specified crypto currency based on given amount and market value in USD.',
+    },
+    {
+      name: 'Change',
+      type: 'string',
+      priority: 0,
+      jsonPath: `.metadata.annotations.${CHANGE_ANNOTATION}`,
+      description: 'How the value moved at its last update.',
+    },
+  ],
+});
+
+/** A CryptoValueCalculator as the API server returns it. */
+export type CryptoValueCalculatorObject = ResourceObject<typeof CryptoValueCalculator>;

@@ -1,0 +1,44 @@
+/**
+ * An {@link Operator}'s liveness and readiness as {@link HealthServer} checks, so every way of
+ * running it (`operon run`, an embedding program, a test) serves the same `/healthz` and `/readyz`:
+ *
+ * - `/healthz` check `operator`: fails while any watch has been failing for
+ *   `defaults.watch.unhealthyAfterMs` (naming the resource, namespace, phase, last error and its
+ *   hint), after a failed start, and once the lease is lost (naming the lease and why). A restart
+ *   cures each of these; a standby replica is healthy.
+ * - `/healthz` check `leader-election` (only with leader election): passes while leading or
+ *   standing by and says which; fails once the lease is lost.
+ * - `/readyz` check `caches`: passes once every cache has completed its first list, on every
+ *   replica, leader or not (controller-runtime serves probes on non-leaders too).
+ */
+import type { HealthServer } from '../server/health.ts';
+import type { Operator } from './operator.ts';
+
+/**
+ * Registers the operator's checks on a health server.
+ *
+ * @example
+ * ```ts
+ * const server = new HealthServer({ bindAddress: ':8081', metrics });
+ * addOperatorChecks(server, operator);
+ * await server.start();
+ * await operator.run({ signal });
+ * ```
+ */
+export function addOperatorChecks(server: HealthServer, operator: Operator): void {
+  server.addHealthCheck('operator', () => {
+    const health = operator.health();
+    if (!health.healthy) return { ok: false, message: health.problems.join('; ') };
+    const watches = Object.values(health.resources).reduce((n, r) => n + r.watches.length, 0);
+    return { ok: true, message: `${health.phase}, ${watches} watch(es) healthy` };
+  });
+  if (operator.leaderElection) {
+    server.addHealthCheck('leader-election', () => {
+      const status = operator.health().leaderElection;
+      if (!status) return { ok: true, message: 'not campaigning yet' };
+      if (status.lost) return { ok: false, message: status.lost };
+      return { ok: true, message: status.leading ? `leading (${status.identity})` : `standing by; ${status.holder ?? 'nobody'} leads ${status.lease}` };
+    });
+  }
+  server.addReadyCheck('caches', () => (operator.ready() ? { ok: true, message: 'synced' } : { ok: false, message: 'caches not synced yet' }));
+}

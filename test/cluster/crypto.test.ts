@@ -1,0 +1,163 @@
+/**
+ * The CryptoValueCalculator operator (operators/crypto/operator.ts) end to end: the real API
+ * server, the operator in-process, and a local CoinGecko-format server on 127.0.0.1 with a 2 s
+ * refresh. Proves: the design document's `kubectl get cvc` numbers; the timer follows the price
+ * with a Change column; no write when nothing changed; 50 CVCs cost one price request per refresh;
+ * 429, 500, a hung request and malformed JSON become PriceStale conditions that clear on recovery;
+ * an absurd amount and an unlisted coin get their own conditions while the others are served.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { defaultRegistry, type Condition } from '../../src/index.ts';
+import { startOperator, waitFor } from '../../src/testing/index.ts';
+import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/index.ts';
+import { CryptoValueCalculator, type CryptoValueCalculatorObject } from '../../operators/crypto/resource.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
+
+const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+const REFRESH_SECONDS = 2;
+
+const cluster = await useCluster();
+const ns = await cluster.namespace('crypto');
+await cluster.kubectl(['apply', '-f', path('../../operators/crypto/crd.yaml')]);
+await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
+
+const server = await CoinGeckoServer.start();
+after(() => server.close());
+process.env['COINGECKO_BASE_URL'] = server.baseUrl;
+process.env['CVC_REFRESH_SECONDS'] = String(REFRESH_SECONDS);
+// The operator reads its configuration when loaded, as `operon run` loads it.
+await import('../../operators/crypto/operator.ts');
+
+const run = startOperator(defaultRegistry, { kubeconfig: cluster.kubeconfig, namespaces: [ns] });
+after(() => run.stop());
+await run.ready;
+const client = run.client;
+
+type Cvc = CryptoValueCalculatorObject;
+const condition = (cvc: Cvc | undefined, type: string): Condition | undefined => (cvc?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
+const annotation = (cvc: Cvc | undefined, key: string): string | undefined => cvc?.metadata?.annotations?.[key];
+
+function create(name: string, coin: string, amount: number, labels: Record<string, string> = {}): Promise<unknown> {
+  return client.create(CryptoValueCalculator, { apiVersion: CryptoValueCalculator.apiVersion, kind: CryptoValueCalculator.kind, metadata: { name, namespace: ns, labels }, spec: { coin, amount } } as never);
+}
+
+function until(name: string, predicate: (cvc: Cvc | undefined) => boolean, what: string, timeoutMs = 20_000): Promise<Cvc | undefined> {
+  return waitFor(client, CryptoValueCalculator, name, ns, predicate as never, { timeoutMs, what: `${name}: ${what}` }) as Promise<Cvc | undefined>;
+}
+
+describe('the CryptoValueCalculator operator', () => {
+  it("shows the design document's values in kubectl get cvc", async () => {
+    await cluster.kubectl(['apply', '-n', ns, '-f', path('../../operators/crypto/examples/bitcoin.yaml'), '-f', path('../../operators/crypto/examples/ethereum.yaml')]);
+    const btc = await until('bitcoin-stash', (c) => annotation(c, 'value') !== undefined, 'a value');
+    await until('lump-of-ethereum', (c) => annotation(c, 'value') !== undefined, 'a value');
+    assert.equal(btc?.status?.value, '94.8106');
+    assert.equal(btc?.status?.price, '41222');
+    assert.equal(condition(btc, 'Ready')?.status, 'True');
+    const table = await cluster.kubectl(['get', 'cvc', '-n', ns]);
+    assert.match(table, /^NAME\s+COIN\s+AMOUNT\s+VALUE\s+CHANGE\n/);
+    assert.match(table, /^bitcoin-stash\s+bitcoin\s+0\.0023\s+\$94\.8106\s*\n/m);
+    assert.match(table, /^lump-of-ethereum\s+ethereum\s+1\.47\s+\$4550\.7672\s*\n/m);
+  });
+
+  it('follows the price on its timer, with the change since the previous value', async () => {
+    server.setPrice('bitcoin', '43283.1');
+    const moved = await until('bitcoin-stash', (c) => annotation(c, 'value') === '$99.5511', 'the new value');
+    assert.equal(annotation(moved, 'change'), '+$4.7405 (+5.00%)');
+    assert.deepEqual(moved?.status?.change, { absolute: '4.74053', percent: '5' });
+    assert.equal(moved?.status?.value, '99.55113');
+    const table = await cluster.kubectl(['get', 'cvc', 'bitcoin-stash', '-n', ns]);
+    assert.match(table, /^bitcoin-stash\s+bitcoin\s+0\.0023\s+\$99\.5511\s+\+\$4\.7405 \(\+5\.00%\)\n/m);
+  });
+
+  it('writes nothing when the price did not change', async () => {
+    const before = await client.get<Cvc>(CryptoValueCalculator, 'bitcoin-stash', { namespace: ns });
+    const requests = server.priceRequestCount;
+    // Three more requests: at least two full refreshes, each followed by a timer run of every CVC.
+    await eventually(() => server.priceRequestCount >= requests + 3, { what: 'three more price requests', timeoutMs: 20_000 });
+    const after = await client.get<Cvc>(CryptoValueCalculator, 'bitcoin-stash', { namespace: ns });
+    assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, `no write while the price stands still: ${JSON.stringify(before)} ${JSON.stringify(after)}`);
+  });
+
+  it('serves 50 CVCs with one price request per refresh', async () => {
+    const coins = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'];
+    const names = Array.from({ length: 50 }, (_, i) => `fifty-${i}`);
+    await Promise.all(names.map((name, i) => create(name, coins[i % 4] as string, i + 1, { batch: 'fifty' })));
+    await Promise.all(names.map((name) => until(name, (c) => annotation(c, 'value') !== undefined, 'a value', 30_000)));
+    // Every coin moves; the next refresh must carry all 50 to their new values.
+    server.requests.length = 0;
+    const started = Date.now();
+    for (const [coin, price] of [['bitcoin', '50000'], ['ethereum', '4000'], ['dogecoin', '0.2'], ['shiba-inu', '0.00003']] as const) server.setPrice(coin, price);
+    await Promise.all(
+      names.map((name, i) => {
+        const price = { bitcoin: '50000', ethereum: '4000', dogecoin: '0.2', 'shiba-inu': '0.00003' }[coins[i % 4] as string];
+        return until(name, (c) => c?.status?.price === price, 'the new price', 30_000);
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const priceRequests = server.requests.filter((r) => r.path === '/api/v3/simple/price');
+    assert.ok(priceRequests.length >= 1);
+    assert.ok(priceRequests.length <= Math.ceil(seconds / REFRESH_SECONDS) + 1, `${priceRequests.length} requests in ${seconds} s`);
+    for (const r of priceRequests) assert.equal(r.query['ids'], 'bitcoin,dogecoin,ethereum,shiba-inu', 'one request carries every coin');
+    for (let i = 1; i < priceRequests.length; i++) {
+      const gap = (priceRequests[i]?.time ?? 0) - (priceRequests[i - 1]?.time ?? 0);
+      assert.ok(gap >= REFRESH_SECONDS * 1000 * 0.75, `requests ${gap} ms apart: one per refresh, not one per CVC`);
+    }
+    await cluster.kubectl(['delete', 'cvc', '-n', ns, '-l', 'batch=fifty', '--wait=false']);
+  });
+
+  for (const [fault, kind] of [
+    [{ kind: 'RateLimited', retryAfterSeconds: 1 }, 'RateLimited'],
+    [{ kind: 'ServerError' }, 'ServerError'],
+    [{ kind: 'Hang' }, 'Timeout'],
+    [{ kind: 'Malformed' }, 'Malformed'],
+  ] as Array<[Fault, string]>) {
+    it(`keeps the last value through a ${fault.kind} answer with PriceStale=${kind}, and recovers`, async () => {
+      const before = await client.get<Cvc>(CryptoValueCalculator, 'lump-of-ethereum', { namespace: ns });
+      // Two failures in a row: the backoff keeps the price stale for longer than one timer period.
+      server.failNext(fault, 2);
+      const stale = await until('lump-of-ethereum', (c) => condition(c, 'PriceStale')?.status === 'True', `PriceStale ${kind}`);
+      assert.equal(condition(stale, 'PriceStale')?.reason, kind);
+      assert.match(condition(stale, 'PriceStale')?.message ?? '', /the value uses the ethereum price fetched at .*, over \d+s old/);
+      assert.equal(annotation(stale, 'value'), annotation(before, 'value'), 'the last value stays');
+      assert.equal(condition(stale, 'Ready')?.status, 'True');
+      await until('lump-of-ethereum', (c) => condition(c, 'PriceStale')?.status === 'False', 'PriceStale to clear', 30_000);
+      assert.ok(run.eventsFor('lump-of-ethereum').some((e) => e.type === 'Warning' && e.reason === 'PriceStale'));
+    });
+  }
+
+  it('gives an absurd amount Ready=False InvalidAmount, a Warning Event and a log line, and serves the others', async () => {
+    await create('absurd', 'bitcoin', 1e308);
+    const absurd = await until('absurd', (c) => condition(c, 'Ready')?.status === 'False', 'Ready=False');
+    assert.equal(condition(absurd, 'Ready')?.reason, 'InvalidAmount');
+    assert.match(condition(absurd, 'Ready')?.message ?? '', /spec\.amount 1e\+308 is more bitcoin than exists.*set spec\.amount/);
+    assert.equal(annotation(absurd, 'value'), undefined);
+    await eventually(() => run.eventsFor('absurd').some((e) => e.type === 'Warning' && e.reason === 'InvalidAmount'), { what: 'a Warning Event InvalidAmount' });
+    assert.ok(run.logs.some((l) => /spec\.amount 1e\+308/.test(l.msg) && l['name'] === 'absurd'), 'a log line naming the object');
+    // Fixing the amount fixes the object.
+    await cluster.kubectl(['patch', 'cvc', 'absurd', '-n', ns, '--type=merge', '-p', '{"spec":{"amount":2}}']);
+    const fixed = await until('absurd', (c) => annotation(c, 'value') !== undefined, 'a value after the fix');
+    assert.equal(annotation(fixed, 'value'), '$100000.0000');
+    assert.equal(condition(fixed, 'Ready')?.status, 'True');
+    // The others went on being served meanwhile.
+    server.setPrice('ethereum', '3100');
+    await until('lump-of-ethereum', (c) => annotation(c, 'value') === '$4557.0000', 'the new ethereum value');
+  });
+
+  it('flags a coin the price API stops listing with PriceMissing, and recovers when it returns', async () => {
+    server.removeCoin('dogecoin');
+    await create('doge', 'dogecoin', 100);
+    const missing = await until('doge', (c) => condition(c, 'PriceMissing')?.status === 'True', 'PriceMissing=True');
+    assert.equal(condition(missing, 'PriceMissing')?.reason, 'CoinNotListed');
+    assert.match(condition(missing, 'PriceMissing')?.message ?? '', /dogecoin/);
+    assert.ok(run.eventsFor('doge').some((e) => e.type === 'Warning'));
+    // Others are unaffected.
+    assert.equal(condition(await client.get<Cvc>(CryptoValueCalculator, 'lump-of-ethereum', { namespace: ns }), 'PriceMissing')?.status, 'False');
+    server.setPrice('dogecoin', '0.1465');
+    // Status and annotations are two writes (the status subresource, then the object): wait for the second.
+    const back = await until('doge', (c) => condition(c, 'PriceMissing')?.status === 'False' && annotation(c, 'value') === '$14.6500', 'the coin to return');
+    assert.equal(annotation(back, 'change'), '-$5.3500 (-26.75%)');
+    assert.equal(condition(back, 'Ready')?.status, 'True');
+  });
+});
