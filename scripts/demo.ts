@@ -70,7 +70,10 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 12
 say('Installing the CRDs (generated from the operators\' TypeBox schemas)');
 show(['apply', '-f', join(root, 'operators/printer/crd.yaml'), '-f', join(root, 'operators/crypto/crd.yaml')]);
 kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/printers.operon.dev', 'crd/cryptovaluecalculators.crypto.tools']);
-kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }));
+// A fresh namespace, so a second run shows this run's results and not the last one's.
+kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+kubectl(['create', 'namespace', NS]);
+await until(`the ServiceAccount of namespace ${NS}`, () => (kubectl(['get', 'serviceaccount', 'default', '-n', NS, '-o', 'name']).trim() ? true : undefined));
 
 // Prices: the real API when it answers, else the local server with the documents' prices.
 let priceServer: CoinGeckoServer | undefined;
