@@ -17,32 +17,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { isRealNode, preflight, REAL_NODE, REAL_NODE_LABEL, RUN_ON_REAL_NODE, type RealNode } from '../../controlplane/src/node.ts';
+import { REAL_NODE, REAL_NODE_LABEL, RUN_ON_REAL_NODE } from '../../controlplane/src/node.ts';
+import { realNodeGate } from '../support/real-node.ts';
 import { eventually, useCluster, type Cluster } from '../support/cluster.ts';
 
 const cluster = await useCluster();
-const recorded = cluster.state.realNode;
 
-type Gate = { kind: 'running'; node: RealNode } | { kind: 'unsupported'; reason: string } | { kind: 'broken'; reason: string };
-
-function gate(): Gate {
-  if (recorded === undefined) {
-    const machine = preflight();
-    if (!machine.ok) return { kind: 'unsupported', reason: machine.reason };
-    return {
-      kind: 'broken',
-      reason: `the plane in ${cluster.state.dir} was started without the real node, yet this machine passes its preflight: restart the plane (node controlplane/cli.ts down; node controlplane/cli.ts up)`,
-    };
-  }
-  if (isRealNode(recorded)) {
-    if (recorded.status === 'running') return { kind: 'running', node: recorded };
-    return { kind: 'broken', reason: `the real node's start was interrupted (state "${recorded.status}"); restart the plane` };
-  }
-  if (recorded.status === 'unsupported') return { kind: 'unsupported', reason: recorded.reason };
-  return { kind: 'broken', reason: recorded.reason };
-}
-
-const g = gate();
+const g = realNodeGate(cluster);
 
 if (g.kind === 'unsupported') {
   describe('the real node', () => {

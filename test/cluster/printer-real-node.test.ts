@@ -15,33 +15,17 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
-import { isRealNode, preflight, REAL_NODE, REAL_NODE_LABEL, REAL_NODE_TAINT, type RealNode } from '../../controlplane/src/node.ts';
+import { REAL_NODE, REAL_NODE_LABEL, REAL_NODE_TAINT } from '../../controlplane/src/node.ts';
 import { printerPodName } from '../../operators/printer/pod.ts';
 import type { PrinterObject } from '../../operators/printer/resource.ts';
+import { realNodeGate } from '../support/real-node.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { HOSTILE_TEXTS } from '../unit/printer/hostile-texts.ts';
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const cluster = await useCluster();
-const recorded = cluster.state.realNode;
 
-type Gate = { kind: 'running'; node: RealNode } | { kind: 'unsupported'; reason: string } | { kind: 'broken'; reason: string };
-
-function gate(): Gate {
-  if (recorded === undefined) {
-    const machine = preflight();
-    if (!machine.ok) return { kind: 'unsupported', reason: machine.reason };
-    return { kind: 'broken', reason: `the plane in ${cluster.state.dir} was started without the real node, yet this machine passes its preflight: restart the plane` };
-  }
-  if (isRealNode(recorded)) {
-    if (recorded.status === 'running') return { kind: 'running', node: recorded };
-    return { kind: 'broken', reason: `the real node's start was interrupted (state "${recorded.status}"); restart the plane` };
-  }
-  if (recorded.status === 'unsupported') return { kind: 'unsupported', reason: recorded.reason };
-  return { kind: 'broken', reason: recorded.reason };
-}
-
-const g = gate();
+const g = realNodeGate(cluster);
 
 if (g.kind === 'unsupported') {
   describe('the Printer on the real node', () => {
