@@ -5,10 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.ts';
-import { crdCommand } from './crd.ts';
 import { CliError } from './load.ts';
-import { rbacCommand } from './rbac.ts';
-import { runCommand } from './run.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const cmd = parseCommand(argv, process.stderr.isTTY === true);
@@ -25,13 +22,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'crd':
-      process.stdout.write(await crdCommand(cmd.files));
+      // Each command is loaded on use: `run` never pays for the YAML writer `crd` and `rbac` need.
+      process.stdout.write(await (await import('./crd.ts')).crdCommand(cmd.files));
       return 0;
     case 'rbac':
-      process.stdout.write(await rbacCommand(cmd));
+      process.stdout.write(await (await import('./rbac.ts')).rbacCommand(cmd));
       return 0;
     case 'run':
-      return runCommand(cmd);
+      return (await import('./run.ts')).runCommand(cmd);
   }
 }
 

@@ -16,7 +16,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse as ParseYaml } from 'yaml';
 
 /** Exec credential plugin settings (a kubeconfig user's `exec:` block). */
 export interface ExecConfig {
@@ -125,7 +126,7 @@ export function mergeKubeconfigs(documents: Array<{ path: string; text: string }
     merged.files.push(path);
     let doc: unknown;
     try {
-      doc = parseYaml(text);
+      doc = parseKubeconfigText(text);
     } catch (err) {
       throw new ConfigError(`kubeconfig ${path} is not valid YAML: ${(err as Error).message}`, `correct the file, or check it with "kubectl config view --kubeconfig ${path}"`, { cause: err });
     }
@@ -573,4 +574,21 @@ function list(map: Map<string, unknown>): string {
 
 function withContext(context: string | undefined): { context?: string } {
   return context === undefined ? {} : { context };
+}
+
+/**
+ * Parses a kubeconfig file's text. JSON (which kubectl also writes) needs no YAML parser; the
+ * `yaml` package, about 12 MB of resident memory once loaded, is required only for YAML files, so
+ * an in-cluster operator, which reads no kubeconfig, never loads it.
+ */
+function parseKubeconfigText(text: string): unknown {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON after all: YAML is a superset, let its parser give the error.
+    }
+  }
+  const { parse } = createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml };
+  return parse(text) as unknown;
 }
