@@ -246,11 +246,11 @@ describe('the operator image', () => {
       'shift 2',
       'exec chroot --userspec=65532:65532 "$ROOTFS" "$@"',
     ].join('\n');
-    const args = ['/app/operators/crypto/operator.ts', '--namespace', rootfsNs, '--health-address', `127.0.0.1:${healthPort}`, '--leader-elect', '--log-format', 'json'];
+    const args = ['/app/operators/crypto/operator.js', '--namespace', rootfsNs, '--health-address', `127.0.0.1:${healthPort}`, '--leader-elect', '--log-format', 'json'];
     let output = '';
     const child: ChildProcess = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '/app/src/cli/main.ts', 'run', ...args],
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '--max-semi-space-size=1', '/app/src/cli/main.js', 'run', ...args],
       {
         env: {
           ROOTFS: rootfs,

@@ -155,8 +155,9 @@ describe('deploy/ manifests', () => {
       }
       assert.equal(c.image, `localhost/operon/operator:${version}`, `${where}: the image's release tag (package.json version)`);
       const file = c.args?.[0] ?? '';
-      assert.match(file, /^operators\/[a-z-]+\/operator\.ts$/, `${where}: the first argument is the operator file`);
-      assert.ok(existsSync(join(repo, file)), `${where}: ${file} exists in the checkout (and so in the image)`);
+      // The image runs the compiled operator: operators/<name>/operator.js, built from the .ts.
+      assert.match(file, /^operators\/[a-z-]+\/operator\.js$/, `${where}: the first argument is the compiled operator file`);
+      assert.ok(existsSync(join(repo, file.replace(/\.js$/, '.ts'))), `${where}: ${file} is compiled from a source in the checkout`);
       assert.equal(spec.automountServiceAccountToken, undefined, `${where}: the ServiceAccount token is mounted (in-cluster configuration)`);
       const docs = docsOf(dir);
       const account = spec.serviceAccountName;
