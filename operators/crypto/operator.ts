@@ -16,8 +16,7 @@
  *
  * Configuration: see `config.ts` and the README.
  */
-import type { Secret } from 'kubernetes-types/core/v1.d.ts';
-import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type KubeObject, type ReconcileHandlerContext, type Stored } from '../../src/index.ts';
+import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from '../../src/index.ts';
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
 import { COINS, CryptoValueCalculator, type CryptoValueCalculatorObject } from './resource.ts';
@@ -69,7 +68,7 @@ cvcs.timer({ id: 'refresh', interval: config.refreshMs }, value);
 async function readApiKey(client: KubeClient, ref: SecretKeyRef): Promise<string> {
   const where = `key ${ref.key} of Secret ${ref.namespace}/${ref.name} (COINGECKO_API_KEY_SECRET)`;
   try {
-    const secret = await client.get<Secret & KubeObject>(builtin('v1', 'Secret'), ref.name, { namespace: ref.namespace });
+    const secret = await client.get(builtin('v1', 'Secret'), ref.name, { namespace: ref.namespace });
     const encoded = secret.data?.[ref.key];
     const key = encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8').trim();
     if (!key) throw new TemporaryError(`${where} is missing or empty; create it, e.g. kubectl create secret generic ${ref.name} -n ${ref.namespace} --from-literal=${ref.key}=<key>`, { delay: '30s' });

@@ -17,7 +17,7 @@
  *   and no ServiceAccount token mounted (printing needs no API access).
  */
 import { createHash } from 'node:crypto';
-import type { Pod } from 'kubernetes-types/core/v1.d.ts';
+import type { Pod, PodSpec } from 'kubernetes-types/core/v1.d.ts';
 import { Printer } from './resource.ts';
 
 /**
@@ -54,8 +54,8 @@ export interface PrinterPodOptions {
   image?: string;
 }
 
-/** A Pod whose name and namespace are set. */
-export type PrinterPod = Pod & { metadata: { name: string; namespace: string } };
+/** A Pod whose name, namespace and spec are set. */
+export type PrinterPod = Pod & { metadata: { name: string; namespace: string }; spec: PodSpec };
 
 /**
  * The Pod's name: `print-` and 10 characters derived from a SHA-256 of the Printer's uid and text.

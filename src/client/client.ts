@@ -223,14 +223,16 @@ export class KubeClient {
   }
 
   /**
-   * Reads one object (or its status subresource).
+   * Reads one object (or its status subresource). A typed resource (a declared custom resource or
+   * `builtin(...)`) types the result; a plain ref takes the object type as a type argument.
    *
    * @example
    * ```ts
-   * const pod = await client.get<Pod>(pods, 'web-0', { namespace: 'default' });
+   * const pod = await client.get(builtin('v1', 'Pod'), 'web-0', { namespace: 'default' }); // Stored<Pod>
+   * const lease = await client.get<Lease>(leases, 'leader', { namespace: 'default' });     // leases: a plain ResourceRef
    * ```
    */
-  async get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, options: GetOptions = {}): Promise<Stored<T>> {
+  async get<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, name: string, options: GetOptions = {}): Promise<Stored<T>> {
     const target = this.#target(ref, 'get', { namespace: options.namespace, name, subresource: options.subresource });
     const desc = describeRequest('get', ref, target);
     const res = await this.#call(desc, { method: 'GET', path: resourcePath(ref, target), ...requestOptions(options) }, 'idempotent');
@@ -247,7 +249,7 @@ export class KubeClient {
    * const next = await client.list(pods, { namespace: 'default', limit: 100, continue: page.metadata.continue });
    * ```
    */
-  async list<T extends KubeObject = KubeObject>(ref: ResourceRef, options: ListOptions = {}): Promise<ObjectList<Stored<T>>> {
+  async list<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, options: ListOptions = {}): Promise<ObjectList<Stored<T>>> {
     const target = ref.namespaced && options.namespace ? { namespace: options.namespace } : {};
     const desc = describeRequest('list', ref, target);
     const query: QueryParams = {
@@ -276,7 +278,7 @@ export class KubeClient {
    * // metadata.resourceVersion: where a watch should start
    * ```
    */
-  async listAll<T extends KubeObject = KubeObject>(ref: ResourceRef, options: Omit<ListOptions, 'continue'> = {}): Promise<ObjectList<Stored<T>>> {
+  async listAll<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, options: Omit<ListOptions, 'continue'> = {}): Promise<ObjectList<Stored<T>>> {
     const limit = options.limit ?? defaults.watch.pageSize;
     for (let restarted = false; ; restarted = true) {
       const items: Array<Stored<T>> = [];
@@ -301,14 +303,17 @@ export class KubeClient {
   }
 
   /**
-   * Creates an object. Its namespace comes from `options.namespace` or `metadata.namespace`.
+   * Creates an object. Its namespace comes from `options.namespace` or `metadata.namespace`. A
+   * typed resource checks the body against its object type and types a body written in place (so
+   * `apiVersion: 'v1'` needs no `as const`); with a plain ref, the body's own type is the result's.
    *
    * @example
    * ```ts
+   * const configmaps = builtin('v1', 'ConfigMap');
    * const cm = await client.create(configmaps, { metadata: { name: 'x', namespace: 'default' }, data: { a: '1' } });
    * ```
    */
-  async create<T extends KubeObject = KubeObject>(ref: ResourceRef, body: T, options: WriteOptions = {}): Promise<Stored<T>> {
+  async create<T extends R, R extends KubeObject = KubeObject>(ref: ResourceRef<R>, body: T, options: WriteOptions = {}): Promise<Stored<T>> {
     const target = this.#target(ref, 'create', { namespace: options.namespace ?? body.metadata?.namespace });
     const desc = describeRequest('create', ref, target);
     if (body.metadata?.name) desc.name = body.metadata.name;
@@ -328,7 +333,7 @@ export class KubeClient {
    * await client.replace(pods, pod);
    * ```
    */
-  async replace<T extends KubeObject = KubeObject>(ref: ResourceRef, body: T, options: ReplaceOptions = {}): Promise<Stored<T>> {
+  async replace<T extends R, R extends KubeObject = KubeObject>(ref: ResourceRef<R>, body: T, options: ReplaceOptions = {}): Promise<Stored<T>> {
     const name = body.metadata?.name;
     if (!name) throw new TypeError(`replace ${describeRequest('update', ref).resource}: the object has no metadata.name`);
     const target = this.#target(ref, 'update', { namespace: options.namespace ?? body.metadata?.namespace, name, subresource: options.subresource });
@@ -352,7 +357,7 @@ export class KubeClient {
    * await client.patch(printers, 'p1', { type: 'apply', body: desired, force: true }, { namespace: 'lab' });
    * ```
    */
-  async patch<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, patch: Patch, options: PatchOptions = {}): Promise<Stored<T>> {
+  async patch<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, name: string, patch: Patch, options: PatchOptions = {}): Promise<Stored<T>> {
     const namespace = options.namespace ?? (patch.type === 'apply' ? patch.body.metadata?.namespace : undefined);
     const target = this.#target(ref, 'patch', { namespace, name, subresource: options.subresource });
     const desc = describeRequest('patch', ref, target);
@@ -375,7 +380,7 @@ export class KubeClient {
    * await client.delete(pods, 'web-0', { namespace: 'default', propagationPolicy: 'Foreground', preconditions: { uid } });
    * ```
    */
-  async delete<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, options: DeleteOptions = {}): Promise<Stored<T> | Status> {
+  async delete<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, name: string, options: DeleteOptions = {}): Promise<Stored<T> | Status> {
     const target = this.#target(ref, 'delete', { namespace: options.namespace, name });
     const desc = describeRequest('delete', ref, target);
     const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' };
@@ -402,7 +407,7 @@ export class KubeClient {
    * }
    * ```
    */
-  async *watch<T extends KubeObject = KubeObject>(ref: ResourceRef, options: WatchStreamOptions = {}): AsyncGenerator<WatchEvent<Stored<T>>> {
+  async *watch<T extends KubeObject = KubeObject>(ref: ResourceRef<T>, options: WatchStreamOptions = {}): AsyncGenerator<WatchEvent<Stored<T>>> {
     const target = ref.namespaced && options.namespace ? { namespace: options.namespace } : {};
     const desc = describeRequest('watch', ref, target);
     const query: QueryParams = {

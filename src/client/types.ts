@@ -56,8 +56,12 @@ export interface Status {
 /**
  * Which resource a request addresses. `namespace` is omitted for cluster-scoped resources and
  * for requests across all namespaces.
+ *
+ * `T` is the type of the resource's objects. It exists only in the type system, so a typed
+ * resource (a declared custom resource, a built-in) makes the client's results typed without a
+ * type argument; a plain ref is a `ResourceRef<KubeObject>` and takes one explicitly.
  */
-export interface ResourceRef {
+export interface ResourceRef<T extends KubeObject = KubeObject> {
   /** API group; `''` for the core group (Pods, ConfigMaps, ...). */
   group: string;
   version: string;
@@ -65,6 +69,11 @@ export interface ResourceRef {
   plural: string;
   /** True when the resource lives in namespaces. */
   namespaced: boolean;
+  /**
+   * Never set, never called: it only carries `T`. Method syntax keeps it bivariant, so a plain
+   * ref still serves any object type (`client.get<Lease>(leaseRef, ...)`).
+   */
+  __objectType?(object: T): void;
 }
 
 export interface RequestOptions {

@@ -103,11 +103,11 @@ export interface ResourceDeclaration {
 }
 
 /** What every resource, custom or built-in, knows about itself. `T` types its objects. */
-export interface Resource<T extends KubeObject = KubeObject> extends ResourceRef {
+export interface Resource<T extends KubeObject = KubeObject> extends ResourceRef<T> {
   readonly apiVersion: string;
   readonly kind: string;
   /** The address the client uses, as a plain object (handy for logs and maps). */
-  readonly ref: ResourceRef;
+  readonly ref: ResourceRef<T>;
   /**
    * True when `object` has this resource's apiVersion and kind; narrows it to `T`.
    *
@@ -135,8 +135,11 @@ type SpecField<D extends ResourceDeclaration> = D extends { required: readonly (
 
 type StatusField<D extends ResourceDeclaration> = D extends { status: infer S extends TSchema }
   ? { status?: Static<S> }
-  : // No status schema means the API server prunes any status; the type says so.
-    { status?: never };
+  : 'status' extends keyof D
+    ? // A declaration that may or may not have a status schema (any `CustomResource`): any status.
+      { status?: unknown }
+    : // No status schema means the API server prunes any status; the type says so.
+      { status?: never };
 
 /** The object type a declaration describes. */
 export type CustomObject<D extends ResourceDeclaration> = Simplify<

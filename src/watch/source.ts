@@ -22,8 +22,8 @@ export interface ListWatchSource<T extends KubeObject> {
 
 /** The shape of a client able to list and watch any resource (the real client has it). */
 export interface ResourceLister {
-  list<T extends KubeObject>(ref: ResourceRef, options: ListOptions): Promise<ObjectList<T>>;
-  watch<T extends KubeObject>(ref: ResourceRef, options: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  list<T extends KubeObject>(ref: ResourceRef<T>, options: ListOptions): Promise<ObjectList<T>>;
+  watch<T extends KubeObject>(ref: ResourceRef<T>, options: WatchOptions): AsyncIterable<WatchEvent<T>>;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface ResourceLister {
  * const watcher = new Watcher({ source: pods });
  * ```
  */
-export function sourceFor<T extends KubeObject>(client: ResourceLister, ref: ResourceRef): ListWatchSource<T> {
+export function sourceFor<T extends KubeObject>(client: ResourceLister, ref: ResourceRef<T>): ListWatchSource<T> {
   return {
     list: (options) => client.list<T>(ref, options),
     watch: (options) => client.watch<T>(ref, options),

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
-import type { ConfigMap } from 'kubernetes-types/core/v1.d.ts';
 import { builtin, defaultRegistry } from '../../src/index.ts';
 import { greetings } from '../../examples/first-operator/operator.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
@@ -25,7 +24,7 @@ describe('the getting-started operator', () => {
     await cluster.kubectl(['apply', '-n', ns, '-f', 'examples/first-operator/greeting.yaml']);
     const greeting = await waitFor(run.client, greetings, 'world', ns, (g) => g?.status?.configMap !== undefined);
     assert.equal(greeting?.status?.configMap, 'greeting-world');
-    const cm = await run.client.get<ConfigMap>(builtin('v1', 'ConfigMap'), 'greeting-world', { namespace: ns });
+    const cm = await run.client.get(builtin('v1', 'ConfigMap'), 'greeting-world', { namespace: ns });
     assert.equal(cm.data?.['message'], 'Hello, World!');
     assert.equal(cm.metadata.ownerReferences?.[0]?.uid, greeting?.metadata.uid);
     await eventually(async () => (await cluster.kubectl(['get', 'greetings.first.operon.dev', 'world', '-n', ns, '-o', 'jsonpath={.status.configMap}'])) === 'greeting-world');

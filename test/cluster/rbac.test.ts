@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { ConfigMap } from 'kubernetes-types/core/v1.d.ts';
 import YAML from 'yaml';
 import { rbacToYaml } from '../../src/cli/rbac.ts';
 import { KubeClient } from '../../src/client/client.ts';
@@ -39,7 +40,7 @@ const tools = resource(
 const configmaps = builtin('v1', 'ConfigMap');
 tools.owns(configmaps);
 tools.onCreate(async ({ body, name, spec, client, patch, info }) => {
-  const configMap = adopt({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-data` }, data: { label: spec.label } }, body);
+  const configMap = adopt({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-data` }, data: { label: spec.label } } satisfies ConfigMap, body);
   await client.create(configmaps, configMap);
   patch.status.configMap = configMap.metadata?.name;
   info('Created', `ConfigMap ${configMap.metadata?.name}`);
