@@ -38,6 +38,7 @@ import {
   setCondition,
   TemporaryError,
   type FieldContext,
+  type RbacRule,
   type Stored,
 } from '../../src/index.ts';
 import { printerImage, printerPod, printerPodName } from './pod.ts';
@@ -57,6 +58,12 @@ const nodeSelector = parseNodeSelector(process.env['PRINTER_NODE_SELECTOR']);
 const tolerations = parseTolerations(process.env['PRINTER_TOLERATIONS']);
 
 export const printers = resource(Printer);
+
+/**
+ * Permissions beyond what the registrations imply, for `operon rbac`: the reconcile handler
+ * deletes the Pods of a Printer's earlier texts (owning Pods only implies creating them).
+ */
+export const rbac: RbacRule[] = [{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }];
 const pods = builtin('v1', 'Pod');
 printers.owns(pods);
 

@@ -6,12 +6,12 @@
 import { parseArgs } from 'node:util';
 
 export type LogFormat = 'json' | 'plain';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface RunCommand {
   command: 'run';
   files: string[];
-  /** Namespace names or globs (`team-*`); empty with `allNamespaces` false means the context's namespace. */
+  /** Namespace names or globs (`team-*`); empty means all namespaces, as `--all-namespaces` does. */
   namespaces: string[];
   allNamespaces: boolean;
   context: string | undefined;
@@ -55,8 +55,9 @@ Options for run:
   -A, --all-namespaces   watch all namespaces
       --context NAME     kubeconfig context
       --kubeconfig PATH  kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)
-      --verbose          log at info level with more detail (default level: info)
-      --debug            log at debug level
+      --verbose          log at debug level: every handler run, watch reconnect and write
+      --debug            log at trace level: everything, for debugging Operon itself
+                         (default level: info)
       --quiet            log warnings and errors only
       --log-format F     json (default when not a terminal) or plain
       --liveness URL     serve /healthz, /readyz and /metrics at URL (e.g. http://0.0.0.0:8080/healthz)
@@ -73,7 +74,7 @@ Options for run:
  * @example
  * ```ts
  * parseCommand(['run', 'operator.ts', '-n', 'team-*', '--debug']);
- * // { command: 'run', files: ['operator.ts'], namespaces: ['team-*'], logLevel: 'debug', ... }
+ * // { command: 'run', files: ['operator.ts'], namespaces: ['team-*'], logLevel: 'trace', ... }
  * ```
  */
 export function parseCommand(argv: readonly string[], isTty = false): Command {
@@ -131,7 +132,8 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
   for (const ns of namespaces) {
     if (!/^[a-z0-9*?!-][a-z0-9*?.-]*$/.test(ns)) return usage(`--namespace "${ns}" is not a namespace name or glob`);
   }
-  const levels = [v.debug && 'debug', v.quiet && 'warn', v.verbose && 'info'].filter(Boolean);
+  // kopf's meaning: --verbose shows what the operator does, --debug also how Operon does it.
+  const levels = [v.debug && 'trace', v.quiet && 'warn', v.verbose && 'debug'].filter(Boolean);
   if (levels.length > 1) return usage('choose one of --debug, --verbose and --quiet');
   const format = v['log-format'] ?? (isTty ? 'plain' : 'json');
   if (format !== 'json' && format !== 'plain') return usage(`--log-format must be json or plain, not "${format}"`);

@@ -9,9 +9,17 @@ describe('operon command line', () => {
     if (c.command !== 'run') return;
     assert.deepEqual(c.files, ['a.ts', 'b.ts']);
     assert.deepEqual(c.namespaces, ['team-*', 'prod']);
-    assert.equal(c.logLevel, 'debug');
+    assert.equal(c.logLevel, 'trace');
     assert.equal(c.logFormat, 'plain');
     assert.equal(c.allNamespaces, false);
+  });
+
+  it('maps --verbose to debug and --quiet to warn, defaulting to info', () => {
+    const level = (flag?: string) => {
+      const c = parseCommand(['run', 'a.ts', ...(flag ? [flag] : [])]);
+      return c.command === 'run' ? c.logLevel : undefined;
+    };
+    assert.deepEqual([level(), level('--verbose'), level('--debug'), level('--quiet')], ['info', 'debug', 'trace', 'warn']);
   });
 
   it('defaults to JSON logs off a terminal and plain logs on one', () => {
