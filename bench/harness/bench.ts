@@ -142,7 +142,12 @@ export interface BenchReport {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
 
-function requests(delta: Record<string, number>, harnessCreates = 0): Requests {
+/**
+ * What a contender's requests were, from counter deltas: the harness's own creates subtracted and
+ * non-resource paths (/metrics, /openapi, discovery, mostly the control plane's own components)
+ * left out.
+ */
+export function requests(delta: Record<string, number>, harnessCreates = 0): Requests {
   const detail = { ...delta };
   const create = 'POST cryptovaluecalculators';
   if (detail[create] !== undefined) {
@@ -155,8 +160,7 @@ function requests(delta: Record<string, number>, harnessCreates = 0): Requests {
   let cvcStatusWrites = 0;
   for (const [key, value] of Object.entries(detail)) {
     const [verb = '', resource = ''] = key.split(' ');
-    // Non-resource paths (/metrics the harness scrapes, /healthz, discovery) are not the operator's work.
-    if (resource === '') {
+    if (resource === '' || resource.startsWith('/') || resource === 'apis' || resource === 'api') {
       delete detail[key];
       continue;
     }
@@ -218,8 +222,9 @@ async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => 
     // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
     if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
       log(`  clean-up: lifting finalizers the stopped operator left on ${namespace}'s CVCs`);
+      const all = await api.json<typeof left>('GET', cvcs);
       await Promise.all(
-        left.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${cvcs}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
+        all.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${cvcs}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
       );
     }
     if (i > 600) throw new Error(`clean-up: ${left.items.length} CVCs in ${namespace} would not go`);

@@ -3,7 +3,7 @@
  * PNG by rsvg-convert when it is installed) of throughput and memory per contender.
  */
 import { execFileSync } from 'node:child_process';
-import type { BenchReport, ContenderResult } from './bench.ts';
+import { requests, type BenchReport, type ContenderResult } from './bench.ts';
 
 const fmt = (x: number | undefined, places = 1): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(places).replace(/\.0+$/, ''));
 
@@ -18,22 +18,30 @@ function state(r: ContenderResult): string {
 }
 
 /**
- * Several runs as one report (e.g. N = 1,000 from one run and N = 10,000 from another): results and
- * creation timings side by side, sizes in order, the machine and versions of the newest run.
+ * Several runs as one report (e.g. N = 1,000 from one run and N = 10,000 from another, or one
+ * contender measured again): sizes in order, the machine and versions of the newest run.
  */
 export function mergeReports(reports: BenchReport[]): BenchReport {
   if (reports.length === 1) return reports[0] as BenchReport;
   const newest = reports[reports.length - 1] as BenchReport;
   const sizes = [...new Set(reports.flatMap((r) => r.settings.sizes))].sort((a, b) => a - b);
-  const bySize = (n: number): BenchReport | undefined => [...reports].reverse().find((r) => r.settings.sizes.includes(n));
+  const bySize = (n: number): BenchReport | undefined => [...reports].reverse().find((r) => r.creation.some((c) => c.n === n));
   return {
     ...newest,
     startedAt: reports.map((r) => r.startedAt).sort()[0] as string,
     finishedAt: reports.map((r) => r.finishedAt).sort().pop() as string,
-    settings: { ...newest.settings, sizes },
+    settings: { ...newest.settings, sizes, steadyMaxN: undefined },
     creation: sizes.flatMap((n) => bySize(n)?.creation.filter((c) => c.n === n) ?? []),
-    results: sizes.flatMap((n) => bySize(n)?.results.filter((r) => r.n === n) ?? []),
-    notes: [...reports.flatMap((r) => r.notes), `Merged from runs started ${reports.map((r) => r.startedAt).join(', ')}; each size comes from the newest run that has it.`],
+    results: sizes.flatMap((n) => {
+      // Per contender, the newest run that has it at this size; a skip never hides a measurement.
+      const rows = new Map<string, ContenderResult>();
+      for (const r of reports.flatMap((report) => report.results.filter((x) => x.n === n))) {
+        if (r.status === 'skipped' && rows.has(r.contender) && rows.get(r.contender)?.status !== 'skipped') continue;
+        rows.set(r.contender, r);
+      }
+      return [...rows.values()];
+    }),
+    notes: [...reports.flatMap((r) => r.notes), `Merged from runs started ${reports.map((r) => r.startedAt).join(', ')}; each contender at each size comes from the newest run that measured it.`],
   };
 }
 
@@ -61,7 +69,8 @@ export function markdown(report: BenchReport): string {
       );
       for (const r of burst) {
         const b = r.burst!;
-        const verbs = Object.entries(b.requests.byVerb).map(([v, c]) => `${v} ${c}`).join(', ');
+        // Recomputed from the raw counters, so an older result file gets today's filtering.
+        const verbs = Object.entries(requests(b.requests.detail).byVerb).map(([v, c]) => `${v} ${c}`).join(', ');
         lines.push(`| ${r.contender}${state(r)} | ${b.correct}/${n} | ${fmt(b.seconds, 2)} | ${fmt(b.objectsPerSecond)} | ${fmt(b.latencyMs.p50, 0)} | ${fmt(b.latencyMs.p90, 0)} | ${fmt(b.latencyMs.p99, 0)} | ${fmt(b.latencyMs.max, 0)} | ${fmt(b.peakRssMiB)} | ${fmt(b.cpuSeconds, 2)} | ${writes(b.requests)} | ${verbs} | ${b.priceRequests} |`);
       }
       const ceilings = burst.filter((r) => r.contender.startsWith('ceiling-') && r.status === 'ok');
@@ -83,6 +92,7 @@ export function markdown(report: BenchReport): string {
       }
       lines.push('');
     }
+    if (!steady.length && report.settings.workloads.includes('steady')) lines.push('Steady state: not run at this size.', '');
     const restart = rows.filter((r) => r.restart);
     if (restart.length) {
       lines.push(
