@@ -10,6 +10,9 @@
  *   standing by and says which; fails once the lease is lost.
  * - `/readyz` check `caches`: passes once every cache has completed its first list, on every
  *   replica, leader or not (controller-runtime serves probes on non-leaders too).
+ * - `/healthz` check `probe-<id>` per `probe(id, fn)`: its result, as JSON, is the check's message
+ *   (kopf's `@kopf.on.probe` shows results in its liveness response); a probe that throws fails
+ *   the check. Results are cached for `defaults.handlers.probeCacheMs`, as kopf caches them.
  */
 import type { HealthServer } from '../server/health.ts';
 import type { Operator } from './operator.ts';
@@ -38,6 +41,13 @@ export function addOperatorChecks(server: HealthServer, operator: Operator): voi
       if (!status) return { ok: true, message: 'not campaigning yet' };
       if (status.lost) return { ok: false, message: status.lost };
       return { ok: true, message: status.leading ? `leading (${status.identity})` : `standing by; ${status.holder ?? 'nobody'} leads ${status.lease}` };
+    });
+  }
+  for (const { id } of operator.registry.probes) {
+    server.addHealthCheck(`probe-${id}`, async () => {
+      const result = (await operator.probe())[id];
+      const failed = typeof result === 'object' && result !== null && 'error' in result;
+      return { ok: !failed, message: JSON.stringify(result ?? null) };
     });
   }
   server.addReadyCheck('caches', () => (operator.ready() ? { ok: true, message: 'synced' } : { ok: false, message: 'caches not synced yet' }));

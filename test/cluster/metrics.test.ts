@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
-import { Registry, resource, Type } from '../../src/index.ts';
+import { probe, Registry, resource, Type } from '../../src/index.ts';
 import { addOperatorChecks } from '../../src/runtime/probes.ts';
 import { HealthServer } from '../../src/server/health.ts';
 import { Metrics } from '../../src/server/metrics.ts';
@@ -72,13 +72,21 @@ describe('metrics and probes of a running operator', () => {
     resource(gadgets, { registry }).onCreate(async ({ spec, patch }) => {
       patch.status.seen = spec.size;
     });
+    probe('gadget-count', async ({ client: c }) => (await c.list(gadgets, { namespace: ns })).items.length, { registry });
+    probe('broken-dependency', () => {
+      throw new Error('the billing API is down');
+    }, { registry });
     const { url, run, stop } = await serve(client, registry);
     after(stop);
     await run.ready;
     await eventually(async () => (await get(`${url}/readyz`)).status === 200, { what: '/readyz to pass' });
     const health = await get(`${url}/healthz?verbose`);
-    assert.equal(health.status, 200);
+    // A probe that throws fails liveness and says why; the others show their results.
+    assert.equal(health.status, 503);
     assert.match(health.body, /\[\+\]operator ok/);
+    assert.match(health.body, /\[\+\]probe-gadget-count ok/);
+    assert.match(health.body, /\[-\]probe-broken-dependency failed: .*the billing API is down/);
+    assert.equal((await get(`${url}/healthz/probe-gadget-count?verbose`)).status, 200);
 
     const before = await get(`${url}/metrics`);
     assert.equal(before.status, 200);
