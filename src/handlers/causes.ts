@@ -37,6 +37,12 @@ export interface CauseInput {
   neverHandled: boolean;
   /** The object has not yet been resumed by this process. */
   resumePending: boolean;
+  /**
+   * Optional delete handlers exist. They run when a deletion is seen even without Operon's
+   * finalizer (another controller's finalizer may hold the object), as kopf's do; best effort,
+   * since nothing stops the object from going before they run.
+   */
+  optionalDelete?: boolean;
 }
 
 /**
@@ -48,7 +54,7 @@ export interface CauseInput {
  * ```
  */
 export function detectCause(input: CauseInput): Reason {
-  if (input.deleting) return input.hasFinalizer ? 'delete' : 'free';
+  if (input.deleting) return input.hasFinalizer || input.optionalDelete === true ? 'delete' : 'free';
   if (input.comparison !== undefined) {
     if (input.neverHandled) return 'create';
     if (input.comparison.diff.length > 0) return 'update';

@@ -123,6 +123,8 @@ export class ResourceRuntime {
   readonly #fields: string[];
   /** Objects (uid) whose resume handlers are done, or that were created, in this process. */
   readonly #resumed = new Set<string>();
+  /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
+  readonly #deletedUnheld = new Set<string>();
   readonly #lastChange = new Map<string, number>();
   readonly #eventChains = new Map<string, Promise<void>>();
   readonly #hashedWarned = new Set<string>();
@@ -395,7 +397,10 @@ export class ResourceRuntime {
   async #deleting(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
     const uid = body.metadata.uid;
     const running = this.#tasks.stopObject(uid);
-    if (!hasFinalizer(body, this.#finalizer)) return undefined;
+    const held = hasFinalizer(body, this.#finalizer);
+    // Without our finalizer only optional delete handlers run (best effort), and once per object
+    // in this process: nothing on the object records that they ran while another finalizer holds it.
+    if (!held && (this.#deletedUnheld.has(uid) || !this.registration.of('delete').some((spec) => spec.optional))) return undefined;
     if (running > 0) {
       rc.logger.debug({ daemons: running }, 'waiting for daemons to exit before handling the deletion');
       return { requeueAfter: defaults.handlers.daemonStopPollMs };
@@ -407,6 +412,11 @@ export class ResourceRuntime {
     if (ops) {
       await this.#writer.json(cycle.body, ops, rc.signal);
       rc.logger.debug('finalizer removed: deletion handled');
+    }
+    if (!held) {
+      this.#deletedUnheld.add(uid);
+      // Bounded: the oldest entries go first (a Set iterates in insertion order).
+      if (this.#deletedUnheld.size > 10_000) this.#deletedUnheld.delete(this.#deletedUnheld.values().next().value as string);
     }
     this.#resumed.delete(uid);
     return undefined;
@@ -424,6 +434,7 @@ export class ResourceRuntime {
       comparison,
       neverHandled: base?.kind === 'none',
       resumePending,
+      optionalDelete: this.registration.of('delete').some((spec) => spec.optional),
     });
     if (reason === 'free') return { done: true, body };
     // Creation never mixes with resume: an object created under this process needs no resuming.

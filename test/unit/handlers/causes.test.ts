@@ -21,6 +21,11 @@ describe('detectCause', () => {
     assert.equal(detectCause({ ...base, comparison: same }), 'noop');
   });
 
+  it('sees a deletion without our finalizer as a delete cause when optional delete handlers exist (kopf runs them)', () => {
+    assert.equal(detectCause({ ...base, deleting: true, optionalDelete: true }), 'delete');
+    assert.equal(detectCause({ ...base, deleting: true, optionalDelete: false }), 'free');
+  });
+
   it('never sees create or update for a resource without a diff base', () => {
     assert.equal(detectCause({ ...base, neverHandled: true }), 'noop');
   });
