@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { call } from '../../controlplane/src/http.ts';
 import { defaultStateDir, readState, status, up, type PlaneState } from '../../controlplane/src/plane.ts';
 
 export interface Cluster {
@@ -67,11 +68,6 @@ async function ensurePlane(): Promise<PlaneState> {
 function makeCluster(state: PlaneState): Cluster {
   const kubectlPath = join(state.binDir, 'kubectl');
   const pkiDir = join(state.dir, 'pki');
-  const tls = {
-    ca: readFileSync(join(pkiDir, 'ca.crt')),
-    cert: readFileSync(join(pkiDir, 'admin.crt')),
-    key: readFileSync(join(pkiDir, 'admin.key')),
-  };
   const kubectlResult: Cluster['kubectlResult'] = (args, options = {}) =>
     new Promise((resolve) => {
       const child = execFile(
@@ -107,21 +103,8 @@ function makeCluster(state: PlaneState): Cluster {
       return name;
     },
     api(method, path, body) {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      return new Promise((resolve, reject) => {
-        const req = request(
-          new URL(path, state.server),
-          { method, ...tls, headers: payload ? { 'content-type': 'application/json' } : {} },
-          (res) => {
-            let data = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (data += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      });
+      // The control-plane tooling's own HTTPS call, as the admin (system:masters).
+      return call(new URL(path, state.server).href, { ca: join(pkiDir, 'ca.crt'), cert: join(pkiDir, 'admin.crt'), key: join(pkiDir, 'admin.key') }, method, body);
     },
   };
   return cluster;
