@@ -46,22 +46,32 @@ export function call(url: string, tls: Tls, method = 'GET', body?: unknown): Pro
 }
 
 /**
- * Polls `check` until it returns true, or fails after `timeoutMs` with `describe()`'s text. Used
- * only for start-up of external processes, where there is no event to wait on.
+ * Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; a throwing check
+ * counts as not yet. The outcome carries the last error, for the caller's message. Only for
+ * conditions with no event to wait on (processes starting, tests' end states).
  */
-export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, describe: () => string): Promise<void> {
+export async function poll(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<{ done: true } | { done: false; last: unknown }> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      if (await check()) return;
+      if (await check()) return { done: true };
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? ` (last error: ${last.message})` : '';
-      throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${why}\n${describe()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+    if (Date.now() > deadline) return { done: false, last };
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs` with `describe()`'s text. */
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, describe: () => string): Promise<void> {
+  const outcome = await poll(check, timeoutMs, 250);
+  if (outcome.done) return;
+  const why = outcome.last instanceof Error ? ` (last error: ${outcome.last.message})` : '';
+  throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${why}\n${describe()}`);
 }

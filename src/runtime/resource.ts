@@ -125,6 +125,8 @@ export class ResourceRuntime {
   readonly #resumed = new Set<string>();
   /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
   readonly #deletedUnheld = new Set<string>();
+  /** Optional delete handlers exist (fixed once running; read on every cycle). */
+  readonly #optionalDelete: boolean;
   readonly #lastChange = new Map<string, number>();
   readonly #eventChains = new Map<string, Promise<void>>();
   readonly #hashedWarned = new Set<string>();
@@ -152,6 +154,7 @@ export class ResourceRuntime {
     this.#graceMs = options.shutdownGraceMs;
     this.#keepsDiffBase = keepsDiffBase(this.registration);
     this.#fields = this.registration.fields;
+    this.#optionalDelete = this.registration.of('delete').some((spec) => spec.optional);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
     this.#writer = new ObjectWriter({ client: this.#client, ref: this.resource.ref, statusSubresource, tracker: this.#tracker, logger: this.#logger });
@@ -400,7 +403,7 @@ export class ResourceRuntime {
     const held = hasFinalizer(body, this.#finalizer);
     // Without our finalizer only optional delete handlers run (best effort), and once per object
     // in this process: nothing on the object records that they ran while another finalizer holds it.
-    if (!held && (this.#deletedUnheld.has(uid) || !this.registration.of('delete').some((spec) => spec.optional))) return undefined;
+    if (!held && (this.#deletedUnheld.has(uid) || !this.#optionalDelete)) return undefined;
     if (running > 0) {
       rc.logger.debug({ daemons: running }, 'waiting for daemons to exit before handling the deletion');
       return { requeueAfter: defaults.handlers.daemonStopPollMs };
@@ -434,7 +437,7 @@ export class ResourceRuntime {
       comparison,
       neverHandled: base?.kind === 'none',
       resumePending,
-      optionalDelete: this.registration.of('delete').some((spec) => spec.optional),
+      optionalDelete: this.#optionalDelete,
     });
     if (reason === 'free') return { done: true, body };
     // Creation never mixes with resume: an object created under this process needs no resuming.

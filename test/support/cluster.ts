@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { call } from '../../controlplane/src/http.ts';
+import { call, poll } from '../../controlplane/src/http.ts';
 import { defaultStateDir, readState, status, up, type PlaneState } from '../../controlplane/src/plane.ts';
 
 export interface Cluster {
@@ -118,19 +118,9 @@ export async function eventually(
   check: () => Promise<boolean> | boolean,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${options.what ?? 'a condition'}${last instanceof Error ? `: ${last.message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
-  }
+  const outcome = await poll(check, options.timeoutMs ?? 60_000, options.intervalMs ?? 200);
+  if (outcome.done) return;
+  throw new Error(`timed out waiting for ${options.what ?? 'a condition'}${outcome.last instanceof Error ? `: ${outcome.last.message}` : ''}`);
 }
 
 /** Streams `kubectl get --watch` style events from a raw watch request until `signal` aborts. */
