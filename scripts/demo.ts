@@ -145,7 +145,7 @@ try {
 
   say('The CryptoValueCalculators');
   await until('values on both CVCs', () => {
-    const values = kubectl(['get', 'cvc', '-n', NS, '-o', 'jsonpath={.items[*].metadata.annotations.value}']).trim().split(/\s+/);
+    const values = kubectl(['get', 'cvc', '-n', NS, '-o', 'jsonpath={.items[*].status.value}']).trim().split(/\s+/);
     return values.length === 2 && values.every((v) => v.startsWith('$')) ? true : undefined;
   });
   show(['get', 'cvc', '-n', NS]);
@@ -153,7 +153,7 @@ try {
   if (priceServer) {
     say('The bitcoin price moves 5% up; the timer recomputes within 10 s and the Change column shows it');
     priceServer.setPrice('bitcoin', 43283.1);
-    await until('the new bitcoin value', () => (kubectl(['get', 'cvc', 'bitcoin-stash', '-n', NS, '-o', 'jsonpath={.metadata.annotations.value}']).trim() === '$99.5511' ? true : undefined), 60_000);
+    await until('the new bitcoin value', () => (kubectl(['get', 'cvc', 'bitcoin-stash', '-n', NS, '-o', 'jsonpath={.status.value}']).trim() === '$99.5511' ? true : undefined), 60_000);
     show(['get', 'cvc', '-n', NS]);
   }
 

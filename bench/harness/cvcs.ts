@@ -1,7 +1,9 @@
 /**
  * The benchmark's CryptoValueCalculators: what they are (deterministic coins and amounts), a fast
- * concurrent creator, and a tracker that watches them and knows, per object, when its `value`
- * annotation first became right.
+ * concurrent creator, and a tracker that watches them and knows, per object, when the value its
+ * Value column shows first became right: the `value` annotation, where the design document's
+ * operator writes it (the bench's CRD column), or `status.value`, where Operon's reference
+ * operator writes it (one status write instead of an annotation plus a status write).
  *
  * The tracker's own watch is the only way the harness learns results, so every contender is judged
  * by what the API server stored, never by what it says about itself.
@@ -26,7 +28,7 @@ export function cvcName(i: number): string {
   return `cvc-${String(i).padStart(5, '0')}`;
 }
 
-/** The annotation every contender must write for `spec` at `prices`. */
+/** The value (`$X.XXXX`) every contender must show for `spec` at `prices`. */
 export function expectedValue(spec: CvcSpec, prices: ReadonlyMap<string, string>): string {
   const price = prices.get(spec.coin);
   if (price === undefined) throw new Error(`no price for ${spec.coin}`);
@@ -186,6 +188,7 @@ export class CvcTracker {
   #onEvent(type: string, object: Record<string, unknown>): void {
     this.events++;
     const meta = object['metadata'] as { name: string; annotations?: Record<string, string> };
+    const status = object['status'] as { value?: unknown } | undefined;
     const now = performance.now();
     if (type === 'DELETED') {
       const seen = this.objects.get(meta.name);
@@ -204,7 +207,7 @@ export class CvcTracker {
     }
     const expected = this.#expected.get(meta.name);
     const wasCorrect = seen.value === expected;
-    seen.value = meta.annotations?.['value'];
+    seen.value = meta.annotations?.['value'] ?? (typeof status?.value === 'string' ? status.value : undefined);
     if (seen.value !== undefined) seen.valuedAt ??= now;
     const isCorrect = seen.value === expected;
     if (isCorrect && !wasCorrect) {

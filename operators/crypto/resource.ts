@@ -4,10 +4,15 @@
  *
  * Compatible with the design document's CRD: the same group, version, names, the `coin` enum and
  * the required `coin` and `amount`, `spec` and `status` both keeping unknown fields, and the
- * printer columns Coin, Amount and Value (read from the `value` annotation, as the document's
- * operator writes it). Additions, none of which breaks an object written for the original:
- * `amount` must not be negative, a `Change` column (the document's "future improvement") reads
- * the `change` annotation, and a status subresource whose fields are declared.
+ * printer columns Coin, Amount and Value. Additions, none of which breaks an object written for
+ * the original: `amount` must not be negative, a `Change` column (the document's "future
+ * improvement"), and a status subresource whose fields are declared.
+ *
+ * One difference: the Value column reads `status.value`, where the document's operator wrote a
+ * `value` annotation. Everything the operator shows (value, change, conditions) then travels in
+ * ONE write to the status subresource; with the annotation, each valuation cost two writes (the
+ * annotation on the object, the conditions on the status subresource, which cannot carry
+ * metadata), and the API server's write rate is what bounds a burst of new CVCs.
  *
  * `amount` is a JSON number, so the API server accepts up to about 1.8e308; amounts above
  * {@link AMOUNT_MAX} are refused by the operator with a condition rather than by the schema,
@@ -19,10 +24,11 @@ import { defineResource, Type, type ResourceObject, type Static } from '../../sr
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
 export type Coin = (typeof COINS)[number];
 
-/** The annotation the `Value` column reads: `$94.8106`. */
-export const VALUE_ANNOTATION = 'value';
-/** The annotation the `Change` column reads: `+$4.7405 (+5.00%)`. */
-export const CHANGE_ANNOTATION = 'change';
+/**
+ * Annotations the design document's operator wrote and the Value column used to read. The operator
+ * removes them when it values an object that still has them, so no stale number stays behind.
+ */
+export const LEGACY_ANNOTATIONS = ['value', 'change'] as const;
 
 /** The shape and limits of `metav1.Condition`, as Kubernetes' own CRDs declare it. */
 export const Condition = Type.Object({
@@ -54,16 +60,18 @@ export const CryptoValueCalculatorSpec = Type.Object(
 
 export const CryptoValueCalculatorStatus = Type.Object(
   {
-    value: Type.Optional(Type.String({ description: 'amount × price in USD, every digit (the annotation shows four decimals).' })),
+    value: Type.Optional(Type.String({ description: 'The value in USD, four decimals rounded half-up: $94.8106. The Value column.' })),
+    change: Type.Optional(Type.String({ description: 'How the value moved at its last update, while coin and amount stayed the same: +$4.7405 (+5.00%). The Change column.' })),
+    exactValue: Type.Optional(Type.String({ description: 'amount × price in USD, every digit.' })),
     price: Type.Optional(Type.String({ description: 'The USD price of one coin the value was computed from, as the price API sent it.' })),
     priceTime: Type.Optional(Type.String({ format: 'date-time', description: 'When that price was fetched.' })),
-    change: Type.Optional(
+    exactChange: Type.Optional(
       Type.Object(
         {
-          absolute: Type.String({ description: 'value − previous value, in USD, exact.' }),
+          absolute: Type.String({ description: 'exactValue − previous exactValue, in USD.' }),
           percent: Type.Optional(Type.String({ description: 'The change in percent of the previous value, two decimals; absent when that was zero.' })),
         },
-        { description: 'How the value moved at its last update, while coin and amount stayed the same.' },
+        { description: 'The change, every digit.' },
       ),
     ),
     lastUpdated: Type.Optional(Type.String({ format: 'date-time', description: 'When the value last changed.' })),
@@ -97,7 +105,7 @@ export const CryptoValueCalculator = defineResource({
   singular: 'cryptovaluecalculator',
   scope: 'Namespaced',
   shortNames: ['cvc', 'cvcs'],
-  description: 'An amount of a crypto coin; an operator keeps its current USD value in the value annotation and the status.',
+  description: 'An amount of a crypto coin; an operator keeps its current USD value in its status.',
   spec: CryptoValueCalculatorSpec,
   status: CryptoValueCalculatorStatus,
   required: ['spec'],
@@ -108,14 +116,14 @@ export const CryptoValueCalculator = defineResource({
       name: 'Value',
       type: 'string',
       priority: 0,
-      jsonPath: `.metadata.annotations.${VALUE_ANNOTATION}`,
+      jsonPath: '.status.value',
       description: 'The current value of specified crypto currency based on given amount and market value in USD.',
     },
     {
       name: 'Change',
       type: 'string',
       priority: 0,
-      jsonPath: `.metadata.annotations.${CHANGE_ANNOTATION}`,
+      jsonPath: '.status.change',
       description: 'How the value moved at its last update.',
     },
   ],

@@ -7,11 +7,15 @@
  * - **No write without a change.** {@link valuate} returns `unchanged` when the object already
  *   shows what it should: same value, same conditions, same generation. A refresh that finds the
  *   same price therefore costs no API write, whatever the number of CVCs.
- * - **Exact.** The value is `amount × price` in decimal arithmetic: full precision in
- *   `status.value`, four decimals half-up in the `value` annotation (`$94.8106`).
+ * - **One write.** Everything shown lives in the status (`status.value` is the Value column,
+ *   `status.change` the Change column), so a valuation is one write to the status subresource.
+ *   The design document's `value` and `change` annotations, left by an earlier operator, are
+ *   removed once (a second write, only for such an object).
+ * - **Exact.** The value is `amount × price` in decimal arithmetic: every digit in
+ *   `status.exactValue`, four decimals half-up in `status.value` (`$94.8106`).
  * - **Change since the previous value.** When the value moves while coin and amount stay the same
- *   (the same `metadata.generation`), `status.change` and the `change` annotation say by how much
- *   (`+$4.7405 (+5.00%)`); a new spec starts without a change.
+ *   (the same `metadata.generation`), `status.change` says by how much (`+$4.7405 (+5.00%)`) and
+ *   `status.exactChange` with every digit; a new spec starts without a change.
  * - **An outage keeps the last value.** A stale price still values the CVC, with `PriceStale=True`
  *   whose reason is the failure's kind (RateLimited, ServerError, Timeout, Malformed, …) and
  *   whose message says how old the price is. The age is shown in steps that double
@@ -25,8 +29,8 @@
  *   one Warning Event and one log line each.
  */
 import { findCondition, setCondition, type Condition } from '../../src/index.ts';
-import { coinValue, Decimal, DecimalError, formatChange, formatUsd, valueChange, type PriceReading, type ValueChange } from './price/index.ts';
-import { CHANGE_ANNOTATION, COINS, VALUE_ANNOTATION, type Coin, type CryptoValueCalculatorStatus } from './resource.ts';
+import { coinValue, Decimal, DecimalError, formatChange, formatUsd, valueChange, type PriceReading } from './price/index.ts';
+import { COINS, LEGACY_ANNOTATIONS, type Coin, type CryptoValueCalculatorStatus } from './resource.ts';
 
 /**
  * The largest amount valued: 10^15 coins. No supported coin has that many (shiba-inu, the most
@@ -61,7 +65,7 @@ export type Valuation =
   | { kind: 'unchanged' }
   | {
       kind: 'write';
-      /** Merge-patch values for `metadata.annotations` (null removes). */
+      /** Merge-patch values for `metadata.annotations` (null removes): only to remove legacy annotations. */
       annotations: Record<string, string | null>;
       /** Merge-patch values for `status` (null removes). */
       status: Record<string, unknown>;
@@ -115,7 +119,7 @@ export interface ValuateOptions {
  * const spec = parseSpec(cvc.spec);
  * const reading = spec.ok ? await prices.get(spec.coin) : undefined;
  * const v = valuate(cvc, spec, reading, { now: Date.now(), refreshMs: 60_000 });
- * if (v.kind === 'write') Object.assign(patch.status, v.status);
+ * if (v.kind === 'write') Object.assign(patch.status, v.status); // and v.annotations, when any
  * ```
  */
 export function valuate(cvc: ValuedObject, spec: ParsedSpec, reading: PriceReading | undefined, options: ValuateOptions): Valuation {
@@ -131,16 +135,11 @@ export function valuate(cvc: ValuedObject, spec: ParsedSpec, reading: PriceReadi
   const set = (type: string, value: boolean, reason: string, message: string): void => {
     conditions = setCondition(conditions, { type, status: value, reason, message, observedGeneration: generation }, at);
   };
-  const annotate = (key: string, value: string | null): void => {
-    if ((annotations[key] ?? null) !== value) patchAnnotations[key] = value;
-  };
   const write = (key: keyof CryptoValueCalculatorStatus, value: unknown): void => {
     if (JSON.stringify(status[key] ?? null) !== JSON.stringify(value)) patchStatus[key] = value;
   };
   const clearValue = (): void => {
-    annotate(VALUE_ANNOTATION, null);
-    annotate(CHANGE_ANNOTATION, null);
-    for (const key of ['value', 'price', 'priceTime', 'change', 'lastUpdated'] as const) write(key, null);
+    for (const key of ['value', 'change', 'exactValue', 'exactChange', 'price', 'priceTime', 'lastUpdated'] as const) write(key, null);
   };
 
   if (!spec.ok) {
@@ -149,19 +148,17 @@ export function valuate(cvc: ValuedObject, spec: ParsedSpec, reading: PriceReadi
     clearValue();
   } else if (reading?.state === 'fresh' || reading?.state === 'stale') {
     const value = coinValue(spec.amount, reading.price.price);
-    const previous = sameSpec && typeof status.value === 'string' ? tryParse(status.value) : undefined;
-    let change = sameSpec ? changeOf(status.change) : undefined;
+    const previous = sameSpec && typeof status.exactValue === 'string' ? tryParse(status.exactValue) : undefined;
     if (!sameSpec || previous === undefined || !previous.equals(value)) {
-      write('value', value.toString());
+      const change = previous === undefined ? undefined : valueChange(previous, value);
+      write('value', formatUsd(value));
+      write('change', change === undefined ? null : formatChange(change));
+      write('exactValue', value.toString());
+      write('exactChange', change === undefined ? null : { absolute: change.absolute.toString(), ...(change.percent ? { percent: change.percent.toString() } : {}) });
       write('price', reading.price.price.toString());
       write('priceTime', rfc3339(new Date(reading.fetchedAt)));
       write('lastUpdated', rfc3339(at));
-      change = previous === undefined ? undefined : valueChange(previous, value);
-      write('change', change === undefined ? null : { absolute: change.absolute.toString(), ...(change.percent ? { percent: change.percent.toString() } : {}) });
     }
-    // Both annotations follow the status, so a lost second write is repaired by the next evaluation.
-    annotate(VALUE_ANNOTATION, formatUsd(value));
-    annotate(CHANGE_ANNOTATION, change === undefined ? null : formatChange(change));
     set(READY, true, 'ValueComputed', `the value of ${spec.amount.toString()} ${spec.coin} is computed from its USD price`);
     if (reading.state === 'fresh') {
       set(PRICE_STALE, false, 'PriceFresh', 'the price is up to date');
@@ -195,6 +192,7 @@ export function valuate(cvc: ValuedObject, spec: ParsedSpec, reading: PriceReadi
   }
 
   if (generation !== undefined) write('observedGeneration', generation);
+  for (const key of LEGACY_ANNOTATIONS) if (annotations[key] !== undefined) patchAnnotations[key] = null;
   if (conditions !== before) patchStatus['conditions'] = conditions;
   if (Object.keys(patchAnnotations).length === 0 && Object.keys(patchStatus).length === 0) return { kind: 'unchanged' };
   return { kind: 'write', annotations: patchAnnotations, status: patchStatus, problems: problems(before, conditions) };
@@ -256,14 +254,6 @@ export function formatDuration(ms: number): string {
 /** RFC 3339 in UTC with whole seconds, as Kubernetes writes times. */
 function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** The change recorded in the status, read back; undefined when absent or unreadable. */
-function changeOf(recorded: CryptoValueCalculatorStatus['change'] | undefined): ValueChange | undefined {
-  const absolute = recorded ? tryParse(recorded.absolute) : undefined;
-  if (absolute === undefined) return undefined;
-  const percent = recorded?.percent === undefined ? undefined : tryParse(recorded.percent);
-  return { absolute, percent, direction: absolute.sign > 0 ? 'up' : absolute.sign < 0 ? 'down' : 'unchanged' };
 }
 
 function tryParse(text: string): Decimal | undefined {

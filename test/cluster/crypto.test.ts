@@ -1,7 +1,8 @@
 /**
  * The CryptoValueCalculator operator (operators/crypto/operator.ts) end to end: the real API
  * server, the operator in-process, and a local CoinGecko-format server on 127.0.0.1 with a 2 s
- * refresh. Proves: the design document's `kubectl get cvc` numbers; the timer follows the price
+ * refresh. Proves: the design document's `kubectl get cvc` numbers; a CVC valued by the document's
+ * operator is taken over and its stale annotations removed; the timer follows the price
  * with a Change column; no write when nothing changed; 50 CVCs cost one price request per refresh;
  * 429, 500, a hung request and malformed JSON become PriceStale conditions that clear on recovery;
  * an absurd amount and an unlisted coin get their own conditions while the others are served.
@@ -37,7 +38,6 @@ const client = run.client;
 
 type Cvc = CryptoValueCalculatorObject;
 const condition = (cvc: Cvc | undefined, type: string): Condition | undefined => (cvc?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
-const annotation = (cvc: Cvc | undefined, key: string): string | undefined => cvc?.metadata?.annotations?.[key];
 
 function create(name: string, coin: string, amount: number, labels: Record<string, string> = {}): Promise<unknown> {
   return client.create(CryptoValueCalculator, { apiVersion: CryptoValueCalculator.apiVersion, kind: CryptoValueCalculator.kind, metadata: { name, namespace: ns, labels }, spec: { coin, amount } } as never);
@@ -50,9 +50,9 @@ function until(name: string, predicate: (cvc: Cvc | undefined) => boolean, what:
 describe('the CryptoValueCalculator operator', () => {
   it("shows the design document's values in kubectl get cvc", async () => {
     await cluster.kubectl(['apply', '-n', ns, '-f', path('../../operators/crypto/examples/bitcoin.yaml'), '-f', path('../../operators/crypto/examples/ethereum.yaml')]);
-    const btc = await until('bitcoin-stash', (c) => annotation(c, 'value') !== undefined, 'a value');
-    await until('lump-of-ethereum', (c) => annotation(c, 'value') !== undefined, 'a value');
-    assert.equal(btc?.status?.value, '94.8106');
+    const btc = await until('bitcoin-stash', (c) => c?.status?.value !== undefined, 'a value');
+    await until('lump-of-ethereum', (c) => c?.status?.value !== undefined, 'a value');
+    assert.equal(btc?.status?.exactValue, '94.8106');
     assert.equal(btc?.status?.price, '41222');
     assert.equal(condition(btc, 'Ready')?.status, 'True');
     const table = await cluster.kubectl(['get', 'cvc', '-n', ns]);
@@ -61,12 +61,26 @@ describe('the CryptoValueCalculator operator', () => {
     assert.match(table, /^lump-of-ethereum\s+ethereum\s+1\.47\s+\$4550\.7672\s*\n/m);
   });
 
+  it("takes over a CVC the design document's operator valued, removing its stale annotations", async () => {
+    await client.create(CryptoValueCalculator, {
+      apiVersion: CryptoValueCalculator.apiVersion,
+      kind: CryptoValueCalculator.kind,
+      metadata: { name: 'from-kopf', namespace: ns, annotations: { value: '$1.0000', change: '+$0.1000 (+11.11%)', 'example.com/keep': 'yes' } },
+      spec: { coin: 'bitcoin', amount: 0.0023 },
+    } as never);
+    const taken = await until('from-kopf', (c) => c?.metadata.annotations?.['value'] === undefined && c?.status?.value !== undefined, 'the annotations gone and a value');
+    assert.equal(taken?.status?.value, '$94.8106');
+    assert.equal(taken?.metadata.annotations?.['change'], undefined);
+    assert.equal(taken?.metadata.annotations?.['example.com/keep'], 'yes', "others' annotations stay");
+    await client.delete(CryptoValueCalculator, 'from-kopf', { namespace: ns });
+  });
+
   it('follows the price on its timer, with the change since the previous value', async () => {
     server.setPrice('bitcoin', '43283.1');
-    const moved = await until('bitcoin-stash', (c) => annotation(c, 'value') === '$99.5511', 'the new value');
-    assert.equal(annotation(moved, 'change'), '+$4.7405 (+5.00%)');
-    assert.deepEqual(moved?.status?.change, { absolute: '4.74053', percent: '5' });
-    assert.equal(moved?.status?.value, '99.55113');
+    const moved = await until('bitcoin-stash', (c) => c?.status?.value === '$99.5511', 'the new value');
+    assert.equal(moved?.status?.change, '+$4.7405 (+5.00%)');
+    assert.deepEqual(moved?.status?.exactChange, { absolute: '4.74053', percent: '5' });
+    assert.equal(moved?.status?.exactValue, '99.55113');
     const table = await cluster.kubectl(['get', 'cvc', 'bitcoin-stash', '-n', ns]);
     assert.match(table, /^bitcoin-stash\s+bitcoin\s+0\.0023\s+\$99\.5511\s+\+\$4\.7405 \(\+5\.00%\)\n/m);
   });
@@ -84,7 +98,7 @@ describe('the CryptoValueCalculator operator', () => {
     const coins = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'];
     const names = Array.from({ length: 50 }, (_, i) => `fifty-${i}`);
     await Promise.all(names.map((name, i) => create(name, coins[i % 4] as string, i + 1, { batch: 'fifty' })));
-    await Promise.all(names.map((name) => until(name, (c) => annotation(c, 'value') !== undefined, 'a value', 30_000)));
+    await Promise.all(names.map((name) => until(name, (c) => c?.status?.value !== undefined, 'a value', 30_000)));
     // Every coin moves; the next refresh must carry all 50 to their new values.
     server.requests.length = 0;
     const started = Date.now();
@@ -120,7 +134,7 @@ describe('the CryptoValueCalculator operator', () => {
       const stale = await until('lump-of-ethereum', (c) => condition(c, 'PriceStale')?.status === 'True', `PriceStale ${kind}`);
       assert.equal(condition(stale, 'PriceStale')?.reason, kind);
       assert.match(condition(stale, 'PriceStale')?.message ?? '', /the value uses the ethereum price fetched at .*, over \d+s old/);
-      assert.equal(annotation(stale, 'value'), annotation(before, 'value'), 'the last value stays');
+      assert.equal(stale?.status?.value, before?.status?.value, 'the last value stays');
       assert.equal(condition(stale, 'Ready')?.status, 'True');
       await until('lump-of-ethereum', (c) => condition(c, 'PriceStale')?.status === 'False', 'PriceStale to clear', 30_000);
       assert.ok(run.eventsFor('lump-of-ethereum').some((e) => e.type === 'Warning' && e.reason === 'PriceStale'));
@@ -132,17 +146,17 @@ describe('the CryptoValueCalculator operator', () => {
     const absurd = await until('absurd', (c) => condition(c, 'Ready')?.status === 'False', 'Ready=False');
     assert.equal(condition(absurd, 'Ready')?.reason, 'InvalidAmount');
     assert.match(condition(absurd, 'Ready')?.message ?? '', /spec\.amount 1e\+308 is more bitcoin than exists.*set spec\.amount/);
-    assert.equal(annotation(absurd, 'value'), undefined);
+    assert.equal(absurd?.status?.value, undefined);
     await eventually(() => run.eventsFor('absurd').some((e) => e.type === 'Warning' && e.reason === 'InvalidAmount'), { what: 'a Warning Event InvalidAmount' });
     assert.ok(run.logs.some((l) => /spec\.amount 1e\+308/.test(l.msg) && l['name'] === 'absurd'), 'a log line naming the object');
     // Fixing the amount fixes the object.
     await cluster.kubectl(['patch', 'cvc', 'absurd', '-n', ns, '--type=merge', '-p', '{"spec":{"amount":2}}']);
-    const fixed = await until('absurd', (c) => annotation(c, 'value') !== undefined, 'a value after the fix');
-    assert.equal(annotation(fixed, 'value'), '$100000.0000');
+    const fixed = await until('absurd', (c) => c?.status?.value !== undefined, 'a value after the fix');
+    assert.equal(fixed?.status?.value, '$100000.0000');
     assert.equal(condition(fixed, 'Ready')?.status, 'True');
     // The others went on being served meanwhile.
     server.setPrice('ethereum', '3100');
-    await until('lump-of-ethereum', (c) => annotation(c, 'value') === '$4557.0000', 'the new ethereum value');
+    await until('lump-of-ethereum', (c) => c?.status?.value === '$4557.0000', 'the new ethereum value');
   });
 
   it('flags a coin the price API stops listing with PriceMissing, and recovers when it returns', async () => {
@@ -155,9 +169,8 @@ describe('the CryptoValueCalculator operator', () => {
     // Others are unaffected.
     assert.equal(condition(await client.get<Cvc>(CryptoValueCalculator, 'lump-of-ethereum', { namespace: ns }), 'PriceMissing')?.status, 'False');
     server.setPrice('dogecoin', '0.1465');
-    // Status and annotations are two writes (the status subresource, then the object): wait for the second.
-    const back = await until('doge', (c) => condition(c, 'PriceMissing')?.status === 'False' && annotation(c, 'value') === '$14.6500', 'the coin to return');
-    assert.equal(annotation(back, 'change'), '-$5.3500 (-26.75%)');
+    const back = await until('doge', (c) => condition(c, 'PriceMissing')?.status === 'False' && c?.status?.value === '$14.6500', 'the coin to return');
+    assert.equal(back?.status?.change, '-$5.3500 (-26.75%)');
     assert.equal(condition(back, 'Ready')?.status, 'True');
   });
 });

@@ -59,15 +59,16 @@ describe('operators/crypto/crd.yaml', () => {
       [
         ['Coin', 'string', '.spec.coin'],
         ['Amount', 'number', '.spec.amount'],
-        ['Value', 'string', '.metadata.annotations.value'],
-        ['Change', 'string', '.metadata.annotations.change'],
+        ['Value', 'string', '.status.value'],
+        ['Change', 'string', '.status.change'],
       ],
     );
   });
 
   it('declares the status fields the operator writes', () => {
     const status = YAML.parse(checkedIn).spec.versions[0].schema.openAPIV3Schema.properties.status.properties;
-    for (const field of ['value', 'price', 'change', 'lastUpdated', 'observedGeneration', 'conditions']) assert.ok(status[field], field);
-    assert.deepEqual(Object.keys(status.change.properties), ['absolute', 'percent']);
+    for (const field of ['value', 'change', 'exactValue', 'exactChange', 'price', 'priceTime', 'lastUpdated', 'observedGeneration', 'conditions']) assert.ok(status[field], field);
+    assert.equal(status.change.type, 'string');
+    assert.deepEqual(Object.keys(status.exactChange.properties), ['absolute', 'percent']);
   });
 });

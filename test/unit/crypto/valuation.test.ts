@@ -33,18 +33,22 @@ function applied(object: ValuedObject, spec: Record<string, unknown>, reading: P
 }
 
 describe('valuate', () => {
-  it("shows the design document's values: $94.8106 and $4550.7672, every digit in status", () => {
-    const btc = applied(cvc({ coin: 'bitcoin', amount: 0.0023 }), { coin: 'bitcoin', amount: 0.0023 }, fresh('bitcoin', '41222'));
-    assert.equal(btc.metadata.annotations?.['value'], '$94.8106');
-    assert.equal(btc.status?.value, '94.8106');
+  it("shows the design document's values: $94.8106 and $4550.7672, every digit too, in one status write", () => {
+    const spec = { coin: 'bitcoin', amount: 0.0023 };
+    const v = valuate(cvc(spec), parseSpec(spec), fresh('bitcoin', '41222'), options);
+    assert.equal(v.kind, 'write');
+    assert.deepEqual(v.kind === 'write' && v.annotations, {}, 'nothing but the status is written');
+    const btc = applied(cvc(spec), spec, fresh('bitcoin', '41222'));
+    assert.equal(btc.status?.value, '$94.8106');
+    assert.equal(btc.status?.exactValue, '94.8106');
     assert.equal(btc.status?.price, '41222');
     assert.equal(btc.status?.observedGeneration, 1);
-    assert.equal(btc.metadata.annotations?.['change'], undefined, 'a first value has no change');
+    assert.equal(btc.status?.change, undefined, 'a first value has no change');
     const eth = applied(cvc({ coin: 'ethereum', amount: 1.47 }), { coin: 'ethereum', amount: 1.47 }, fresh('ethereum', '3095.76'));
-    assert.equal(eth.metadata.annotations?.['value'], '$4550.7672');
+    assert.equal(eth.status?.value, '$4550.7672');
     const shib = applied(cvc({ coin: 'shiba-inu', amount: 3 }), { coin: 'shiba-inu', amount: 3 }, fresh('shiba-inu', '0.00002371'));
-    assert.equal(shib.status?.value, '0.00007113');
-    assert.equal(shib.metadata.annotations?.['value'], '$0.0001');
+    assert.equal(shib.status?.exactValue, '0.00007113');
+    assert.equal(shib.status?.value, '$0.0001');
     assert.deepEqual(
       (btc.status?.conditions ?? []).map((c) => [c.type, c.status, c.reason]),
       [
@@ -68,14 +72,14 @@ describe('valuate', () => {
     const spec = { coin: 'bitcoin', amount: 0.0023 };
     const first = applied(cvc(spec), spec, fresh('bitcoin', '41222'));
     const moved = applied(first, spec, fresh('bitcoin', '43283.1'), NOW + 60_000);
-    assert.equal(moved.metadata.annotations?.['value'], '$99.5511');
-    assert.equal(moved.metadata.annotations?.['change'], '+$4.7405 (+5.00%)');
-    assert.deepEqual(moved.status?.change, { absolute: '4.74053', percent: '5' });
+    assert.equal(moved.status?.value, '$99.5511');
+    assert.equal(moved.status?.change, '+$4.7405 (+5.00%)');
+    assert.deepEqual(moved.status?.exactChange, { absolute: '4.74053', percent: '5' });
     assert.equal(moved.status?.lastUpdated, '2025-03-01T12:01:00Z');
     const edited = applied({ ...moved, metadata: { ...moved.metadata, generation: 2 } }, { coin: 'bitcoin', amount: 1 }, fresh('bitcoin', '43283.1'));
-    assert.equal(edited.metadata.annotations?.['value'], '$43283.1000');
-    assert.equal(edited.metadata.annotations?.['change'], undefined);
+    assert.equal(edited.status?.value, '$43283.1000');
     assert.equal(edited.status?.change, undefined);
+    assert.equal(edited.status?.exactChange, undefined);
     assert.equal(edited.status?.observedGeneration, 2);
   });
 
@@ -93,7 +97,7 @@ describe('valuate', () => {
     });
     const v = valuate(ok, parseSpec(spec), stale(150_000), options);
     assert.equal(v.kind, 'write');
-    assert.deepEqual(v.kind === 'write' && v.annotations, {}, 'the value annotation stays');
+    assert.equal(v.kind === 'write' && v.status['value'], undefined, 'the value stays');
     const after = applied(ok, spec, stale(150_000));
     const condition = after.status?.conditions?.find((c) => c.type === 'PriceStale');
     assert.equal(condition?.status, 'True');
@@ -123,13 +127,28 @@ describe('valuate', () => {
     const v = valuate({ ...valued, metadata: { ...valued.metadata, generation: 2 } }, parseSpec(absurd), undefined, options);
     assert.equal(v.kind, 'write');
     if (v.kind !== 'write') return;
-    assert.deepEqual(v.annotations, { value: null });
     assert.equal(v.status['value'], null);
+    assert.equal(v.status['exactValue'], null);
     const ready = (v.status['conditions'] as Array<{ type: string; status: string; reason: string; message: string }>).find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
     assert.equal(ready?.reason, 'InvalidAmount');
     assert.match(ready?.message ?? '', /spec\.amount 1e\+308 is more bitcoin than exists .*set spec\.amount to the number of coins held, from 0 to 1000000000000000/);
     assert.deepEqual(v.problems.map((p) => p.reason), ['InvalidAmount']);
+  });
+
+  it("removes the design document's annotations and revalues an object an earlier operator wrote", () => {
+    const spec = { coin: 'bitcoin', amount: 0.0023 };
+    // As the previous schema left it: the annotations, and the exact value in status.value.
+    const earlier = cvc(spec, 1, { value: '94.8106', observedGeneration: 1 }, { value: '$94.8106', change: '+$1.0000 (+1.07%)', other: 'kept' });
+    const v = valuate(earlier, parseSpec(spec), fresh('bitcoin', '41222'), options);
+    assert.equal(v.kind, 'write');
+    if (v.kind !== 'write') return;
+    assert.deepEqual(v.annotations, { value: null, change: null });
+    assert.equal(v.status['value'], '$94.8106');
+    assert.equal(v.status['exactValue'], '94.8106');
+    const after = applied(earlier, spec, fresh('bitcoin', '41222'));
+    assert.deepEqual(after.metadata.annotations, { other: 'kept' });
+    assert.deepEqual(valuate(after, parseSpec(spec), fresh('bitcoin', '41222'), options), { kind: 'unchanged' });
   });
 
   it('values amounts up to 1e15 and refuses larger ones, negative ones and unknown coins', () => {
