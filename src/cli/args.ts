@@ -20,6 +20,8 @@ export interface RunCommand {
   logFormat: LogFormat;
   /** `host:port` for /healthz, /readyz and /metrics; undefined serves none. */
   healthAddress: string | undefined;
+  /** Objects handled at once per resource (`--concurrency`); undefined keeps the default, 8. */
+  concurrency: number | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
 }
@@ -62,6 +64,8 @@ Options for run:
       --log-format F     json (default when not a terminal) or plain
       --liveness URL     serve /healthz, /readyz and /metrics at URL (e.g. http://0.0.0.0:8080/healthz)
       --health-address A same, as host:port
+      --concurrency N    objects handled at once per resource (default 8; controller-runtime's
+                         MaxConcurrentReconciles, kopf's worker limit)
       --leader-elect     run handlers only while holding a Lease, so several replicas can run
       --lease-name N     the Lease's name (default: <plural>.<group> of the first resource)
       --lease-namespace NS
@@ -117,6 +121,7 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
         'log-format': { type: 'string' },
         liveness: { type: 'string' },
         'health-address': { type: 'string' },
+        concurrency: { type: 'string' },
         'leader-elect': { type: 'boolean' },
         'lease-name': { type: 'string' },
         'lease-namespace': { type: 'string' },
@@ -147,6 +152,12 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
     }
   }
   if (healthAddress !== undefined && !/^[^:]*:\d+$/.test(healthAddress)) return usage(`--health-address "${healthAddress}" must be host:port`);
+  let concurrency: number | undefined;
+  if (v.concurrency !== undefined) {
+    concurrency = /^\d+$/.test(v.concurrency) ? Number(v.concurrency) : Number.NaN;
+    // Above a few hundred in flight an operator floods its API server rather than speeding up.
+    if (!(concurrency >= 1 && concurrency <= 1000)) return usage(`--concurrency "${v.concurrency}" must be a whole number from 1 to 1000`);
+  }
   const leaseName = v['lease-name'];
   const leaseNamespace = v['lease-namespace'];
   if (!v['leader-elect'] && (leaseName !== undefined || leaseNamespace !== undefined)) return usage('--lease-name and --lease-namespace need --leader-elect');
@@ -164,6 +175,7 @@ function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command)
     logLevel: (levels[0] as LogLevel | undefined) ?? 'info',
     logFormat: format,
     healthAddress,
+    concurrency,
     leaderElection: v['leader-elect'] ? { leaseName, leaseNamespace } : undefined,
   };
 }

@@ -200,15 +200,15 @@ export class Operator {
   }
 
   /**
-   * Sets deployment options before `run`: `operon run` applies its `--leader-elect` and
-   * `--health-address` to an Operator a file exports this way. Throws once running.
+   * Sets deployment options before `run`: `operon run` applies its `--leader-elect`,
+   * `--health-address` and `--concurrency` to an Operator a file exports this way. Throws once running.
    *
    * @example
    * ```ts
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
     this.#options = { ...this.#options, ...options };
   }

@@ -48,6 +48,8 @@ describe('operon command line', () => {
     [['run', 'a.ts', '--leader-elect', '--lease-name', 'Not_A_Name'], /not a valid object name/],
     [['run', 'a.ts', '--leader-elect', '--lease-namespace', 'a.b'], /not a namespace name/],
     [['rbac'], /at least one file/],
+    [['run', 'a.ts', '--concurrency', '0'], /from 1 to 1000/],
+    [['run', 'a.ts', '--concurrency', '2.5'], /whole number/],
   ] as const) {
     it(`rejects ${JSON.stringify(argv)} with exit code 2 and a clear message`, () => {
       const c = parseCommand(argv);
@@ -58,6 +60,13 @@ describe('operon command line', () => {
       assert.match(c.message, /operon --help/);
     });
   }
+
+  it('parses --concurrency, leaving the default when absent', () => {
+    const c = parseCommand(['run', 'a.ts', '--concurrency', '32']);
+    assert.ok(c.command === 'run' && c.concurrency === 32);
+    const d = parseCommand(['run', 'a.ts']);
+    assert.ok(d.command === 'run' && d.concurrency === undefined);
+  });
 
   it('parses --leader-elect with and without the lease flags', () => {
     const plain = parseCommand(['run', 'a.ts']);
