@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * Runs every contender on the same CVC work and writes the results.
+ * Runs every contender on the same CVC and Printer work and writes the results.
  *
- *   node bench/run.ts [--n 1000,10000] [--contenders a,b] [--workloads burst,steady,restart,idle]
- *                     [--refresh 15] [--rounds 4] [--steady-max-n 1000] [--quick] [--keep-plane]
+ *   node bench/run.ts [--n 1000,10000] [--contenders a,b] [--workloads idle,burst,steady,restart,printer]
+ *                     [--refresh 15] [--rounds 4] [--steady-max-n 1000] [--printer-max-n 1000] [--quick] [--keep-plane]
  *   node bench/run.ts --render bench/results/A.json,bench/results/B.json
  *                     (no run: latest.md/png from earlier runs, each size from the newest that has it)
  *
@@ -33,17 +33,18 @@ const { values } = parseArgs({
     refresh: { type: 'string' },
     rounds: { type: 'string' },
     'steady-max-n': { type: 'string' },
+    'printer-max-n': { type: 'string' },
     quick: { type: 'boolean', default: false },
     'keep-plane': { type: 'boolean', default: false },
     render: { type: 'string' },
   },
 });
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-const known: WorkloadName[] = ['burst', 'steady', 'restart', 'idle', 'printer'];
-const workloads = (list(values.workloads).length ? list(values.workloads) : ['idle', 'burst', 'steady', 'restart']) as WorkloadName[];
+const known: WorkloadName[] = ['idle', 'burst', 'steady', 'restart', 'printer'];
+/** Default: every workload (printer runs only for contenders that have a Printer program). */
+const workloads = (list(values.workloads).length ? list(values.workloads) : known) as WorkloadName[];
 const unknownWorkload = workloads.filter((w) => !known.includes(w));
 if (unknownWorkload.length) throw new Error(`unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}`);
-if (workloads.includes('printer')) console.error('printer: not implemented yet (see bench/README.md); skipped');
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 
@@ -56,10 +57,11 @@ async function measure(): Promise<BenchReport> {
     repo,
     sizes: sizes.length ? sizes : quick ? [200] : [1000],
     contenders: selectContenders(list(values.contenders)),
-    workloads: workloads.filter((w) => w !== 'printer'),
+    workloads,
     refreshSeconds: Number(values.refresh ?? (quick ? 5 : 15)),
     steadyRounds: Number(values.rounds ?? (quick ? 2 : 4)),
     ...(values['steady-max-n'] ? { steadyMaxN: Number(values['steady-max-n']) } : {}),
+    ...(values['printer-max-n'] ? { printerMaxN: Number(values['printer-max-n']) } : {}),
     creatorConcurrency: 32,
     settleMs: quick ? 3_000 : 5_000,
     quietWindowMs: quick ? 8_000 : 15_000,

@@ -3,6 +3,7 @@
 #
 #   bash bench/setup.sh kopf                 Python venv with kopf (bench/contenders/kopf/requirements.txt)
 #   bash bench/setup.sh controller-runtime   builds the Go contender
+#   bash bench/setup.sh controller-runtime-printer   builds the Go contender's Printer operator
 #   bash bench/setup.sh chart                rsvg-convert (Debian librsvg2-bin) for the PNG chart
 #
 # Everything lands under ${OPERON_BENCH_CACHE:-~/.cache/operon/bench}: venv/, bin/. The last line
@@ -38,6 +39,17 @@ case "${1:-}" in
     fi
     echo "$bin"
     ;;
+  controller-runtime-printer)
+    src="$here/contenders/controller-runtime"
+    bin="$cache/bin/printer-controller-runtime"
+    want="$(stamp_of "$src/printer/main.go" "$src/go.mod" "$src/go.sum")"
+    if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
+      echo "bench setup: building the controller-runtime Printer contender (first build downloads modules, ~2 min)" >&2
+      (cd "$src" && go build -o "$bin" ./printer)
+      echo "$want" > "$bin.stamp"
+    fi
+    echo "$bin"
+    ;;
   chart)
     if ! command -v rsvg-convert >/dev/null; then
       echo "bench setup: installing librsvg2-bin for rsvg-convert" >&2
@@ -46,7 +58,7 @@ case "${1:-}" in
     command -v rsvg-convert
     ;;
   *)
-    echo "usage: bash bench/setup.sh kopf | controller-runtime | chart" >&2
+    echo "usage: bash bench/setup.sh kopf | controller-runtime | controller-runtime-printer | chart" >&2
     exit 2
     ;;
 esac

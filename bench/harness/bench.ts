@@ -1,6 +1,6 @@
 /**
- * The benchmark itself: one control plane, one CRD, one local CoinGecko, and each contender in turn
- * on the same work, with clean-up (objects gone, namespace gone) between contenders.
+ * The benchmark itself: one control plane, the CVC and Printer CRDs, one local CoinGecko, and each
+ * contender in turn on the same work, with clean-up (objects gone, namespace gone) between contenders.
  *
  * Guarantees:
  * - Every number comes from outside the contender: the API server's request counters, the price
@@ -16,8 +16,9 @@ import { parse as parseYaml } from 'yaml';
 import { up, type PlaneState } from '../../controlplane/src/plane.ts';
 import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
 import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
-import { CVC_WORKLOADS, type Contender, type Readiness, type WorkloadName } from './contenders.ts';
+import { CVC_WORKLOADS, printerProgram, type Contender, type Program, type Readiness, type WorkloadName } from './contenders.ts';
 import { createCvcs, CvcTracker, GROUP_PATH } from './cvcs.ts';
+import { createPrinters, PRINTER_CRD_FILE, PRINTER_GROUP_PATH, printerRequestCounts, PrinterTracker } from './printers.ts';
 import { resetPeak, start, usage, type Running } from './proc.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
@@ -33,6 +34,8 @@ export interface BenchOptions {
   steadyRounds: number;
   /** The steady workload runs only at sizes up to this (it lasts rounds × refresh per contender). Default: all. */
   steadyMaxN?: number;
+  /** The printer workload runs only at sizes up to this (it puts N Pods on the simulated Node). Default: all. */
+  printerMaxN?: number;
   /** Create requests in flight. */
   creatorConcurrency: number;
   /** Wait after a contender starts before idle memory is read. */
@@ -107,6 +110,45 @@ export interface RestartResult {
   wrong?: unknown;
 }
 
+/** The printer workload: N Printers created at once; each needs its Pod and a status that follows it. */
+export interface PrinterResult {
+  /** Every Printer done within the time limit. */
+  complete: boolean;
+  /** Printers with at least one Pod they control. */
+  withPod: number;
+  /** Printers done: exactly one Pod ever, and (when judged) `status.phase` = that Pod's finished phase. */
+  done: number;
+  /** Whether the status was judged; false for a program that writes none ("status: n/a"). */
+  statusJudged: boolean;
+  /** Printers that ever had more than one Pod (never right). */
+  extraPods: number;
+  /** Pods in the namespace that no Printer there controls (never right). */
+  strayPods: number;
+  /** Created (POST) time of all N, seconds. */
+  createSeconds: number;
+  /** First create sent → last Printer has its Pod, seconds. */
+  podsSeconds: number;
+  /** First create sent → last Printer done, seconds. */
+  seconds: number;
+  /** N ÷ `seconds`. */
+  objectsPerSecond: number;
+  /** Create confirmed → first Pod seen by the harness, per Printer, ms. */
+  podLatencyMs: LatencySummary;
+  /** Create confirmed → done, per Printer, ms. */
+  latencyMs: LatencySummary;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  /** The contender's requests; the control plane's per-Pod work (binding, Pod status, its Events) left out. */
+  requests: Requests;
+  /** POST pods. */
+  podCreates: number;
+  /** PATCH/PUT/APPLY on printers and printers/status. */
+  printerWrites: number;
+  /** The part of `printerWrites` that went to the status subresource. */
+  printerStatusWrites: number;
+  wrong?: unknown;
+}
+
 export interface IdleResult {
   /** VmRSS after start with no objects, MiB. */
   emptyRssMiB: number;
@@ -118,12 +160,15 @@ export interface ContenderResult {
   contender: string;
   about: string;
   n: number;
+  /** 'printer' for the run of the contender's Printer program; absent for its CVC workloads. */
+  workload?: 'printer';
   status: 'ok' | 'skipped' | 'failed' | 'incomplete';
   reason?: string;
   idle?: IdleResult;
   burst?: BurstResult;
   steady?: SteadyResult;
   restart?: RestartResult;
+  printer?: PrinterResult;
   log?: string;
 }
 
@@ -135,6 +180,8 @@ export interface BenchReport {
   settings: Omit<BenchOptions, 'contenders' | 'log' | 'repo' | 'planeDir' | 'logDir'>;
   /** Creating N objects with no operator running: the creator's own speed. */
   creation: Array<{ n: number; seconds: number; objectsPerSecond: number }>;
+  /** Creating N Printers with no operator running. Absent in runs without the printer workload. */
+  printerCreation?: Array<{ n: number; seconds: number; objectsPerSecond: number }>;
   results: ContenderResult[];
   notes: string[];
 }
@@ -143,13 +190,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
 const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
 
 /**
- * What a contender's requests were, from counter deltas: the harness's own creates subtracted and
- * non-resource paths (/metrics, /openapi, discovery, mostly the control plane's own components)
- * left out.
+ * What a contender's requests were, from counter deltas: the harness's own creates (`harnessCreates`
+ * of `create`, by default the CVC creator's) subtracted and non-resource paths (/metrics,
+ * /openapi, discovery, mostly the control plane's own components) left out.
  */
-export function requests(delta: Record<string, number>, harnessCreates = 0): Requests {
+export function requests(delta: Record<string, number>, harnessCreates = 0, create = 'POST cryptovaluecalculators'): Requests {
   const detail = { ...delta };
-  const create = 'POST cryptovaluecalculators';
   if (detail[create] !== undefined) {
     detail[create] -= harnessCreates;
     if (detail[create] <= 0) delete detail[create];
@@ -185,9 +231,9 @@ function machine(): BenchReport['machine'] {
   };
 }
 
-/** The benchmark's cluster side: CRD applied, established. */
-async function applyCrd(api: AdminApi, repo: string): Promise<void> {
-  const crd = parseYaml(readFileSync(join(repo, 'bench/crds/cvc.yaml'), 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
+/** The benchmark's cluster side: the CRD in `file` applied, established and served at `probe`. */
+async function applyCrd(api: AdminApi, repo: string, file = 'bench/crds/cvc.yaml', probe = `${GROUP_PATH}/cryptovaluecalculators?limit=1`): Promise<void> {
+  const crd = parseYaml(readFileSync(join(repo, file), 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
   const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   const created = await api.request('POST', path, crd);
   if (created.status === 409) {
@@ -195,45 +241,63 @@ async function applyCrd(api: AdminApi, repo: string): Promise<void> {
     crd.metadata.resourceVersion = current.metadata.resourceVersion;
     await api.json('PUT', `${path}/${crd.metadata.name}`, crd);
   } else if (created.status !== 201) {
-    throw new Error(`creating the CVC CRD: HTTP ${created.status} ${created.text}`);
+    throw new Error(`creating the CRD of ${file}: HTTP ${created.status} ${created.text}`);
   }
   for (let i = 0; i < 300; i++) {
     const got = await api.json<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `${path}/${crd.metadata.name}`);
     if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
       // Served only once discovery has it; a contender starting earlier would see 404.
-      if ((await api.request('GET', `${GROUP_PATH}/cryptovaluecalculators?limit=1`)).status === 200) return;
+      if ((await api.request('GET', probe)).status === 200) return;
     }
     await sleep(200);
   }
-  throw new Error('the CVC CRD did not become established');
+  throw new Error(`the CRD of ${file} did not become established`);
 }
 
 async function createNamespace(api: AdminApi, name: string): Promise<void> {
   await api.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, [201]);
 }
 
-/** Deletes the CVCs (lifting finalizers a stopped operator left) and the namespace; waits until both are gone. */
-async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => void): Promise<void> {
-  const cvcs = `${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`;
-  await api.request('DELETE', cvcs);
-  for (let i = 0; ; i++) {
-    const left = await api.json<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>('GET', `${cvcs}?limit=500`);
-    if (left.items.length === 0) break;
-    // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
-    if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
-      log(`  clean-up: lifting finalizers the stopped operator left on ${namespace}'s CVCs`);
-      const all = await api.json<typeof left>('GET', cvcs);
-      await Promise.all(
-        all.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${cvcs}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
-      );
-    }
-    if (i > 600) throw new Error(`clean-up: ${left.items.length} CVCs in ${namespace} would not go`);
-    await sleep(200);
+/**
+ * Waits for the `default` ServiceAccount the controller-manager makes in a new namespace: until it
+ * exists, the API server refuses every Pod there, and a contender's first creates would fail.
+ */
+async function serviceAccountReady(api: AdminApi, namespace: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await api.request('GET', `/api/v1/namespaces/${namespace}/serviceaccounts/default`)).status === 200) return;
+    await sleep(100);
   }
+  throw new Error(`no default ServiceAccount in ${namespace} after 30 s`);
+}
+
+/**
+ * Deletes the objects of each collection in turn (default: the CVCs), lifting finalizers a stopped
+ * operator left, then the namespace; waits until all are gone.
+ */
+async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => void, collections: readonly string[] = [`${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`]): Promise<void> {
+  for (const collection of collections) await deleteAll(api, collection, log);
   await api.request('DELETE', `/api/v1/namespaces/${namespace}`);
   for (let i = 0; ; i++) {
     if ((await api.request('GET', `/api/v1/namespaces/${namespace}`)).status === 404) return;
     if (i > 1200) throw new Error(`clean-up: namespace ${namespace} did not go in 4 minutes`);
+    await sleep(200);
+  }
+}
+
+async function deleteAll(api: AdminApi, collection: string, log: (line: string) => void): Promise<void> {
+  await api.request('DELETE', collection);
+  for (let i = 0; ; i++) {
+    const left = await api.json<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>('GET', `${collection}?limit=500`);
+    if (left.items.length === 0) return;
+    // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
+    if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
+      log(`  clean-up: lifting finalizers the stopped operator left on ${collection}`);
+      const all = await api.json<typeof left>('GET', collection);
+      await Promise.all(
+        all.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${collection}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
+      );
+    }
+    if (i > 600) throw new Error(`clean-up: ${left.items.length} objects in ${collection} would not go`);
     await sleep(200);
   }
 }
@@ -258,9 +322,9 @@ function bump(price: string, delta: string): string {
   return `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
 }
 
-/** The workloads `contender` runs at size `n`. */
+/** The CVC workloads `contender`'s `command` runs at size `n` (the printer workload is apart: {@link printerProgram}). */
 function workloadsOf(options: BenchOptions, contender: Contender, n: number): WorkloadName[] {
-  return options.workloads.filter((w) => (contender.workloads ?? CVC_WORKLOADS).includes(w) && (w !== 'steady' || n <= (options.steadyMaxN ?? Infinity)));
+  return options.workloads.filter((w) => w !== 'printer' && (contender.workloads ?? CVC_WORKLOADS).includes(w) && (w !== 'steady' || n <= (options.steadyMaxN ?? Infinity)));
 }
 
 interface Ctx {
@@ -443,6 +507,110 @@ async function runContender(ctx: Ctx, contender: Contender, prepared: { path?: s
   }
 }
 
+/**
+ * The printer workload for one contender's Printer program: N Printers created with the program
+ * running, then the time until every Printer has its Pod and until every status follows its
+ * finished Pod, with memory, CPU and requests over that window. Namespace and objects are gone
+ * afterwards, whatever happened.
+ */
+async function runPrinterContender(ctx: Ctx, contender: Contender, program: Program, prepared: { path?: string }, n: number): Promise<ContenderResult> {
+  const { options, api, plane } = ctx;
+  const result: ContenderResult = { contender: contender.name, about: program.about, n, workload: 'printer', status: 'ok' };
+  const namespace = `bench-${contender.name}-printer-${n}`.slice(0, 63);
+  const logFile = join(options.logDir, `${contender.name}-printer-${n}.log`);
+  result.log = logFile;
+  const log = (line: string): void => options.log(`  ${contender.name} printer n=${n}: ${line}`);
+  const judgeStatus = program.followsPodPhase ?? true;
+  await createNamespace(api, namespace);
+  const tracker = new PrinterTracker(api, namespace, judgeStatus);
+  let proc: Running | undefined;
+  try {
+    await serviceAccountReady(api, namespace);
+    await tracker.start();
+    proc = start(program.command(options.repo, { ready: true, ...prepared }), { KUBECONFIG: plane.kubeconfig, ...program.env }, logFile, options.repo);
+    await sleep(options.settleMs);
+    if (proc.hasExited()) throw new Error(`the contender exited early; see ${logFile}`);
+    log(`creating ${n} Printers, ${options.creatorConcurrency} in flight`);
+    resetPeak(proc.pid);
+    const before = await printerRequestCounts(api);
+    const cpu0 = usage(proc.pid).cpuSeconds;
+    const t0 = performance.now();
+    const created = await createPrinters(api, namespace, n, options.creatorConcurrency);
+    if (created.failures) throw new Error(`${created.failures} creates failed`);
+    const limitMs = 60_000 + n * 100;
+    const complete = (await tracker.all('withPod', n, limitMs)) && (await tracker.all('done', n, Math.max(10_000, t0 + limitMs - performance.now())));
+    const u = usage(proc.pid);
+    const req = requests(countsDelta(before, await printerRequestCounts(api)), n, 'POST printers');
+    result.printer = {
+      complete,
+      withPod: tracker.withPod,
+      done: tracker.done,
+      statusJudged: judgeStatus,
+      extraPods: tracker.extraPods,
+      strayPods: tracker.strayPods,
+      createSeconds: round(created.seconds, 2),
+      ...printerTimes(tracker, created.createdAt, t0),
+      peakRssMiB: mib(u.hwmKiB),
+      cpuSeconds: round(u.cpuSeconds - cpu0, 2),
+      requests: req,
+      ...printerWrites(req),
+    };
+    if (!complete || tracker.extraPods > 0 || tracker.strayPods > 0) {
+      result.printer.wrong = tracker.failure ? { printers: tracker.wrong(), watch: tracker.failure.message } : tracker.wrong();
+      result.status = proc.hasExited() ? 'failed' : 'incomplete';
+      if (proc.hasExited()) result.reason = `the contender exited during the run; see ${logFile}`;
+      log(`only ${tracker.done}/${n} done (${tracker.withPod} with a Pod, ${tracker.extraPods} with more than one, ${tracker.strayPods} stray Pods)`);
+    } else {
+      log(`all Pods in ${result.printer.podsSeconds} s, all done in ${result.printer.seconds} s (${result.printer.objectsPerSecond}/s), p99 ${result.printer.latencyMs.p99} ms, peak ${result.printer.peakRssMiB} MiB`);
+    }
+    return result;
+  } finally {
+    await proc?.stop();
+    await tracker.stop();
+    await cleanUp(api, namespace, log, [`${PRINTER_GROUP_PATH}/namespaces/${namespace}/printers`, `/api/v1/namespaces/${namespace}/pods`]);
+  }
+}
+
+/** The printer workload's times: to the last Pod, to the last done Printer, and per Printer. */
+function printerTimes(tracker: PrinterTracker, createdAt: ReadonlyMap<string, number>, t0: number): Pick<PrinterResult, 'podsSeconds' | 'seconds' | 'objectsPerSecond' | 'podLatencyMs' | 'latencyMs'> {
+  let lastPod = t0;
+  let lastDone = t0;
+  const toPod: number[] = [];
+  const toDone: number[] = [];
+  for (const [name, seen] of tracker.printers) {
+    const created = createdAt.get(name);
+    if (seen.podAt !== undefined) {
+      lastPod = Math.max(lastPod, seen.podAt);
+      if (created !== undefined) toPod.push(Math.max(0, seen.podAt - created));
+    }
+    if (seen.doneAt !== undefined && seen.done) {
+      lastDone = Math.max(lastDone, seen.doneAt);
+      if (created !== undefined) toDone.push(Math.max(0, seen.doneAt - created));
+    }
+  }
+  const seconds = (lastDone - t0) / 1000;
+  return {
+    podsSeconds: round((lastPod - t0) / 1000, 2),
+    seconds: round(seconds, 2),
+    objectsPerSecond: round(toDone.length / Math.max(seconds, 0.001), 1),
+    podLatencyMs: roundSummary(summarize(toPod)),
+    latencyMs: roundSummary(summarize(toDone)),
+  };
+}
+
+/** Pod creates and Printer writes among a printer workload's requests. */
+function printerWrites(req: Requests): Pick<PrinterResult, 'podCreates' | 'printerWrites' | 'printerStatusWrites'> {
+  let printerWrites = 0;
+  let printerStatusWrites = 0;
+  for (const [key, count] of Object.entries(req.detail)) {
+    const [verb = '', resource = ''] = key.split(' ');
+    if (!resource.startsWith('printers') || !['PATCH', 'PUT', 'APPLY'].includes(verb)) continue;
+    printerWrites += count;
+    if (resource.endsWith('/status')) printerStatusWrites += count;
+  }
+  return { podCreates: req.detail['POST pods'] ?? 0, printerWrites, printerStatusWrites };
+}
+
 function round(x: number, places: number): number {
   const f = 10 ** places;
   return Math.round(x * f) / f;
@@ -463,9 +631,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const notes: string[] = [];
   try {
     await applyCrd(api, options.repo);
+    if (options.workloads.includes('printer')) await applyCrd(api, options.repo, PRINTER_CRD_FILE, `${PRINTER_GROUP_PATH}/printers?limit=1`);
     const version = await api.json<{ gitVersion: string }>('GET', '/version');
     const versions: Record<string, string> = { 'kube-apiserver': version.gitVersion, node: process.version };
     const creation: BenchReport['creation'] = [];
+    const printerCreation: NonNullable<BenchReport['printerCreation']> = [];
     const results: ContenderResult[] = [];
     for (const n of options.sizes) {
       if (options.workloads.includes('burst')) {
@@ -481,22 +651,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         options.log(`creator alone: ${n} CVCs in ${round(created.seconds, 2)} s (${round(n / created.seconds, 1)}/s)`);
         await cleanUp(api, ns, options.log);
       }
+      const printing = options.workloads.includes('printer') && n <= (options.printerMaxN ?? Infinity);
+      if (printing) printerCreation.push(await printerCreatorAlone(api, n, options));
       for (const contender of options.contenders) {
-        const workloads = workloadsOf(options, contender, n);
-        if (workloads.length === 0) continue;
-        const readiness: Readiness = contender.setup ? contender.setup(options.repo) : { ready: true };
-        if (!readiness.ready) {
-          options.log(`${contender.name}: skipped: ${readiness.reason}`);
-          results.push({ contender: contender.name, about: contender.about, n, status: 'skipped', reason: readiness.reason });
-          continue;
+        const ctx = { options, plane, api, server };
+        if (workloadsOf(options, contender, n).length > 0) {
+          results.push(await attempt(ctx, contender, contender, n, (prepared) => runContender(ctx, contender, prepared, n)));
         }
-        options.log(`${contender.name} n=${n}: ${workloads.join(', ')}`);
-        try {
-          results.push(await runContender({ options, plane, api, server }, contender, readiness, n));
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          options.log(`${contender.name} n=${n}: failed: ${reason}`);
-          results.push({ contender: contender.name, about: contender.about, n, status: 'failed', reason, log: join(options.logDir, `${contender.name}-${n}.log`) });
+        const printer = printerProgram(contender);
+        if (printer && printing) {
+          results.push(await attempt(ctx, contender, printer, n, (prepared) => runPrinterContender(ctx, contender, printer, prepared, n), 'printer'));
         }
       }
     }
@@ -511,11 +675,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         refreshSeconds: options.refreshSeconds,
         steadyRounds: options.steadyRounds,
         steadyMaxN: options.steadyMaxN,
+        printerMaxN: options.printerMaxN,
         creatorConcurrency: options.creatorConcurrency,
         settleMs: options.settleMs,
         quietWindowMs: options.quietWindowMs,
       },
       creation,
+      ...(options.workloads.includes('printer') ? { printerCreation } : {}),
       results,
       notes,
     };
@@ -523,6 +689,45 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await server.close();
     api.close();
   }
+}
+
+/**
+ * Sets `program` up and runs it through `run`; a setup that fails is a skipped row, a run that
+ * throws a failed one, each with the reason.
+ */
+async function attempt(ctx: Ctx, contender: Contender, program: Program, n: number, run: (prepared: { path?: string }) => Promise<ContenderResult>, workload?: 'printer'): Promise<ContenderResult> {
+  const { options } = ctx;
+  const label = `${contender.name}${workload ? ` ${workload}` : ''} n=${n}`;
+  const row = { contender: contender.name, about: program.about, n, ...(workload ? { workload } : {}) };
+  const readiness: Readiness = program.setup ? program.setup(options.repo) : { ready: true };
+  if (!readiness.ready) {
+    options.log(`${label}: skipped: ${readiness.reason}`);
+    return { ...row, status: 'skipped', reason: readiness.reason };
+  }
+  options.log(`${label}: ${workload ?? workloadsOf(options, contender, n).join(', ')}`);
+  try {
+    return await run(readiness);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    options.log(`${label}: failed: ${reason}`);
+    return { ...row, status: 'failed', reason, log: join(options.logDir, `${contender.name}${workload ? `-${workload}` : ''}-${n}.log`) };
+  }
+}
+
+/** Creating N Printers with no operator running: the creator's own speed. */
+async function printerCreatorAlone(api: AdminApi, n: number, options: BenchOptions): Promise<{ n: number; seconds: number; objectsPerSecond: number }> {
+  const create = async (ns: string, count: number): Promise<number> => {
+    await createNamespace(api, ns);
+    const created = await createPrinters(api, ns, count, options.creatorConcurrency);
+    await cleanUp(api, ns, options.log, [`${PRINTER_GROUP_PATH}/namespaces/${ns}/printers`]);
+    return created.seconds;
+  };
+  // A warm-up first, as for CVCs: the first writes of a new CRD pay for caches, its validation
+  // rule's compilation and connections.
+  await create('bench-printer-creator-warm-up', Math.min(n, 200));
+  const seconds = await create(`bench-printer-creator-${n}`, n);
+  options.log(`printer creator alone: ${n} Printers in ${round(seconds, 2)} s (${round(n / seconds, 1)}/s)`);
+  return { n, seconds: round(seconds, 2), objectsPerSecond: round(n / seconds, 1) };
 }
 
 function toolVersions(repo: string): Record<string, string> {

@@ -3,8 +3,12 @@
  * the harness only starts the command with KUBECONFIG, COINGECKO_BASE_URL and the refresh interval set,
  * and watches the cluster for the result.
  *
- * Each does the same job: value = spec.amount × USD price, to 4 decimals half-up, written as
- * `$X.XXXX` into the `value` annotation; recomputed every REFRESH_SECONDS.
+ * The CVC workloads' programs do the same job: value = spec.amount × USD price, to 4 decimals
+ * half-up, written as `$X.XXXX` into the `value` annotation; recomputed every REFRESH_SECONDS. The
+ * printer workload's programs run the Printer operator (`operators/printer/crd.yaml`): one
+ * run-to-completion Pod per Printer, owned by it, and the Pod's phase copied into `status.phase`.
+ * A contender has a Printer program either as its own `command` (its `workloads` are
+ * `['printer']`) or as `printer`, beside its CVC program.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,8 +19,8 @@ export type WorkloadName = 'burst' | 'steady' | 'restart' | 'idle' | 'printer';
 /** What `setup` made ready, or why the contender cannot run on this machine. */
 export type Readiness = { ready: true; path?: string } | { ready: false; reason: string };
 
-export interface Contender {
-  name: string;
+/** One program the harness starts: what it is, how to prepare it, how to run it. */
+export interface Program {
   /** One line for the report: what it is and its settings that matter for the numbers. */
   about: string;
   /** Installs or builds what the command needs (idempotent). Absent: nothing to prepare. */
@@ -25,15 +29,31 @@ export interface Contender {
   command: (repo: string, prepared: Readiness & { ready: true }) => string[];
   /** Extra environment. */
   env?: Record<string, string>;
+  /**
+   * Printer programs only: whether it writes the Pod's phase into the Printer's `status.phase`.
+   * Default true; false makes the report say "status: n/a" instead of judging the status.
+   */
+  followsPodPhase?: boolean;
+}
+
+export interface Contender extends Program {
+  name: string;
   /** The variable it reads its refresh interval from. Default REFRESH_SECONDS. */
   refreshEnv?: string;
-  /** Workloads it takes part in. Default: all CVC workloads. */
+  /** Workloads its `command` takes part in. Default: all CVC workloads. */
   workloads?: readonly WorkloadName[];
   /** Contenders with the same group are variants; the report shows the best of them too. */
   group?: string;
+  /** The same contender's Printer operator, run for the printer workload in place of `command`. */
+  printer?: Program;
 }
 
 export const CVC_WORKLOADS: readonly WorkloadName[] = ['idle', 'burst', 'steady', 'restart'];
+
+/** The program `contender` runs for the printer workload, or undefined when it has none. */
+export function printerProgram(contender: Contender): Program | undefined {
+  return contender.printer ?? (contender.workloads?.includes('printer') ? contender : undefined);
+}
 
 function setupScript(repo: string, what: string): Readiness {
   try {
@@ -46,6 +66,33 @@ function setupScript(repo: string, what: string): Readiness {
 }
 
 const node = process.execPath;
+
+/**
+ * Compiles Operon and the reference operators to dist/ once per harness process (the CVC and the
+ * Printer entries share it): what production runs (deploy/image) is the compiled JavaScript, not
+ * the .ts sources that Node type-strips at run time (about 30 MB more resident memory;
+ * docs/dependencies.md).
+ */
+let compiled: Readiness | undefined;
+function compileOperon(repo: string, operator: string): Readiness {
+  for (const file of [operator, 'src/cli/main.ts']) {
+    if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
+  }
+  if (compiled) return compiled;
+  try {
+    execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    compiled = { ready: true };
+  } catch (err) {
+    compiled = { ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: Buffer }).stdout ?? err).slice(0, 500)}` };
+  }
+  return compiled;
+}
+
+/**
+ * The environment of every Printer program: the Pods go to kwok's simulated Node, whatever the
+ * harness's own environment says (the reference operator reads these; an empty value means none).
+ */
+const PRINTER_ENV = { PRINTER_NODE_SELECTOR: '', PRINTER_TOLERATIONS: '' };
 
 const ceiling = (concurrency: number): Contender => ({
   name: `ceiling-${concurrency}`,
@@ -60,27 +107,26 @@ export const CONTENDERS: readonly Contender[] = [
   {
     name: 'operon',
     about: 'the reference CVC operator on Operon (operators/crypto/operator.ts) compiled to JavaScript and run as the image runs it (node --max-semi-space-size=1), all namespaces',
-    setup: (repo) => {
-      for (const file of ['operators/crypto/operator.ts', 'src/cli/main.ts']) {
-        if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
-      }
-      // What production runs (deploy/image): the compiled JavaScript, not the .ts sources that
-      // Node type-strips at run time (about 30 MB more resident memory; docs/dependencies.md).
-      try {
-        execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (err) {
-        return { ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: Buffer }).stdout ?? err).slice(0, 500)}` };
-      }
-      return { ready: true };
-    },
+    setup: (repo) => compileOperon(repo, 'operators/crypto/operator.ts'),
     command: (repo) => [node, '--max-semi-space-size=1', join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'],
     refreshEnv: 'CVC_REFRESH_SECONDS',
+    printer: {
+      about: 'the reference Printer operator on Operon (operators/printer/operator.ts: onField spec.text creates the Pod, owns(Pod), reconcile copies the phase) compiled and run as the image runs it, all namespaces',
+      setup: (repo) => compileOperon(repo, 'operators/printer/operator.ts'),
+      command: (repo) => [node, '--max-semi-space-size=1', join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/printer/operator.js'), '-A'],
+      env: PRINTER_ENV,
+    },
   },
   {
     name: 'kopf',
     about: 'kopf 1.45.2 (Python 3.11), @kopf.on.create + @kopf.timer, sync handlers with requests: one price request per object per refresh (as the design document)',
     setup: (repo) => setupScript(repo, 'kopf'),
     command: (repo, prepared) => [join(prepared.path ?? '', 'bin', 'kopf'), 'run', '--standalone', '--all-namespaces', join(repo, 'bench/contenders/kopf/operator.py')],
+    printer: {
+      about: 'kopf 1.45.2 (Python 3.11) with the kubernetes client, as the design document: @kopf.on.create creates the Pod (kopf.adopt, generateName print-), @kopf.on.event on its Pods patches status.phase when it changed (per-Pod memo)',
+      setup: (repo) => setupScript(repo, 'kopf'),
+      command: (repo, prepared) => [join(prepared.path ?? '', 'bin', 'kopf'), 'run', '--standalone', '--all-namespaces', join(repo, 'bench/contenders/kopf/printer.py')],
+    },
   },
   {
     name: 'controller-runtime',
@@ -88,12 +134,24 @@ export const CONTENDERS: readonly Contender[] = [
     setup: (repo) => setupScript(repo, 'controller-runtime'),
     command: (_repo, prepared) => [prepared.path ?? ''],
     env: { MAX_CONCURRENT_RECONCILES: '8' },
+    printer: {
+      about: 'controller-runtime v0.24.1 (Go), contenders/controller-runtime/printer: For(Printer, unstructured from the cache) Owns(Pod), creates the Pod (name <printer>-print) when the cache has none, merge-patches status.phase when it differs; MaxConcurrentReconciles 8, client QPS limit off',
+      setup: (repo) => setupScript(repo, 'controller-runtime-printer'),
+      command: (_repo, prepared) => [prepared.path ?? ''],
+      env: { MAX_CONCURRENT_RECONCILES: '8' },
+    },
   },
   {
     name: 'client-node-informer',
     about: '@kubernetes/client-node 2.0.1 makeInformer, hand-written keyed queue with 8 workers, merge patch only on change, shared price fetch',
     command: (repo) => [node, join(repo, 'bench/contenders/client-node-informer/operator.ts')],
     env: { WORKERS: '8' },
+  },
+  {
+    name: 'printer-no-framework',
+    about: '@kubernetes/client-node 2.0.1 only (examples/printer-no-framework/operator.ts): list+watch of Printers and of its Pods, a keyed queue with no worker limit, GETs of the Printer and its Pod per reconcile, merge patch of the status when it changed',
+    command: (repo) => [node, join(repo, 'examples/printer-no-framework/operator.ts')],
+    workloads: ['printer'],
   },
   ceiling(4),
   ceiling(16),

@@ -3,13 +3,18 @@
  * PNG by rsvg-convert when it is installed) of throughput and memory per contender.
  */
 import { execFileSync } from 'node:child_process';
-import { requests, type BenchReport, type ContenderResult } from './bench.ts';
+import { requests, type BenchReport, type ContenderResult, type PrinterResult } from './bench.ts';
 
 const fmt = (x: number | undefined, places = 1): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(places).replace(/\.0+$/, ''));
 
 /** CVC writes, with the status-subresource share when there is one. */
 function writes(r: { cvcWrites: number; cvcStatusWrites?: number }): string {
   return r.cvcStatusWrites ? `${r.cvcWrites} (${r.cvcStatusWrites} status)` : String(r.cvcWrites);
+}
+
+/** A row's name in lists that mix both kinds of rows. */
+function rowName(r: ContenderResult): string {
+  return r.workload ? `${r.contender} (${r.workload})` : r.contender;
 }
 
 function state(r: ContenderResult): string {
@@ -26,18 +31,23 @@ export function mergeReports(reports: BenchReport[]): BenchReport {
   const newest = reports[reports.length - 1] as BenchReport;
   const sizes = [...new Set(reports.flatMap((r) => r.settings.sizes))].sort((a, b) => a - b);
   const bySize = (n: number): BenchReport | undefined => [...reports].reverse().find((r) => r.creation.some((c) => c.n === n));
+  const printersBySize = (n: number): BenchReport | undefined => [...reports].reverse().find((r) => r.printerCreation?.some((c) => c.n === n));
+  const printerCreation = sizes.flatMap((n) => printersBySize(n)?.printerCreation?.filter((c) => c.n === n) ?? []);
   return {
     ...newest,
     startedAt: reports.map((r) => r.startedAt).sort()[0] as string,
     finishedAt: reports.map((r) => r.finishedAt).sort().pop() as string,
-    settings: { ...newest.settings, sizes, steadyMaxN: undefined },
+    settings: { ...newest.settings, sizes, steadyMaxN: undefined, printerMaxN: undefined, workloads: [...new Set(reports.flatMap((r) => r.settings.workloads))] },
     creation: sizes.flatMap((n) => bySize(n)?.creation.filter((c) => c.n === n) ?? []),
+    ...(printerCreation.length ? { printerCreation } : {}),
     results: sizes.flatMap((n) => {
-      // Per contender, the newest run that has it at this size; a skip never hides a measurement.
+      // Per contender and kind of row (CVC or printer), the newest run that has it at this size;
+      // a skip never hides a measurement.
       const rows = new Map<string, ContenderResult>();
       for (const r of reports.flatMap((report) => report.results.filter((x) => x.n === n))) {
-        if (r.status === 'skipped' && rows.has(r.contender) && rows.get(r.contender)?.status !== 'skipped') continue;
-        rows.set(r.contender, r);
+        const key = rowName(r);
+        if (r.status === 'skipped' && rows.has(key) && rows.get(key)?.status !== 'skipped') continue;
+        rows.set(key, r);
       }
       return [...rows.values()];
     }),
@@ -45,13 +55,43 @@ export function mergeReports(reports: BenchReport[]): BenchReport {
   };
 }
 
-/** Markdown: one section per N with burst, steady, restart and idle tables, then skipped contenders. */
+/** The printer workload's table for the rows that ran it at size `n`. */
+function printerTable(rows: ContenderResult[], n: number, creation: { seconds: number; objectsPerSecond: number } | undefined): string[] {
+  const lines = [
+    '**Printer burst** (create N Printers; time until every Printer has its Pod, and until every `status.phase` is its finished Pod\'s phase)',
+    '',
+  ];
+  if (creation) lines.push(`Printer creator alone (no operator running): ${creation.seconds} s, ${creation.objectsPerSecond} objects/s.`, '');
+  lines.push(
+    '| contender | done | time to all Pods s | time to all statuses s | objects/s | p50 ms | p90 ms | p99 ms | max ms | peak RSS MiB | CPU s | Pod creates | Printer writes | API requests (by verb) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
+  for (const r of rows) {
+    const p = r.printer as PrinterResult;
+    const verbs = Object.entries(p.requests.byVerb).map(([v, c]) => `${v} ${c}`).join(', ');
+    const judged = (x: string): string => (p.statusJudged ? x : 'n/a');
+    const writes = p.printerStatusWrites ? `${p.printerWrites} (${p.printerStatusWrites} status)` : String(p.printerWrites);
+    lines.push(
+      `| ${r.contender}${state(r)} | ${p.done}/${n}${doneProblems(p)} | ${fmt(p.podsSeconds, 2)} | ${judged(fmt(p.seconds, 2))} | ${fmt(p.objectsPerSecond)} | ${judged(fmt(p.latencyMs.p50, 0))} | ${judged(fmt(p.latencyMs.p90, 0))} | ${judged(fmt(p.latencyMs.p99, 0))} | ${judged(fmt(p.latencyMs.max, 0))} | ${fmt(p.peakRssMiB)} | ${fmt(p.cpuSeconds, 2)} | ${p.podCreates} | ${writes} | ${verbs} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** What is wrong beyond time: Printers with a second Pod, Pods no Printer controls. */
+function doneProblems(p: PrinterResult): string {
+  const problems = [p.extraPods ? `${p.extraPods} with 2+ Pods` : '', p.strayPods ? `${p.strayPods} stray Pods` : ''].filter(Boolean);
+  return problems.length ? ` (${problems.join(', ')})` : '';
+}
+
+/** Markdown: one section per N with burst, steady, restart, idle and printer tables, then skipped contenders. */
 export function markdown(report: BenchReport): string {
   const m = report.machine;
   const lines: string[] = [
     `Run ${report.startedAt} → ${report.finishedAt} on ${m.nproc} CPUs (${m.cpu}), ${(m.memoryMiB / 1024).toFixed(1)} GiB, Linux ${m.kernel}.`,
     `Versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `Settings: REFRESH_SECONDS=${report.settings.refreshSeconds}, ${report.settings.steadyRounds} steady rounds${report.settings.steadyMaxN ? ` (steady only up to N = ${report.settings.steadyMaxN})` : ''}, creator ${report.settings.creatorConcurrency} in flight, workloads ${report.settings.workloads.join(', ')}.`,
+    `Settings: REFRESH_SECONDS=${report.settings.refreshSeconds}, ${report.settings.steadyRounds} steady rounds${report.settings.steadyMaxN ? ` (steady only up to N = ${report.settings.steadyMaxN})` : ''}${report.settings.printerMaxN ? ` (printer only up to N = ${report.settings.printerMaxN})` : ''}, creator ${report.settings.creatorConcurrency} in flight, workloads ${report.settings.workloads.join(', ')}.`,
     '',
   ];
   for (const n of report.settings.sizes) {
@@ -113,8 +153,11 @@ export function markdown(report: BenchReport): string {
       for (const r of idle) lines.push(`| ${r.contender} | ${fmt(r.idle!.emptyRssMiB)} | ${fmt(r.idle!.withObjectsRssMiB)} |`);
       lines.push('');
     }
+    const printer = rows.filter((r) => r.printer);
+    if (printer.length) lines.push(...printerTable(printer, n, report.printerCreation?.find((c) => c.n === n)));
+    else if (report.settings.workloads.includes('printer') && n > (report.settings.printerMaxN ?? Infinity)) lines.push('Printer burst: not run at this size.', '');
     const failed = rows.filter((r) => r.status === 'failed' || r.status === 'skipped');
-    for (const r of failed) lines.push(`- **${r.contender}** ${r.status}: ${r.reason ?? ''}`);
+    for (const r of failed) lines.push(`- **${rowName(r)}** ${r.status}: ${r.reason ?? ''}`);
     if (failed.length) lines.push('');
   }
   for (const note of report.notes) lines.push(`- ${note}`);
@@ -123,14 +166,18 @@ export function markdown(report: BenchReport): string {
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Two bar panels per N: burst throughput (objects/s) and burst peak RSS (MiB). */
+/** Bar panels per N: burst throughput (objects/s) and burst peak RSS (MiB); Printer burst throughput when measured. */
 export function svgChart(report: BenchReport): string {
   const panels: Array<{ title: string; unit: string; bars: Array<{ label: string; value: number }> }> = [];
   for (const n of report.settings.sizes) {
+    const label = (r: ContenderResult): string => r.contender + (r.status === 'ok' ? '' : ` (${r.status})`);
     const rows = report.results.filter((r) => r.n === n && r.burst);
-    if (!rows.length) continue;
-    panels.push({ title: `Burst throughput, N = ${n.toLocaleString('en-US')}`, unit: 'objects/s', bars: rows.map((r) => ({ label: r.contender + (r.status === 'ok' ? '' : ` (${r.status})`), value: r.burst!.objectsPerSecond })) });
-    panels.push({ title: `Peak RSS during burst, N = ${n.toLocaleString('en-US')}`, unit: 'MiB', bars: rows.map((r) => ({ label: r.contender + (r.status === 'ok' ? '' : ` (${r.status})`), value: r.burst!.peakRssMiB })) });
+    if (rows.length) {
+      panels.push({ title: `Burst throughput, N = ${n.toLocaleString('en-US')}`, unit: 'objects/s', bars: rows.map((r) => ({ label: label(r), value: r.burst!.objectsPerSecond })) });
+      panels.push({ title: `Peak RSS during burst, N = ${n.toLocaleString('en-US')}`, unit: 'MiB', bars: rows.map((r) => ({ label: label(r), value: r.burst!.peakRssMiB })) });
+    }
+    const printers = report.results.filter((r) => r.n === n && r.printer);
+    if (printers.length) panels.push({ title: `Printer burst, N = ${n.toLocaleString('en-US')}`, unit: 'Printers/s', bars: printers.map((r) => ({ label: label(r), value: r.printer!.objectsPerSecond })) });
   }
   const width = 900;
   const barH = 22;
@@ -159,7 +206,7 @@ export function svgChart(report: BenchReport): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="20" y="24" font-size="13" fill="#555">CVC operators on one kube-apiserver ${escape(report.versions['kube-apiserver'] ?? '')}, ${m.nproc} CPUs, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC</text>`,
+    `<text x="20" y="24" font-size="13" fill="#555">Operators on one kube-apiserver ${escape(report.versions['kube-apiserver'] ?? '')}, ${m.nproc} CPUs, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC</text>`,
     ...parts,
     '</svg>',
   ].join('\n');

@@ -332,6 +332,14 @@ function kwokStages(binDir: string): string {
 
 async function createKwokNode(server: string, pki: Pki): Promise<void> {
   const admin = { ca: pki.caCert, ...pki.client('admin') };
+  // What the simulated Node offers the scheduler. Its Pods cost nothing (kwok only writes their
+  // status), so the limits are set to be out of the way: 20,000 Pods lets a benchmark's burst of
+  // thousands of run-to-completion Pods (bench/, the printer workload) be scheduled at once, where
+  // a kubelet's default of 110 would leave most of them Pending; cpu and memory cover 20,000 of the
+  // Printer's 10m / 16Mi requests. The real node (node.ts) keeps its real limits. The Node is
+  // created once per plane (every `up` starts from an empty etcd), so 409 only means a racing
+  // creator already made it the same way.
+  const resources = { cpu: '256', memory: '512Gi', pods: '20000' };
   const node = {
     apiVersion: 'v1',
     kind: 'Node',
@@ -341,7 +349,7 @@ async function createKwokNode(server: string, pki: Pki): Promise<void> {
       labels: { 'kubernetes.io/hostname': KWOK_NODE, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
     },
     spec: {},
-    status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
+    status: { allocatable: resources, capacity: resources },
   };
   const res = await call(`${server}/api/v1/nodes`, admin, 'POST', node);
   if (res.status !== 201 && res.status !== 409) throw new Error(`creating Node ${KWOK_NODE} failed: HTTP ${res.status} ${res.body}`);
