@@ -517,12 +517,8 @@ export class KubeClient {
 
   /** Sends a request, retrying as `policy` allows; resolves with a 2xx response only. */
   async #call(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
-    const backoff = new Backoff({
-      initialMs: defaults.client.retryBaseDelayMs,
-      maxMs: defaults.client.retryMaxDelayMs,
-      jitter: 'full',
-      ...(this.#random ? { random: this.#random } : {}),
-    });
+    // Made at the first retry: nearly every request succeeds at once.
+    let backoff: Backoff | undefined;
     for (let attempt = 0; ; attempt++) {
       let error: unknown;
       try {
@@ -535,6 +531,12 @@ export class KubeClient {
       const retry = policy === 'idempotent' ? isRetryable(error) : neverRan(error);
       if (!retry || attempt >= this.#maxRetries || req.signal?.aborted) throw error;
       const suggested = isApiError(error) ? error.retryAfterMs : undefined;
+      backoff ??= new Backoff({
+        initialMs: defaults.client.retryBaseDelayMs,
+        maxMs: defaults.client.retryMaxDelayMs,
+        jitter: 'full',
+        ...(this.#random ? { random: this.#random } : {}),
+      });
       const delay = suggested !== undefined ? Math.min(suggested, defaults.client.retryAfterMaxMs) : backoff.next();
       this.#logger.debug({ ...desc, attempt: attempt + 1, delayMs: delay, err: (error as Error).message }, 'retrying request');
       await sleep(this.#clock, delay, req.signal);

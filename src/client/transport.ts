@@ -13,6 +13,11 @@
  *   credential and sending the request once more; never more than once.
  * - With `proxyUrl`, connections are tunnelled through an HTTP proxy with CONNECT; TLS runs end to
  *   end inside the tunnel, so the proxy never sees the traffic.
+ * - The TLS material (CA, client certificate and key) becomes one `SecureContext`, built once and
+ *   again only when a refreshed credential brings another certificate; pooled sockets are keyed by
+ *   host, port, that context, verification and server name. (Node's https.Agent builds its pool
+ *   key from the PEM texts, decoding them from their Buffers three times per request: that was a
+ *   fifth of all the bytes a 1,000-object burst allocated; see docs/performance.md.)
  * - Status codes are not interpreted by `request()`: the caller decides. `stream()` turns a non-2xx
  *   answer into the typed {@link ApiError}, because there are no lines to give.
  */
@@ -21,6 +26,7 @@ import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:h
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import tls from 'node:tls';
@@ -82,13 +88,20 @@ export interface TransportOptions {
 
 const USER_AGENT = `operon/0.1 (node ${process.version})`;
 
+/** Request options as Node reads them: `secureContext` goes on to `tls.connect`, though the https types leave it out. */
+type TlsRequestOptions = https.RequestOptions & Pick<tls.CommonConnectionOptions, 'secureContext'>;
+
 /** A request in flight, past or before its headers. */
 interface Exchange {
   response: Promise<IncomingMessage>;
   /** The error that ended it on our side (abort, timeout), if any. */
   readonly failure: unknown;
-  /** Replaces the running deadline: `undefined` removes it. */
-  deadline(ms: number | undefined, error?: () => Error): void;
+  /**
+   * Replaces the running deadline: `undefined` removes it. With `since`, the deadline is `ms` after
+   * the moment it returns, read again when the timer fires, so activity pushes the deadline back
+   * without a new timer each time.
+   */
+  deadline(ms: number | undefined, error?: () => Error, since?: () => number): void;
   /** Releases timers and listeners; safe to call twice. */
   done(): void;
   /** Tears the exchange down, socket included. */
@@ -115,6 +128,10 @@ export class Transport {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  /** Where every request goes, worked out once from the server URL and the config. */
+  readonly #target: { isHttps: boolean; host: string; port: number; basePath: string; servername: string | undefined };
+  /** The TLS context of the last request, and the client certificate it was built with. */
+  #tls: { cert: Buffer | undefined; key: Buffer | undefined; context: tls.SecureContext } | undefined;
 
   constructor(config: ClusterConfig, options: TransportOptions = {}) {
     this.#config = config;
@@ -124,6 +141,16 @@ export class Transport {
     this.#credentials = options.credentials ?? credentialsFor(config, { clock: this.#clock, logger: this.#logger });
     this.#timeoutMs = options.requestTimeoutMs ?? defaults.client.requestTimeoutMs;
     this.#agent = makeAgent(this.#url, config.proxyUrl, options.maxSockets ?? defaults.client.maxSockets);
+    const url = this.#url;
+    const isHttps = url.protocol === 'https:';
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.#target = {
+      isHttps,
+      host,
+      port: url.port === '' ? (isHttps ? 443 : 80) : Number(url.port),
+      basePath: url.pathname.replace(/\/+$/, ''),
+      servername: config.tlsServerName ?? (isIP(host) ? undefined : host),
+    };
   }
 
   /** The keep-alive agent; exposed for tests and metrics. */
@@ -178,8 +205,9 @@ export class Transport {
       if (status >= 200 && status < 300) {
         const idle = req.idleTimeoutMs;
         const idleError = (): Error => new TransportError(`${what(req)}: no data for ${idle} ms; the stream is presumed dead`, { ...withRequest(req) });
-        ex.deadline(idle, idleError);
-        return { status, headers: res.headers, lines: this.#lines(ex, res, idle, idleError) };
+        const activity = { at: this.#clock.now() };
+        ex.deadline(idle, idleError, () => activity.at);
+        return { status, headers: res.headers, lines: this.#lines(ex, res, idle, activity) };
       }
       const body = await readBody(ex, res);
       if (status === 401 && attempt === 0 && this.#credentials.refreshable) {
@@ -209,10 +237,12 @@ export class Transport {
     return { status: res.statusCode ?? 0, headers: res.headers, body };
   }
 
-  async *#lines(ex: Exchange, res: IncomingMessage, idleMs: number | undefined, idleError: () => Error): AsyncGenerator<string> {
+  async *#lines(ex: Exchange, res: IncomingMessage, idleMs: number | undefined, activity: { at: number }): AsyncGenerator<string> {
+    const clock = this.#clock;
     const chunks = async function* (): AsyncGenerator<Buffer> {
       for await (const chunk of res) {
-        if (idleMs !== undefined) ex.deadline(idleMs, idleError);
+        // Pushes the idle deadline back; its timer re-arms itself only when it fires early.
+        if (idleMs !== undefined) activity.at = clock.now();
         yield chunk as Buffer;
       }
     };
@@ -227,33 +257,39 @@ export class Transport {
     }
   }
 
+  /** The context for the configured CA and this client certificate; rebuilt only when the certificate changes. */
+  #secureContext(cert: Buffer | undefined, key: Buffer | undefined): tls.SecureContext {
+    const cached = this.#tls;
+    if (cached && sameBytes(cached.cert, cert) && sameBytes(cached.key, key)) return cached.context;
+    const ca = this.#config.ca;
+    const context = tls.createSecureContext({ ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
+    this.#tls = { cert, key, context };
+    return context;
+  }
+
   #start(req: HttpRequest, credential: Credential, timeoutMs: number): Exchange {
     const url = this.#url;
-    const isHttps = url.protocol === 'https:';
+    const target = this.#target;
+    const isHttps = target.isHttps;
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
     if (credential.authorization !== undefined) headers['Authorization'] = credential.authorization;
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
-    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const options: https.RequestOptions = {
+    const options: TlsRequestOptions = {
       agent: this.#agent,
       method: req.method,
-      host: hostname,
-      port: url.port === '' ? (isHttps ? 443 : 80) : Number(url.port),
-      path: url.pathname.replace(/\/+$/, '') + req.path,
+      host: target.host,
+      port: target.port,
+      path: target.basePath + req.path,
       headers,
     };
+    let clientCert: { cert: Buffer | undefined; key: Buffer | undefined } | undefined;
     if (isHttps) {
       const c = this.#config;
-      if (c.ca) options.ca = c.ca;
       const cert = credential.clientCert ?? c.clientCert;
       const key = credential.clientCert ? credential.clientKey : c.clientKey;
-      if (cert && key) {
-        options.cert = cert;
-        options.key = key;
-      }
+      clientCert = cert && key ? { cert, key } : { cert: undefined, key: undefined };
       options.rejectUnauthorized = !c.insecureSkipTlsVerify;
-      const servername = c.tlsServerName ?? (isIP(hostname) ? undefined : hostname);
-      if (servername) options.servername = servername;
+      if (target.servername) options.servername = target.servername;
     }
 
     let creq: ClientRequest;
@@ -283,12 +319,17 @@ export class Transport {
         ...withRequest(req),
       });
     };
-    const deadline = (ms: number | undefined, error?: () => Error): void => {
+    const deadline = (ms: number | undefined, error?: () => Error, since?: () => number): void => {
       cancelTimer?.();
       cancelTimer = undefined;
       if (ms === undefined || failure !== undefined) return;
       const make = error ?? ((): Error => new TransportError(`${what(req)}: no complete answer within ${ms} ms`, { requestSent: connected, ...withRequest(req) }));
-      cancelTimer = this.#clock.setTimer(ms, () => fail(make()));
+      const fire = (): void => {
+        const left = since === undefined ? 0 : since() + ms - this.#clock.now();
+        if (left > 0) cancelTimer = this.#clock.setTimer(left, fire);
+        else fail(make());
+      };
+      cancelTimer = this.#clock.setTimer(ms, fire);
     };
 
     const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -298,6 +339,9 @@ export class Transport {
         reject(signal.reason);
         return;
       }
+      // Inside the executor, as Node's own context creation was: a bad certificate or key fails
+      // this request with a TransportError, as it always did.
+      if (clientCert) options.secureContext = this.#secureContext(clientCert.cert, clientCert.key);
       creq = (isHttps ? https : http).request(options);
       creq.on('socket', (socket: Socket) => {
         // A pooled socket (or a finished tunnel) is connected already; a fresh one only once its
@@ -339,17 +383,23 @@ export class Transport {
   }
 }
 
-async function readBody(ex: Exchange, res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-  } catch (err) {
-    throw ex.wrap(err);
-  } finally {
-    ex.done();
-  }
-  if (ex.failure !== undefined) throw ex.failure;
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The whole body, decoded once at the end. Read with a 'data' listener and one `finished`, not
+ * `for await`: the stream's async iterator costs a promise and a microtask turn per chunk, on every
+ * request (docs/performance.md). Errors are the same either way: the stream's own, or premature
+ * close.
+ */
+function readBody(ex: Exchange, res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    finished(res, { writable: false }, (err) => {
+      ex.done();
+      if (err) reject(ex.wrap(err));
+      else if (ex.failure !== undefined) reject(ex.failure);
+      else resolve((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8'));
+    });
+  });
 }
 
 /**
@@ -379,11 +429,50 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | string>): Async
   if (buffer.trim() !== '') yield buffer.replace(/\r$/, '');
 }
 
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.equals(b));
+}
+
+const contextIds = new WeakMap<tls.SecureContext, number>();
+let lastContextId = 0;
+
+/**
+ * The pool key of a TLS connection: what Node's http.Agent uses (host, port, local address,
+ * family), then the secure context (one per CA and client certificate), verification and server
+ * name: everything that tells two of this transport's TLS connections apart. Node's https.Agent
+ * appends the CA, certificate and key PEMs instead, decoded from Buffers on every call (three per
+ * request).
+ *
+ * @example
+ * ```ts
+ * tlsPoolKey(agent, { host: '10.0.0.1', port: 6443, secureContext, rejectUnauthorized: true }); // '10.0.0.1:6443::1:true:'
+ * ```
+ */
+export function tlsPoolKey(agent: http.Agent, options: TlsRequestOptions = {}): string {
+  let name = http.Agent.prototype.getName.call(agent, options);
+  const context = options.secureContext;
+  let id = '';
+  if (context !== undefined) {
+    let n = contextIds.get(context);
+    if (n === undefined) contextIds.set(context, (n = ++lastContextId));
+    id = String(n);
+  }
+  name += `:${id}:${options.rejectUnauthorized ?? ''}:${options.servername && options.servername !== options.host ? options.servername : ''}`;
+  return name;
+}
+
+/** Node's https.Agent with {@link tlsPoolKey} as its pool key. */
+class PooledHttpsAgent extends https.Agent {
+  override getName(options?: TlsRequestOptions): string {
+    return tlsPoolKey(this, options);
+  }
+}
+
 function makeAgent(target: URL, proxyUrl: string | undefined, maxSockets: number): http.Agent {
   // `timeout` only closes sockets idle in the pool; a busy one merely gets a 'timeout' event nobody acts on.
   const options = { keepAlive: true, maxSockets, timeout: defaults.client.idleSocketTimeoutMs };
   const isHttps = target.protocol === 'https:';
-  if (proxyUrl === undefined) return isHttps ? new https.Agent(options) : new http.Agent(options);
+  if (proxyUrl === undefined) return isHttps ? new PooledHttpsAgent(options) : new http.Agent(options);
   const proxy = new URL(proxyUrl);
   if (proxy.protocol !== 'http:') {
     throw new TypeError(`proxy-url ${redact(proxyUrl)}: only http:// proxies (HTTP CONNECT) are supported, not ${proxy.protocol}//`);
@@ -424,6 +513,10 @@ class TunnellingHttpsAgent extends https.Agent {
   constructor(options: https.AgentOptions, proxy: URL) {
     super(options);
     this.#proxy = proxy;
+  }
+
+  override getName(options?: TlsRequestOptions): string {
+    return tlsPoolKey(this, options);
   }
 
   override createConnection(options: https.RequestOptions, callback?: ConnectCallback): undefined {

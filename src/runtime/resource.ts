@@ -26,6 +26,7 @@
  * - Every failure of a handler is a log line naming object and handler, a Warning Event, and the
  *   message in the handler's progress record on the object.
  */
+import { firstOf } from '../base/abort.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
@@ -314,6 +315,7 @@ export class ResourceRuntime {
     const uid = object.metadata.uid;
     const type = change.type === 'added' ? 'ADDED' : change.type === 'modified' ? 'MODIFIED' : 'DELETED';
     const echo = this.#tracker.isEcho(type, object);
+    this.#writer.observe(key, type === 'DELETED' ? undefined : object);
     if (type === 'DELETED') {
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
@@ -366,7 +368,17 @@ export class ResourceRuntime {
   // The handling cycle
 
   async #reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
-    const rc: ReconcileContext = { ...context, signal: AbortSignal.any([context.signal, this.#halt.signal]) };
+    // Not AbortSignal.any: see firstOf. Nothing outside the cycle keeps this signal (a handler gets
+    // its own, which stops following it when its attempt ends), so releasing it afterwards is safe.
+    const run = firstOf(context.signal, this.#halt.signal);
+    try {
+      return await this.#handle(key, { ...context, signal: run.signal });
+    } finally {
+      run.release();
+    }
+  }
+
+  async #handle(key: string, rc: ReconcileContext): Promise<ReconcileResult> {
     if (rc.signal.aborted) return undefined;
     const body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
     if (body === undefined) return undefined;

@@ -15,6 +15,11 @@
  * - Stopping aborts the task's signal at once (`stopObject` on deletion, `stopAll` on shutdown);
  *   `stopAll` waits for tasks to end within the grace period and then leaves the stragglers
  *   detached (JavaScript cannot kill a function that ignores its signal).
+ *
+ * Cost: a timer between runs is a small record and one clock timer (about 0.4 KB); its abort
+ * controller and promises exist only from its first run. It used to be a suspended async loop
+ * (an abort controller with a listener, a sleep promise, two suspended functions and their
+ * closures): about 3 KB a timer, more than the object it serves (docs/performance.md).
  */
 import { sleep, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
@@ -33,9 +38,21 @@ export interface TaskRunner {
 
 interface Task {
   readonly spec: HandlerSpec;
-  readonly abort: AbortController;
-  done: Promise<void>;
-  running: boolean;
+  readonly key: string;
+  readonly uid: string;
+  /** The signal of its runs; a timer gets it at its first run, a daemon at its start. */
+  abort: AbortController | undefined;
+  /** Settles when the run in progress (a timer's) or the life (a daemon's) ends; undefined while a timer waits. */
+  busy: Promise<void> | undefined;
+  stopped: boolean;
+  ended: boolean;
+  /** Timers: cancels the pending wait. */
+  cancel: (() => void) | undefined;
+  /** Timers: the first run's start, the origin of the `sharp` grid. */
+  gridStart: number | undefined;
+  /** Timers: failed runs in a row, and when the first of them started. */
+  retries: number;
+  startedAt: number;
 }
 
 /**
@@ -53,7 +70,8 @@ export class ObjectTasks {
   readonly #runner: TaskRunner;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #byUid = new Map<string, Map<string, Task>>();
+  /** The tasks of each object, at most one per handler id (an array: usually one or two). */
+  readonly #byUid = new Map<string, Task[]>();
   /** `uid/id` of daemons that ended for good. */
   readonly #finished = new Set<string>();
   #stopped = false;
@@ -75,27 +93,22 @@ export class ObjectTasks {
    */
   ensure(key: string, uid: string, specs: readonly HandlerSpec[]): void {
     if (this.#stopped) return;
-    let tasks = this.#byUid.get(uid);
-    for (const [id, task] of tasks ?? []) {
-      if (!specs.some((s) => s.id === id)) {
-        task.abort.abort(new Error(`handler ${id} no longer matches the object`));
-        tasks?.delete(id);
+    const existing = this.#byUid.get(uid);
+    if (existing?.some((task) => !specs.some((s) => s.id === task.spec.id))) {
+      for (const task of [...existing]) {
+        if (specs.some((s) => s.id === task.spec.id)) continue;
+        this.#stop(task, new Error(`handler ${task.spec.id} no longer matches the object`));
+        this.#remove(task);
       }
     }
     for (const spec of specs) {
-      if (tasks?.has(spec.id) || this.#finished.has(`${uid}/${spec.id}`)) continue;
-      if (!tasks) this.#byUid.set(uid, (tasks = new Map()));
-      const task: Task = { spec, abort: new AbortController(), done: Promise.resolve(), running: true };
-      const loop = spec.kind === 'timer' ? this.#timer(task, key, uid) : this.#daemon(task, key, uid);
-      task.done = loop
-        .catch((error: unknown) => this.#logger.error({ err: error, handler: spec.id, key }, 'background task failed unexpectedly'))
-        .finally(() => {
-          task.running = false;
-          if (this.#byUid.get(uid)?.get(spec.id) === task) this.#byUid.get(uid)?.delete(spec.id);
-          if (this.#byUid.get(uid)?.size === 0) this.#byUid.delete(uid);
-          if (spec.kind === 'daemon') this.#runner.exited(key);
-        });
-      tasks.set(spec.id, task);
+      const tasks = this.#byUid.get(uid);
+      if (tasks?.some((t) => t.spec.id === spec.id) || (spec.kind === 'daemon' && this.#finished.has(`${uid}/${spec.id}`))) continue;
+      const task: Task = { spec, key, uid, abort: undefined, busy: undefined, stopped: false, ended: false, cancel: undefined, gridStart: undefined, retries: 0, startedAt: 0 };
+      if (spec.kind === 'timer') this.#schedule(task, this.#clock.now() + (spec.initialDelayMs ?? (spec.intervalMs as number)));
+      else this.#startDaemon(task);
+      if (tasks) tasks.push(task);
+      else this.#byUid.set(uid, [task]);
     }
   }
 
@@ -109,10 +122,11 @@ export class ObjectTasks {
    */
   stopObject(uid: string): number {
     const tasks = this.#byUid.get(uid);
+    if (tasks === undefined) return 0;
     let running = 0;
-    for (const task of tasks?.values() ?? []) {
-      task.abort.abort(new Error('the object is being deleted'));
-      if (task.running && task.spec.kind === 'daemon') running++;
+    for (const task of [...tasks]) {
+      this.#stop(task, new Error('the object is being deleted'));
+      if (!task.ended && task.spec.kind === 'daemon') running++;
     }
     return running;
   }
@@ -133,7 +147,7 @@ export class ObjectTasks {
   /** Tasks running now, over all objects. */
   get size(): number {
     let n = 0;
-    for (const tasks of this.#byUid.values()) n += tasks.size;
+    for (const tasks of this.#byUid.values()) n += tasks.length;
     return n;
   }
 
@@ -148,10 +162,10 @@ export class ObjectTasks {
   async stopAll(graceMs: number, reason: unknown = new Error('the operator is stopping')): Promise<void> {
     this.#stopped = true;
     const all: Promise<void>[] = [];
-    for (const tasks of this.#byUid.values()) {
-      for (const task of tasks.values()) {
-        task.abort.abort(reason);
-        all.push(task.done);
+    for (const tasks of [...this.#byUid.values()]) {
+      for (const task of [...tasks]) {
+        this.#stop(task, reason);
+        if (task.busy) all.push(task.busy);
       }
     }
     let cancel = (): void => {};
@@ -160,43 +174,94 @@ export class ObjectTasks {
     cancel();
   }
 
-  async #timer(task: Task, key: string, uid: string): Promise<void> {
-    const { spec } = task;
-    const signal = task.abort.signal;
-    const interval = spec.intervalMs as number;
-    let nextAt = this.#clock.now() + (spec.initialDelayMs ?? interval);
-    let gridStart: number | undefined;
-    let retries = 0;
-    let startedAt = 0;
-    for (;;) {
-      if (!(await this.#sleepUntil(nextAt, signal))) return;
-      if (spec.idleMs !== undefined) {
-        const changed = this.#runner.lastChangeAt(uid) ?? 0;
-        const quietAt = changed + spec.idleMs;
-        if (quietAt > this.#clock.now()) {
-          nextAt = quietAt;
-          continue;
-        }
-      }
-      const began = this.#clock.now();
-      gridStart ??= began;
-      if (retries === 0) startedAt = began;
-      const outcome = await this.#runner.run(spec, key, uid, signal, { retries, startedAt });
-      if (signal.aborted) return;
-      const now = this.#clock.now();
-      if (outcome.kind === 'retry') {
-        retries++;
-        nextAt = now + outcome.delayMs;
-        continue;
-      }
-      retries = 0;
-      nextAt = spec.sharp ? gridStart + Math.floor((now - gridStart) / interval + 1) * interval : now + interval;
-    }
+  /** Aborts a task: a waiting timer ends at once, a running one when its run returns. */
+  #stop(task: Task, reason: unknown): void {
+    task.stopped = true;
+    task.cancel?.();
+    task.cancel = undefined;
+    task.abort?.abort(reason);
+    if (task.busy === undefined) this.#end(task);
   }
 
-  async #daemon(task: Task, key: string, uid: string): Promise<void> {
+  /** A task is over: it leaves its object's list (unless a newer task took its place). */
+  #end(task: Task): void {
+    task.ended = true;
+    this.#remove(task);
+  }
+
+  #remove(task: Task): void {
+    const tasks = this.#byUid.get(task.uid);
+    const at = tasks?.indexOf(task) ?? -1;
+    if (tasks === undefined || at < 0) return;
+    tasks.splice(at, 1);
+    if (tasks.length === 0) this.#byUid.delete(task.uid);
+  }
+
+  /** A timer waits until `at` (its next run, or the end of a required idle time). */
+  #schedule(task: Task, at: number): void {
+    task.cancel = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => {
+      task.cancel = undefined;
+      this.#due(task);
+    });
+  }
+
+  #due(task: Task): void {
+    if (task.stopped) return;
     const { spec } = task;
-    const signal = task.abort.signal;
+    if (spec.idleMs !== undefined) {
+      const changed = this.#runner.lastChangeAt(task.uid) ?? 0;
+      const quietAt = changed + spec.idleMs;
+      if (quietAt > this.#clock.now()) {
+        this.#schedule(task, quietAt);
+        return;
+      }
+    }
+    task.busy = this.#tick(task).catch((error: unknown) => {
+      this.#logger.error({ err: error, handler: spec.id, key: task.key }, 'background task failed unexpectedly');
+      this.#end(task);
+    });
+  }
+
+  /** One run of a timer, then its next wait: after the interval (from the end of this run, or on the `sharp` grid), or the retry delay. */
+  async #tick(task: Task): Promise<void> {
+    const { spec } = task;
+    const interval = spec.intervalMs as number;
+    const began = this.#clock.now();
+    task.gridStart ??= began;
+    if (task.retries === 0) task.startedAt = began;
+    const signal = (task.abort ??= new AbortController()).signal;
+    const outcome = await this.#runner.run(spec, task.key, task.uid, signal, { retries: task.retries, startedAt: task.startedAt });
+    task.busy = undefined;
+    if (signal.aborted) {
+      this.#end(task);
+      return;
+    }
+    const now = this.#clock.now();
+    let nextAt: number;
+    if (outcome.kind === 'retry') {
+      task.retries++;
+      nextAt = now + outcome.delayMs;
+    } else {
+      task.retries = 0;
+      const gridStart = task.gridStart;
+      nextAt = spec.sharp ? gridStart + Math.floor((now - gridStart) / interval + 1) * interval : now + interval;
+    }
+    this.#schedule(task, nextAt);
+  }
+
+  #startDaemon(task: Task): void {
+    const { spec, key } = task;
+    task.abort = new AbortController();
+    task.busy = this.#daemon(task, task.abort.signal)
+      .catch((error: unknown) => this.#logger.error({ err: error, handler: spec.id, key }, 'background task failed unexpectedly'))
+      .finally(() => {
+        this.#end(task);
+        this.#runner.exited(key);
+      });
+  }
+
+  async #daemon(task: Task, signal: AbortSignal): Promise<void> {
+    const { spec, key, uid } = task;
     if (spec.initialDelayMs !== undefined && !(await this.#sleepUntil(this.#clock.now() + spec.initialDelayMs, signal))) return;
     let retries = 0;
     const startedAt = this.#clock.now();

@@ -90,6 +90,22 @@ export class ObjectWriter {
   }
 
   /**
+   * Tells the writer what the cache holds for `key` now (after every watch change of it): a
+   * remembered write the cache has caught up with is dropped at once. Without this it stayed until
+   * the key's next cycle, and an echo skipped as our own write brings none: a burst kept every
+   * written object twice, the second time whole with its managedFields (about 2 KB a CVC).
+   * {@link ObjectWriter.latest} answers exactly as before, since the cache only moves forward.
+   *
+   * @example
+   * ```ts
+   * reflector.subscribe(({ type, object }) => writer.observe(key, type === 'deleted' ? undefined : object));
+   * ```
+   */
+  observe(key: string, cached: Stored | undefined): void {
+    if (this.#fresh.has(key)) this.latest(key, cached);
+  }
+
+  /**
    * Forgets what was remembered for `key` (the object is gone).
    *
    * @example

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type tls from 'node:tls';
 import { ManualClock } from '../../../src/base/clock.ts';
-import { ExecCredentialCache, ExecCredentials } from '../../../src/client/credentials.ts';
+import { ExecCredentialCache, ExecCredentials, type Credential, type CredentialProvider } from '../../../src/client/credentials.ts';
 import { ApiError, TransportError } from '../../../src/client/errors.ts';
 import type { ClusterConfig } from '../../../src/client/kubeconfig.ts';
 import { Transport } from '../../../src/client/transport.ts';
@@ -63,6 +66,34 @@ describe('transport', () => {
       (err: unknown) => err instanceof TransportError && /get pods a in namespace x: no complete answer within 100 ms/.test(err.message) && err.requestSent && err.request?.verb === 'get',
     );
     await closed;
+  });
+
+  it('reads a body sent in many pieces (a character cut between them), and fails on a body that stalls or is cut short', async (t) => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/pieces') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const euro = Buffer.from('"€"');
+        res.write(euro.subarray(0, 2));
+        setImmediate(() => res.end(euro.subarray(2)));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      if (req.url === '/stall') {
+        res.write('{"partial":');
+      } else {
+        res.write('{"partial":');
+        setImmediate(() => res.destroy());
+      }
+    });
+    const port = await listen(t, server);
+    const transport = new Transport(config(`http://127.0.0.1:${port}`));
+    t.after(() => transport.close());
+    assert.equal((await transport.request({ method: 'GET', path: '/pieces' })).body, '"€"');
+    await assert.rejects(
+      transport.request({ method: 'GET', path: '/stall', timeoutMs: 100 }),
+      (err: unknown) => err instanceof TransportError && /no complete answer within 100 ms/.test(err.message) && err.requestSent,
+    );
+    await assert.rejects(transport.request({ method: 'GET', path: '/cut' }), (err: unknown) => err instanceof TransportError && err.requestSent);
   });
 
   it('rejects with the abort reason at once and destroys the socket', async (t) => {
@@ -218,6 +249,31 @@ describe('transport', () => {
       );
     });
 
+    it('counts the idle timeout from the last data received, however long the stream has been open', async (t) => {
+      let respond: http.ServerResponse | undefined;
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200);
+        res.write('{"n":1}\n');
+        respond = res;
+      });
+      const port = await listen(t, server);
+      const clock = new ManualClock();
+      const transport = new Transport(config(`http://127.0.0.1:${port}`), { clock });
+      t.after(() => transport.close());
+      const { lines } = await transport.stream({ method: 'GET', path: '/watch', idleTimeoutMs: 1_000 });
+      const it = lines[Symbol.asyncIterator]();
+      assert.deepEqual(await it.next(), { value: '{"n":1}', done: false });
+      await clock.advance(900);
+      respond?.write('{"n":2}\n');
+      assert.deepEqual(await it.next(), { value: '{"n":2}', done: false });
+      await clock.advance(900); // 1,800 ms since the stream opened, 900 since the last data
+      respond?.write('{"n":3}\n');
+      assert.deepEqual(await it.next(), { value: '{"n":3}', done: false });
+      const silent = it.next();
+      await clock.advance(1_000);
+      await assert.rejects(silent, /no data for 1000 ms/);
+    });
+
     it('turns a non-2xx answer into the typed ApiError', async (t) => {
       const server = http.createServer((_req, res) => {
         res.writeHead(410, { 'Content-Type': 'application/json' });
@@ -248,6 +304,40 @@ describe('transport', () => {
       const skip = new Transport(config(`https://127.0.0.1:${port}`, { insecureSkipTlsVerify: true }));
       t.after(() => skip.close());
       assert.equal((await skip.request({ method: 'GET', path: '/' })).status, 200);
+    });
+
+    it('presents the client certificate over one pooled connection, and connects again only for another certificate', async (t) => {
+      const dir = tempDir(t);
+      const certs = ['server', 'alice', 'bob'].map((name) => {
+        mkdirSync(join(dir, name));
+        return selfSignedCert(join(dir, name));
+      });
+      const [server, alice, bob] = certs as [(typeof certs)[0], (typeof certs)[0], (typeof certs)[0]];
+      let connections = 0;
+      const api = https.createServer({ ...server, requestCert: true, rejectUnauthorized: true, ca: [alice.cert, bob.cert] }, (req, res) => {
+        res.end(JSON.stringify({ peer: (req.socket as tls.TLSSocket).getPeerCertificate().fingerprint256 }));
+      });
+      api.on('secureConnection', () => connections++);
+      const port = await listen(t, api);
+      let current: Credential = { clientCert: alice.cert, clientKey: alice.key };
+      const credentials: CredentialProvider = { get: () => Promise.resolve(current), invalidate: () => {}, refreshable: true };
+      const transport = new Transport(config(`https://127.0.0.1:${port}`, { ca: server.cert }), { credentials });
+      t.after(() => transport.close());
+      const peer = async (): Promise<string> => JSON.parse((await transport.request({ method: 'GET', path: '/' })).body).peer;
+      const aliceSeen = await peer();
+      assert.equal(await peer(), aliceSeen);
+      // A refreshed credential with the same certificate (new Buffers) keeps the pooled connection.
+      current = { clientCert: Buffer.from(alice.cert), clientKey: Buffer.from(alice.key) };
+      assert.equal(await peer(), aliceSeen);
+      assert.equal(connections, 1);
+      current = { clientCert: bob.cert, clientKey: bob.key };
+      const bobSeen = await peer();
+      assert.notEqual(bobSeen, aliceSeen);
+      assert.equal(connections, 2);
+      // Pool keys name the connection, not the PEM texts.
+      for (const key of [...Object.keys(transport.agent.freeSockets), ...Object.keys(transport.agent.sockets)]) {
+        assert.ok(key.length < 100 && !key.includes('BEGIN'), key);
+      }
     });
 
     it('tunnels TLS through an HTTP CONNECT proxy, keeping the tunnel alive between requests', async (t) => {

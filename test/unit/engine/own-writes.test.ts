@@ -82,6 +82,34 @@ describe('OwnWriteTracker', () => {
     assert.equal(tracker.isEcho('MODIFIED', at('21', 'uid-2')), true);
   });
 
+  it('expires each object at its own latest record, whatever was consumed, re-recorded or cleared before', async () => {
+    const clock = new ManualClock();
+    const tracker = new OwnWriteTracker({ clock, ttlMs: 1_000 });
+    tracker.recordUpdate(at('11', 'a'), '10');
+    await clock.advance(100);
+    tracker.recordUpdate(at('21', 'b'), '20');
+    await clock.advance(100);
+    tracker.recordUpdate(at('31', 'c'), '30');
+    await clock.advance(400);
+    tracker.recordUpdate(at('12', 'a'), '11'); // a: now due at 1,600
+    assert.equal(tracker.isEcho('MODIFIED', at('21', 'b')), true); // b consumed
+    await clock.advance(599); // 1,199
+    assert.equal(tracker.size, 2);
+    await clock.advance(1); // 1,200: c expired
+    assert.equal(tracker.size, 1);
+    assert.equal(tracker.isEcho('MODIFIED', at('31', 'c')), false);
+    assert.equal(tracker.size, 1, 'a lives on');
+    await clock.advance(400); // 1,600: a expired
+    assert.equal(tracker.size, 0);
+    assert.equal(tracker.isEcho('MODIFIED', at('12', 'a')), false);
+    tracker.clear();
+    tracker.recordCreate(at('40', 'd'));
+    await clock.advance(999);
+    assert.equal(tracker.size, 1);
+    await clock.advance(1);
+    assert.equal(tracker.size, 0);
+  });
+
   it('stays bounded in objects and in writes per object', () => {
     const tracker = new OwnWriteTracker({ clock: new ManualClock(), maxObjects: 3 });
     for (let i = 0; i < 10; i++) tracker.recordUpdate(at('2', `uid-${i}`), '1');

@@ -80,6 +80,52 @@ describe('timers', () => {
     assert.equal(h.tasks.size, 0);
   });
 
+  it('stopped during a run: its signal aborts, it ends when the run returns, and it never runs again', async () => {
+    let signalSeen: AbortSignal | undefined;
+    let release = (): void => {};
+    const h = harness(
+      (_s, signal) =>
+        new Promise<Outcome>((resolve) => {
+          signalSeen = signal;
+          release = () => resolve({ kind: 'success', result: undefined });
+        }),
+    );
+    h.tasks.ensure('ns/a', 'u1', [timer({ interval: '1s' })]);
+    await h.clock.advance(1_000);
+    assert.equal(h.runs.length, 1);
+    h.tasks.stopObject('u1');
+    assert.equal(signalSeen?.aborted, true);
+    assert.equal(h.tasks.size, 1, 'still running');
+    release();
+    await h.clock.advance(5_000);
+    assert.equal(h.tasks.size, 0);
+    assert.equal(h.runs.length, 1);
+  });
+
+  it('waiting, end at once on stopAll; running, are waited for', async () => {
+    let release = (): void => {};
+    const h = harness((spec) => (spec.id === 'slow' ? new Promise<Outcome>((resolve) => (release = () => resolve({ kind: 'success', result: undefined }))) : { kind: 'success', result: undefined }));
+    h.tasks.ensure('ns/a', 'u1', [timer({ interval: '1s' })]);
+    h.tasks.ensure('ns/b', 'u2', [timer({ id: 'slow', interval: '1s' })]);
+    await h.clock.advance(1_000);
+    let stopped = false;
+    const stopping = h.tasks.stopAll(10_000).then(() => (stopped = true));
+    await h.clock.advance(0);
+    assert.equal(h.tasks.size, 1, 'the waiting timer ended at once');
+    assert.equal(stopped, false);
+    release();
+    await stopping;
+    assert.equal(h.tasks.size, 0);
+  });
+
+  it('end with a log line when a run fails unexpectedly', async () => {
+    const h = harness(() => Promise.reject(new Error('runner bug')));
+    h.tasks.ensure('ns/a', 'u1', [timer({ interval: '1s' })]);
+    await h.clock.advance(5_000);
+    assert.equal(h.runs.length, 1);
+    assert.equal(h.tasks.size, 0);
+  });
+
   it('stop when their filters no longer match', async () => {
     const h = harness();
     h.tasks.ensure('ns/a', 'u1', [timer({ interval: '1s' })]);

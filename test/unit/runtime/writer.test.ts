@@ -67,6 +67,23 @@ describe('ObjectWriter', () => {
     assert.equal(writer.latest('ns/a', object('10'))?.metadata.resourceVersion, '10', 'forgotten once the cache caught up');
   });
 
+  it('drops a remembered write as soon as the cache is seen to catch up, not only at the next cycle', async () => {
+    const written = object('12', { spec: { n: 1 } });
+    const { client } = fakeClient(() => written);
+    const writer = new ObjectWriter({ client, ref, statusSubresource: false });
+    const patch = newPatch();
+    patch.spec['n'] = 1;
+    await writer.apply(object('10'), patch);
+    writer.observe('ns/a', object('11'));
+    assert.equal(writer.latest('ns/a', object('11')), written, 'the cache still lags: kept');
+    writer.observe('ns/a', object('12'));
+    const cachedAgain = object('12');
+    assert.equal(writer.latest('ns/a', cachedAgain), cachedAgain, 'the cache caught up: dropped');
+    await writer.apply(object('12'), patch);
+    writer.observe('ns/a', undefined);
+    assert.equal(writer.latest('ns/a', object('10'))?.metadata.resourceVersion, '10', 'deleted: dropped');
+  });
+
   it('sends nothing for an empty patch, and treats a vanished object as gone', async () => {
     const { client, calls } = fakeClient(() => {
       throw new ApiError({ kind: 'NotFound', code: 404, message: 'gone' });

@@ -150,6 +150,49 @@ describe('watcher driver', () => {
     await t.watcher.stop();
   });
 
+  it('counts silence from the start of each read, never the time the consumer holds an event', async () => {
+    let release = (): void => {};
+    const t = setup(
+      (s) => s.listScript.push(page([], '5')),
+      { idleTimeoutMs: 1_000 },
+      (event) => (event.type === 'Apply' && event.object.metadata.name === 'slow' ? new Promise<void>((resolve) => (release = resolve)) : undefined),
+    );
+    await settle();
+    await t.clock.advance(900);
+    t.source.stream.push(added(obj('a', '6'))); // a read that waited 900 ms
+    await settle();
+    await t.clock.advance(900); // 1,800: the next read has waited 900 ms
+    await settle();
+    assert.equal(t.source.watches.length, 1);
+    t.source.stream.push(added(obj('slow', '7')));
+    await settle();
+    await t.clock.advance(5_000); // the consumer holds 'slow' for 5 s: not silence
+    await settle();
+    assert.equal(t.source.watches.length, 1, 'no reconnect while the consumer is busy');
+    release();
+    await settle();
+    await t.clock.advance(999);
+    await settle();
+    assert.equal(t.source.watches.length, 1, 'not before a read has waited the full idle timeout');
+    await t.clock.advance(1);
+    await settle();
+    assert.deepEqual(t.source.watches, [watchAt('5'), watchAt('7')]);
+    assert.equal(t.watcher.status().reconnects, 1);
+    await t.watcher.stop();
+    await t.running;
+  });
+
+  it('stops at once while waiting on a silent stream, and leaves no timer behind', async () => {
+    const t = setup((s) => s.listScript.push(page([], '5')), { idleTimeoutMs: 1_000 });
+    await settle();
+    t.source.stream.push(added(obj('a', '6')));
+    await settle();
+    await t.watcher.stop();
+    await t.running;
+    assert.equal(t.clock.pending, 0);
+    assert.ok(t.source.streams[0]?.aborted);
+  });
+
   it('uses the streaming initial list up to the initial-events-end bookmark, then plain watches', async () => {
     const t = setup(() => {}, { streamingList: true });
     await settle();
