@@ -32,7 +32,23 @@ export class AdminApi {
     });
   }
 
-  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
+  /**
+   * One API request. A request that fails before any response, on a connection error (the API
+   * server closing an idle keep-alive socket as it is reused gives `socket hang up` or
+   * ECONNRESET), is sent again up to twice unless it is a POST, which could create twice.
+   */
+  async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(method, path, body, contentType);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (method === 'POST' || attempt >= 2 || !(code === 'ECONNRESET' || code === 'EPIPE' || (err as Error).message === 'socket hang up')) throw err;
+      }
+    }
+  }
+
+  #send(method: string, path: string, body: unknown, contentType: string): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' };

@@ -284,6 +284,15 @@ async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => 
   }
 }
 
+/** {@link cleanUp} after a contender's run: what was measured stands even if it fails (logged), as the next contender has a namespace of its own. */
+async function cleanUpAfter(api: AdminApi, namespace: string, log: (line: string) => void, collections?: readonly string[]): Promise<void> {
+  try {
+    await cleanUp(api, namespace, log, collections);
+  } catch (err) {
+    log(`clean-up of ${namespace} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function deleteAll(api: AdminApi, collection: string, log: (line: string) => void): Promise<void> {
   await api.request('DELETE', collection);
   for (let i = 0; ; i++) {
@@ -503,7 +512,7 @@ async function runContender(ctx: Ctx, contender: Contender, prepared: { path?: s
   } finally {
     await proc.stop();
     await tracker.stop();
-    await cleanUp(api, namespace, log);
+    await cleanUpAfter(api, namespace, log);
   }
 }
 
@@ -567,7 +576,7 @@ async function runPrinterContender(ctx: Ctx, contender: Contender, program: Prog
   } finally {
     await proc?.stop();
     await tracker.stop();
-    await cleanUp(api, namespace, log, [`${PRINTER_GROUP_PATH}/namespaces/${namespace}/printers`, `/api/v1/namespaces/${namespace}/pods`]);
+    await cleanUpAfter(api, namespace, log, [`${PRINTER_GROUP_PATH}/namespaces/${namespace}/printers`, `/api/v1/namespaces/${namespace}/pods`]);
   }
 }
 
