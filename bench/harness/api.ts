@@ -13,6 +13,14 @@ export interface ApiResponse {
   text: string;
 }
 
+/** What a batch of creates did. */
+export interface CreateResult {
+  /** Name → time (ms, performance.now) the API server confirmed the create. */
+  createdAt: Map<string, number>;
+  seconds: number;
+  failures: number;
+}
+
 /** Request counts from `apiserver_request_total`, keyed `VERB resource`. */
 export type RequestCounts = Map<string, number>;
 
@@ -64,6 +72,38 @@ export class AdminApi {
       req.on('error', reject);
       req.end(payload);
     });
+  }
+
+  /**
+   * Creates `count` objects, `objectAt(i)` for i = 0…count−1, POSTed to `collection` with
+   * `concurrency` requests in flight. A 429 is retried after a growing pause; any other refusal
+   * counts as a failure.
+   */
+  async createMany(collection: string, count: number, concurrency: number, objectAt: (i: number) => { metadata: { name: string } }): Promise<CreateResult> {
+    const createdAt = new Map<string, number>();
+    let next = 0;
+    let failures = 0;
+    const t0 = performance.now();
+    const lane = async (): Promise<void> => {
+      while (next < count) {
+        const body = objectAt(next++);
+        for (let attempt = 0; ; attempt++) {
+          const res = await this.request('POST', collection, body);
+          if (res.status === 201) {
+            createdAt.set(body.metadata.name, performance.now());
+            break;
+          }
+          // 429 from flow control is the server asking us to wait; anything else is a harness bug.
+          if (res.status !== 429 || attempt > 20) {
+            failures++;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return { createdAt, seconds: (performance.now() - t0) / 1000, failures };
   }
 
   /** Like {@link request}, but fails unless the status is one of `ok`; returns the parsed body. */

@@ -9,7 +9,7 @@
  * by what the API server stored, never by what it says about itself.
  */
 import { coinValue, Decimal, formatUsd } from '../../operators/crypto/price/decimal.ts';
-import type { AdminApi } from './api.ts';
+import type { AdminApi, CreateResult } from './api.ts';
 
 export const GROUP_PATH = '/apis/crypto.tools/v1';
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
@@ -35,41 +35,14 @@ export function expectedValue(spec: CvcSpec, prices: ReadonlyMap<string, string>
   return formatUsd(coinValue(Decimal.parse(spec.amount), Decimal.parse(price)));
 }
 
-export interface CreateResult {
-  /** Name → time (ms, performance.now) the API server confirmed the create. */
-  createdAt: Map<string, number>;
-  seconds: number;
-  failures: number;
-}
-
 /** Creates `count` CVCs in `namespace` with `concurrency` requests in flight. */
-export async function createCvcs(api: AdminApi, namespace: string, count: number, concurrency: number): Promise<CreateResult> {
-  const createdAt = new Map<string, number>();
-  let next = 0;
-  let failures = 0;
-  const t0 = performance.now();
-  const path = `${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`;
-  async function lane(): Promise<void> {
-    while (next < count) {
-      const i = next++;
-      const body = { apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name: cvcName(i) }, spec: cvcSpec(i) };
-      for (let attempt = 0; ; attempt++) {
-        const res = await api.request('POST', path, body);
-        if (res.status === 201) {
-          createdAt.set(cvcName(i), performance.now());
-          break;
-        }
-        // 429 from flow control is the server asking us to wait; anything else is a harness bug.
-        if (res.status !== 429 || attempt > 20) {
-          failures++;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { createdAt, seconds: (performance.now() - t0) / 1000, failures };
+export function createCvcs(api: AdminApi, namespace: string, count: number, concurrency: number): Promise<CreateResult> {
+  return api.createMany(`${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`, count, concurrency, (i) => ({
+    apiVersion: 'crypto.tools/v1',
+    kind: 'CryptoValueCalculator',
+    metadata: { name: cvcName(i) },
+    spec: cvcSpec(i),
+  }));
 }
 
 interface Seen {

@@ -11,8 +11,7 @@
  * and the Printer's `status.phase` is the Pod's phase (the last two are not judged for a program
  * that writes no status).
  */
-import type { AdminApi, RequestCounts } from './api.ts';
-import type { CreateResult } from './cvcs.ts';
+import type { AdminApi, CreateResult, RequestCounts } from './api.ts';
 
 export const PRINTER_GROUP_PATH = '/apis/operon.dev/v1';
 export const PRINTER_CRD_FILE = 'operators/printer/crd.yaml';
@@ -27,33 +26,13 @@ export function printerText(i: number): string {
 }
 
 /** Creates `count` Printers in `namespace` with `concurrency` requests in flight. */
-export async function createPrinters(api: AdminApi, namespace: string, count: number, concurrency: number): Promise<CreateResult> {
-  const createdAt = new Map<string, number>();
-  let next = 0;
-  let failures = 0;
-  const t0 = performance.now();
-  const path = `${PRINTER_GROUP_PATH}/namespaces/${namespace}/printers`;
-  async function lane(): Promise<void> {
-    while (next < count) {
-      const i = next++;
-      const body = { apiVersion: 'operon.dev/v1', kind: 'Printer', metadata: { name: printerName(i) }, spec: { text: printerText(i) } };
-      for (let attempt = 0; ; attempt++) {
-        const res = await api.request('POST', path, body);
-        if (res.status === 201) {
-          createdAt.set(printerName(i), performance.now());
-          break;
-        }
-        // 429 from flow control is the server asking us to wait; anything else is a harness bug.
-        if (res.status !== 429 || attempt > 20) {
-          failures++;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { createdAt, seconds: (performance.now() - t0) / 1000, failures };
+export function createPrinters(api: AdminApi, namespace: string, count: number, concurrency: number): Promise<CreateResult> {
+  return api.createMany(`${PRINTER_GROUP_PATH}/namespaces/${namespace}/printers`, count, concurrency, (i) => ({
+    apiVersion: 'operon.dev/v1',
+    kind: 'Printer',
+    metadata: { name: printerName(i) },
+    spec: { text: printerText(i) },
+  }));
 }
 
 /** Pod phases after which nothing changes: kwok ends the Printers' Pods in one of them. */
