@@ -4,7 +4,8 @@
  * and watches the cluster for the result.
  *
  * The CVC workloads' programs do the same job: value = spec.amount × USD price, to 4 decimals
- * half-up, written as `$X.XXXX` into the `value` annotation; recomputed every REFRESH_SECONDS. The
+ * half-up, written as `$X.XXXX` into the `value` annotation (Operon's reference operator: into
+ * `status.value`, with its conditions in one write); recomputed every REFRESH_SECONDS. The
  * printer workload's programs run the Printer operator (`operators/printer/crd.yaml`): one
  * run-to-completion Pod per Printer, owned by it, and the Pod's phase copied into `status.phase`.
  * A contender has a Printer program either as its own `command` (its `workloads` are

@@ -123,8 +123,8 @@ const apply = (objects: Obj[]): Promise<string> => cluster.kubectl(['apply', '-f
 async function examplesValued(ns: string): Promise<void> {
   await cluster.kubectl(['apply', '-n', ns, '-f', EXAMPLES]);
   const values = async () => {
-    const list = JSON.parse(await cluster.kubectl(['get', 'cvc', '-n', ns, '-o', 'json'])) as { items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }> };
-    return Object.fromEntries(list.items.map((i) => [i.metadata.name, i.metadata.annotations?.['value']]));
+    const list = JSON.parse(await cluster.kubectl(['get', 'cvc', '-n', ns, '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status?: { value?: string } }> };
+    return Object.fromEntries(list.items.map((i) => [i.metadata.name, i.status?.value]));
   };
   await eventually(async () => JSON.stringify(await values()) === JSON.stringify(EXPECTED_VALUES), { timeoutMs: 120_000, what: `the CVCs in ${ns} to be valued` });
   const table = await cluster.kubectl(['get', 'cvc', '-n', ns]);

@@ -310,7 +310,7 @@ function plain(coefficient: bigint, scale: number): string {
   return negative ? `-${digits}` : digits;
 }
 
-/** Decimals shown in the `value` annotation, as in the design document's `$94.8106`. */
+/** Decimals shown in the Value column (`status.value`), as in the design document's `$94.8106`. */
 export const USD_DISPLAY_PLACES = 4;
 
 /**
