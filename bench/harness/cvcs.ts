@@ -10,6 +10,7 @@
  */
 import { coinValue, Decimal, formatUsd } from '../../operators/crypto/price/decimal.ts';
 import type { AdminApi, CreateResult } from './api.ts';
+import { Changes } from './changes.ts';
 
 export const GROUP_PATH = '/apis/crypto.tools/v1';
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
@@ -60,7 +61,7 @@ export class CvcTracker {
   #prices: ReadonlyMap<string, string>;
   #expected = new Map<string, string>();
   #correct = 0;
-  #waiters: Array<() => void> = [];
+  readonly #changes = new Changes();
   #abort = new AbortController();
   #running: Promise<void> | undefined;
   #api: AdminApi;
@@ -131,25 +132,13 @@ export class CvcTracker {
       seen.correctAt = seen.value === expected ? performance.now() : undefined;
       if (seen.value === expected) this.#correct++;
     }
-    this.#wake();
+    this.#changes.notify();
     return mustChange;
   }
 
   /** Resolves once `count` objects are tracked and all are correct, or with false after `timeoutMs`. */
-  async allCorrect(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (!(this.objects.size >= count && this.#correct === this.objects.size)) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 1_000));
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return true;
+  allCorrect(count: number, timeoutMs: number): Promise<boolean> {
+    return this.#changes.until(() => this.objects.size >= count && this.#correct === this.objects.size, timeoutMs);
   }
 
   async #relist(): Promise<string> {
@@ -168,7 +157,7 @@ export class CvcTracker {
       if (seen && seen.value === this.#expected.get(meta.name)) this.#correct--;
       this.objects.delete(meta.name);
       this.#expected.delete(meta.name);
-      this.#wake();
+      this.#changes.notify();
       return;
     }
     let seen = this.objects.get(meta.name);
@@ -189,12 +178,7 @@ export class CvcTracker {
     } else if (!isCorrect && wasCorrect) {
       this.#correct--;
     }
-    this.#wake();
+    this.#changes.notify();
   }
 
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
 }

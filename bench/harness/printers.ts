@@ -12,6 +12,7 @@
  * that writes no status).
  */
 import type { AdminApi, CreateResult, RequestCounts } from './api.ts';
+import { Changes } from './changes.ts';
 
 export const PRINTER_GROUP_PATH = '/apis/operon.dev/v1';
 export const PRINTER_CRD_FILE = 'operators/printer/crd.yaml';
@@ -66,7 +67,7 @@ export class PrinterTracker {
   readonly #byUid = new Map<string, string>();
   #withPod = 0;
   #done = 0;
-  #waiters: Array<() => void> = [];
+  readonly #changes = new Changes();
   readonly #abort = new AbortController();
   readonly #running: Array<Promise<void>> = [];
   readonly #api: AdminApi;
@@ -137,21 +138,8 @@ export class PrinterTracker {
   }
 
   /** Resolves once `count` Printers are tracked and `what` holds for all, or with false after `timeoutMs`. */
-  async all(what: 'withPod' | 'done', count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    const reached = (): boolean => this.printers.size >= count && (what === 'withPod' ? this.#withPod : this.#done) >= this.printers.size;
-    while (!reached()) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 1_000));
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return true;
+  all(what: 'withPod' | 'done', count: number, timeoutMs: number): Promise<boolean> {
+    return this.#changes.until(() => this.printers.size >= count && (what === 'withPod' ? this.#withPod : this.#done) >= this.printers.size, timeoutMs);
   }
 
   async #relist(path: string, onEvent: (type: string, object: Record<string, unknown>) => void): Promise<string> {
@@ -237,7 +225,7 @@ export class PrinterTracker {
       seen.done = done;
       if (done) seen.doneAt ??= now;
     }
-    this.#wake();
+    this.#changes.notify();
   }
 
   #forget(name: string, seen: PrinterSeen): void {
@@ -245,14 +233,9 @@ export class PrinterTracker {
     if (seen.done) this.#done--;
     this.printers.delete(name);
     this.#byUid.delete(seen.uid);
-    this.#wake();
+    this.#changes.notify();
   }
 
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
 }
 
 /**
