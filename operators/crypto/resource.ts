@@ -18,7 +18,7 @@
  * {@link AMOUNT_MAX} are refused by the operator with a condition rather than by the schema,
  * so that objects the original CRD accepted still load (see `valuation.ts`).
  */
-import { defineResource, Type, type ResourceObject, type Static } from '../../src/index.ts';
+import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from '../../src/index.ts';
 
 /** The coins the document's CRD allows, as CoinGecko ids. */
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
@@ -30,21 +30,8 @@ export type Coin = (typeof COINS)[number];
  */
 export const LEGACY_ANNOTATIONS = ['value', 'change'] as const;
 
-/** The shape and limits of `metav1.Condition`, as Kubernetes' own CRDs declare it. */
-export const Condition = Type.Object({
-  type: Type.String({ maxLength: 316, description: 'Type of condition in CamelCase: Ready, PriceStale, PriceMissing.' }),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the condition was set for.' })),
-  lastTransitionTime: Type.String({ format: 'date-time', description: 'When the status last changed.' }),
-  reason: Type.String({
-    minLength: 1,
-    maxLength: 1024,
-    pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
-    description: 'A CamelCase reason for the last transition.',
-  }),
-  message: Type.String({ maxLength: 32768, description: 'A human-readable message about the transition.' }),
-});
-export type Condition = Static<typeof Condition>;
+/** A status condition, as `setCondition` writes it. */
+export type Condition = ConditionShape;
 
 export const CryptoValueCalculatorSpec = Type.Object(
   {
@@ -76,13 +63,7 @@ export const CryptoValueCalculatorStatus = Type.Object(
     ),
     lastUpdated: Type.Optional(Type.String({ format: 'date-time', description: 'When the value last changed.' })),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the value was computed for.' })),
-    conditions: Type.Optional(
-      Type.Array(Condition, {
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['type'],
-        description: 'Ready: the value is computed for the current spec. PriceStale: the price is older than it should be. PriceMissing: the price API does not list the coin.',
-      }),
-    ),
+    conditions: conditionList('Ready: the value is computed for the current spec. PriceStale: the price is older than it should be. PriceMissing: the price API does not list the coin.'),
   },
   // As in the document's CRD, and room for the results of handlers.
   { additionalProperties: true },

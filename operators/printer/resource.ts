@@ -17,7 +17,7 @@
  * image would turn "print a text" into "run any container in this namespace" for everyone allowed
  * to create a Printer.
  */
-import { defineResource, Type, type ResourceObject, type Static } from '../../src/index.ts';
+import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from '../../src/index.ts';
 
 /**
  * The longest `spec.text`, in characters. 4096 allows a 4 KiB message (the largest text the tests
@@ -46,25 +46,8 @@ export const PrinterPhase = Type.Union([
 ]);
 export type PrinterPhase = Static<typeof PrinterPhase>;
 
-/** The shape and limits of `metav1.Condition`, as Kubernetes' own CRDs declare it. */
-export const Condition = Type.Object({
-  type: Type.String({
-    maxLength: 316,
-    pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
-    description: 'Type of condition in CamelCase, e.g. Printed.',
-  }),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the condition was set for.' })),
-  lastTransitionTime: Type.String({ format: 'date-time', description: 'When the status last changed.' }),
-  reason: Type.String({
-    minLength: 1,
-    maxLength: 1024,
-    pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
-    description: 'A CamelCase reason for the last transition.',
-  }),
-  message: Type.String({ maxLength: 32768, description: 'A human-readable message about the transition.' }),
-});
-export type Condition = Static<typeof Condition>;
+/** A status condition, as `setCondition` writes it. */
+export type Condition = ConditionShape;
 
 export const PrinterSpec = Type.Object({
   text: Type.String({
@@ -81,13 +64,7 @@ export const PrinterStatus = Type.Object({
   phase: Type.Optional(PrinterPhase),
   summary: Type.Optional(Type.String({ maxLength: SUMMARY_MAX_LENGTH, description: 'The text on one line, shortened; shown by kubectl get.' })),
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the operator last acted on.' })),
-  conditions: Type.Optional(
-    Type.Array(Condition, {
-      'x-kubernetes-list-type': 'map',
-      'x-kubernetes-list-map-keys': ['type'],
-      description: 'Printed: True once the Pod succeeded, False when it failed, Unknown while it runs.',
-    }),
-  ),
+  conditions: conditionList('Printed: True once the Pod succeeded, False when it failed, Unknown while it runs.'),
   // Room for a framework's per-handler results, whose shape the handler decides; kept as written.
   handlers: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Results of the operator\'s handlers, by handler name.' })),
 });

@@ -34,3 +34,4 @@ export {
   type Scope,
 } from './resource.ts';
 export { toCrd, crdToYaml, type CrdOptions, type CustomResourceDefinition, type CustomResourceDefinitionVersion } from './crd.ts';
+export { ConditionSchema, conditionList, type ConditionShape } from './conditions.ts';
