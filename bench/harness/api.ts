@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
+import { readJsonLines } from '../../controlplane/src/http.ts';
 import type { PlaneState } from '../../controlplane/src/plane.ts';
 
 export interface ApiResponse {
@@ -146,25 +147,17 @@ export class AdminApi {
             reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
             return;
           }
-          let buffer = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buffer += chunk;
-            let nl: number;
-            while ((nl = buffer.indexOf('\n')) >= 0) {
-              const line = buffer.slice(0, nl);
-              buffer = buffer.slice(nl + 1);
-              if (!line.trim()) continue;
-              const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
-              if (event.type === 'ERROR') {
-                req.destroy();
-                reject(new Error(`watch ${path}: ${JSON.stringify(event.object)}`));
-                return;
-              }
-              const rv = (event.object['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
-              if (rv) last = rv;
-              if (event.type !== 'BOOKMARK') onEvent(event.type, event.object);
+          readJsonLines(res, (value) => {
+            const event = value as { type: string; object: Record<string, unknown> };
+            if (event.type === 'ERROR') {
+              req.destroy();
+              reject(new Error(`watch ${path}: ${JSON.stringify(event.object)}`));
+              return false;
             }
+            const rv = (event.object['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
+            if (rv) last = rv;
+            if (event.type !== 'BOOKMARK') onEvent(event.type, event.object);
+            return true;
           });
           res.on('end', () => resolve(last));
           res.on('error', () => resolve(last));

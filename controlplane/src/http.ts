@@ -6,6 +6,7 @@
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 
 export interface Tls {
   ca?: string;
@@ -74,4 +75,22 @@ export async function waitUntil(what: string, timeoutMs: number, check: () => Pr
   if (outcome.done) return;
   const why = outcome.last instanceof Error ? ` (last error: ${outcome.last.message})` : '';
   throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s${why}\n${describe()}`);
+}
+
+/**
+ * Feeds `onValue` each JSON value of a newline-delimited response, such as a watch stream, as its
+ * lines arrive. When `onValue` returns false, the rest of the stream is ignored.
+ */
+export function readJsonLines(res: IncomingMessage, onValue: (value: unknown) => boolean | void): void {
+  let buffer = '';
+  let stopped = false;
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let nl = buffer.indexOf('\n'); nl >= 0 && !stopped; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.trim() && onValue(JSON.parse(line)) === false) stopped = true;
+    }
+  });
 }

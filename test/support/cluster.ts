@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { call, poll } from '../../controlplane/src/http.ts';
+import { call, poll, readJsonLines } from '../../controlplane/src/http.ts';
 import { defaultStateDir, readState, status, up, type PlaneState } from '../../controlplane/src/plane.ts';
 
 export interface Cluster {
@@ -146,17 +146,7 @@ export function rawWatch(
           res.resume();
           return;
         }
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            if (line.trim()) onEvent(JSON.parse(line));
-          }
-        });
+        readJsonLines(res, (event) => onEvent(event as Parameters<typeof onEvent>[0]));
         res.on('end', () => resolve());
         res.on('error', () => resolve());
       },
