@@ -37,7 +37,9 @@ export const defaults = {
      * An idle pooled socket is closed after this long. The kube-apiserver closes idle connections
      * after 90 s (`IdleTimeout` in k8s.io/apiserver secure serving) and load balancers often sooner;
      * reusing a socket the server is closing fails a request that was never processed. Closing
-     * ours first avoids that race at the cost of an occasional extra TLS handshake.
+     * ours first avoids that race at the cost of an occasional extra TLS handshake. When the event
+     * loop was blocked past this (synchronous work in a handler), the transport drops such sockets
+     * itself before the next request, since the pool's own timer could not run.
      */
     idleSocketTimeoutMs: 30_000,
     /**

@@ -12,6 +12,8 @@ import type { PlaneState } from '../../controlplane/src/plane.ts';
 export interface ApiResponse {
   status: number;
   text: string;
+  /** The request was sent again after its connection broke (see {@link AdminApi.request}). */
+  retried?: boolean;
 }
 
 /** What a batch of creates did. */
@@ -42,17 +44,21 @@ export class AdminApi {
   }
 
   /**
-   * One API request. A request that fails before any response, on a connection error (the API
-   * server closing an idle keep-alive socket as it is reused gives `socket hang up` or
-   * ECONNRESET), is sent again up to twice unless it is a POST, which could create twice.
+   * One API request. A request whose connection breaks before any answer (`socket hang up`,
+   * ECONNRESET, EPIPE) is sent again, up to twice. For a POST that happens only when the socket
+   * was a reused keep-alive one: the API server closes idle connections only between requests
+   * (Go's net/http), so that failure means it closed the socket before reading ours. A create is
+   * idempotent by name anyway: {@link createMany} counts a retried create's `AlreadyExists` as done.
    */
   async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#send(method, path, body, contentType);
+        const res = await this.#send(method, path, body, contentType);
+        return attempt > 0 ? { ...res, retried: true } : res;
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (method === 'POST' || attempt >= 2 || !(code === 'ECONNRESET' || code === 'EPIPE' || (err as Error).message === 'socket hang up')) throw err;
+        const { code, reusedSocket } = err as { code?: string; reusedSocket?: boolean };
+        const broken = code === 'ECONNRESET' || code === 'EPIPE' || (err as Error).message === 'socket hang up';
+        if (attempt >= 2 || !broken || (method === 'POST' && !reusedSocket)) throw err;
       }
     }
   }
@@ -70,7 +76,7 @@ export class AdminApi {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       req.end(payload);
     });
   }
@@ -90,7 +96,8 @@ export class AdminApi {
         const body = objectAt(next++);
         for (let attempt = 0; ; attempt++) {
           const res = await this.request('POST', collection, body);
-          if (res.status === 201) {
+          // A retried create may meet the object its first try made.
+          if (res.status === 201 || (res.status === 409 && res.retried)) {
             createdAt.set(body.metadata.name, performance.now());
             break;
           }

@@ -11,9 +11,12 @@
  * A contender has a Printer program either as its own `command` (its `workloads` are
  * `['printer']`) or as `printer`, beside its CVC program.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export type WorkloadName = 'burst' | 'steady' | 'restart' | 'idle' | 'printer';
 
@@ -24,8 +27,13 @@ export type Readiness = { ready: true; path?: string } | { ready: false; reason:
 export interface Program {
   /** One line for the report: what it is and its settings that matter for the numbers. */
   about: string;
-  /** Installs or builds what the command needs (idempotent). Absent: nothing to prepare. */
-  setup?: (repo: string) => Readiness;
+  /**
+   * Installs or builds what the command needs (idempotent). Absent: nothing to prepare. The
+   * harness runs every setup before it opens its first connection to the API server (see
+   * `prepareAll` in bench.ts), and never blocks its event loop on one: a build of minutes with
+   * keep-alive sockets open left them closed by the server yet still pooled (`socket hang up`).
+   */
+  setup?: (repo: string) => Promise<Readiness>;
   /** The command line; `prepared` is what `setup` returned. */
   command: (repo: string, prepared: Readiness & { ready: true }) => string[];
   /** Extra environment. */
@@ -56,10 +64,18 @@ export function printerProgram(contender: Contender): Program | undefined {
   return contender.printer ?? (contender.workloads?.includes('printer') ? contender : undefined);
 }
 
-function setupScript(repo: string, what: string): Readiness {
+/** One run of each setup.sh target per harness process: the CVC and Printer programs of kopf share a venv. */
+const scripts = new Map<string, Promise<Readiness>>();
+function setupScript(repo: string, what: string): Promise<Readiness> {
+  let made = scripts.get(what);
+  if (!made) scripts.set(what, (made = runSetupScript(repo, what)));
+  return made;
+}
+
+async function runSetupScript(repo: string, what: string): Promise<Readiness> {
   try {
-    const out = execFileSync('bash', [join(repo, 'bench', 'setup.sh'), what], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 15 * 60_000 });
-    return { ready: true, path: out.trim().split('\n').pop() ?? '' };
+    const { stdout } = await run('bash', [join(repo, 'bench', 'setup.sh'), what], { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+    return { ready: true, path: stdout.trim().split('\n').pop() ?? '' };
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     return { ready: false, reason: `bench/setup.sh ${what} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || String(err)}` };
@@ -74,18 +90,15 @@ const node = process.execPath;
  * the .ts sources that Node type-strips at run time (about 30 MB more resident memory;
  * docs/dependencies.md).
  */
-let compiled: Readiness | undefined;
-function compileOperon(repo: string, operator: string): Readiness {
+let compiled: Promise<Readiness> | undefined;
+async function compileOperon(repo: string, operator: string): Promise<Readiness> {
   for (const file of [operator, 'src/cli/main.ts']) {
     if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
   }
-  if (compiled) return compiled;
-  try {
-    execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    compiled = { ready: true };
-  } catch (err) {
-    compiled = { ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: Buffer }).stdout ?? err).slice(0, 500)}` };
-  }
+  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { encoding: 'utf8' }).then(
+    (): Readiness => ({ ready: true }),
+    (err: unknown): Readiness => ({ ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
+  );
   return compiled;
 }
 

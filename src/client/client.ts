@@ -55,6 +55,8 @@ export interface ClientOptions {
   maxRetries?: number;
   /** Default `defaults.client.maxSockets`. */
   maxSockets?: number;
+  /** Default `defaults.client.idleSocketTimeoutMs`. */
+  idleSocketTimeoutMs?: number;
   /** Randomness of retry jitter, in [0, 1); injectable for tests. */
   random?: () => number;
 }
@@ -181,6 +183,7 @@ export class KubeClient {
       logger: this.#logger,
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {}),
+      ...(options.idleSocketTimeoutMs !== undefined ? { idleSocketTimeoutMs: options.idleSocketTimeoutMs } : {}),
     });
     this.#discovery = new Discovery((group, version, signal) => this.#discover(group, version, signal));
   }

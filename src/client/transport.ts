@@ -4,7 +4,9 @@
  * buffers a response, {@link Transport.stream} yields it line by line for watches.
  *
  * Guarantees:
- * - Sockets are reused across requests and watch reconnects; `close()` destroys them all.
+ * - Sockets are reused across requests and watch reconnects; `close()` destroys them all. A pooled
+ *   socket idle for longer than `idleSocketTimeoutMs` is never reused, even when a blocked event
+ *   loop kept the pool's timer from closing it (the server may have closed it meanwhile).
  * - A request that times out or is aborted has its socket destroyed, so nothing half-read goes back
  *   into the pool, and rejects at once (aborts with the signal's reason, timeouts and socket
  *   failures with a {@link TransportError} whose `requestSent` says whether the server can have
@@ -84,6 +86,8 @@ export interface TransportOptions {
   maxSockets?: number;
   /** Default `defaults.client.requestTimeoutMs`. */
   requestTimeoutMs?: number;
+  /** Default `defaults.client.idleSocketTimeoutMs`. */
+  idleSocketTimeoutMs?: number;
 }
 
 const USER_AGENT = `operon/0.1 (node ${process.version})`;
@@ -128,6 +132,9 @@ export class Transport {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #idleSocketMs: number;
+  /** When pooled sockets were last checked for having outlived {@link #idleSocketMs}; see {@link #dropStaleSockets}. */
+  #checkedIdleAt = 0;
   /** Where every request goes, worked out once from the server URL and the config. */
   readonly #target: { isHttps: boolean; host: string; port: number; basePath: string; servername: string | undefined };
   /** The TLS context of the last request, and the client certificate it was built with. */
@@ -140,7 +147,9 @@ export class Transport {
     this.#logger = options.logger ?? silentLogger;
     this.#credentials = options.credentials ?? credentialsFor(config, { clock: this.#clock, logger: this.#logger });
     this.#timeoutMs = options.requestTimeoutMs ?? defaults.client.requestTimeoutMs;
-    this.#agent = makeAgent(this.#url, config.proxyUrl, options.maxSockets ?? defaults.client.maxSockets);
+    this.#idleSocketMs = options.idleSocketTimeoutMs ?? defaults.client.idleSocketTimeoutMs;
+    this.#agent = makeAgent(this.#url, config.proxyUrl, options.maxSockets ?? defaults.client.maxSockets, this.#idleSocketMs);
+    stampIdleSockets(this.#agent, this.#clock);
     const url = this.#url;
     const isHttps = url.protocol === 'https:';
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -267,7 +276,29 @@ export class Transport {
     return context;
   }
 
+  /**
+   * Destroys pooled sockets idle for longer than the idle timeout. The agent's own timer does this
+   * whenever the event loop runs; this catches the case where it could not: a loop blocked by
+   * synchronous work for longer than the server's idle timeout (kube-apiserver: 90 s) leaves the
+   * server's FIN unread, and the first request after the block would take that socket from the
+   * pool and fail with `socket hang up` although the server never saw it. Checking at most once a
+   * second keeps this off the hot path and is still in time: the idle timeout plus a second is far
+   * below the server's.
+   */
+  #dropStaleSockets(): void {
+    const now = this.#clock.now();
+    if (now - this.#checkedIdleAt < 1_000) return;
+    this.#checkedIdleAt = now;
+    for (const sockets of Object.values(this.#agent.freeSockets)) {
+      for (const socket of sockets ?? []) {
+        const since = idleSince.get(socket);
+        if (since !== undefined && now - since >= this.#idleSocketMs) socket.destroy();
+      }
+    }
+  }
+
   #start(req: HttpRequest, credential: Credential, timeoutMs: number): Exchange {
+    this.#dropStaleSockets();
     const url = this.#url;
     const target = this.#target;
     const isHttps = target.isHttps;
@@ -468,9 +499,23 @@ class PooledHttpsAgent extends https.Agent {
   }
 }
 
-function makeAgent(target: URL, proxyUrl: string | undefined, maxSockets: number): http.Agent {
+/** When each pooled socket went back into its pool (the transport's clock). */
+const idleSince = new WeakMap<Socket | Duplex, number>();
+
+/** Records when the agent puts a socket back into its pool; `keepSocketAlive` is Node's documented hook for that moment. */
+function stampIdleSockets(agent: http.Agent, clock: Clock): void {
+  const keep = agent.keepSocketAlive.bind(agent);
+  // Node returns whether it kept the socket, though its types say void.
+  agent.keepSocketAlive = (socket): unknown => {
+    const kept: unknown = keep(socket);
+    if (kept) idleSince.set(socket, clock.now());
+    return kept;
+  };
+}
+
+function makeAgent(target: URL, proxyUrl: string | undefined, maxSockets: number, idleSocketMs: number): http.Agent {
   // `timeout` only closes sockets idle in the pool; a busy one merely gets a 'timeout' event nobody acts on.
-  const options = { keepAlive: true, maxSockets, timeout: defaults.client.idleSocketTimeoutMs };
+  const options = { keepAlive: true, maxSockets, timeout: idleSocketMs };
   const isHttps = target.protocol === 'https:';
   if (proxyUrl === undefined) return isHttps ? new PooledHttpsAgent(options) : new http.Agent(options);
   const proxy = new URL(proxyUrl);
