@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { defaults } from 'operon';
+ * import { defaults } from 'operon-k8s';
  * console.log(defaults.watch.timeoutSeconds); // 290
  * ```
  */

@@ -72,7 +72,8 @@ const node = process.execPath;
  * Compiles Operon and the reference operators to dist/ once per harness process (the CVC and the
  * Printer entries share it): what production runs (deploy/image) is the compiled JavaScript, not
  * the .ts sources that Node type-strips at run time (about 30 MB more resident memory;
- * docs/dependencies.md).
+ * docs/dependencies.md). The compiled operators import `operon-k8s`, which resolves (self-reference,
+ * no condition) to dist/src/, the same compiled framework.
  */
 let compiled: Readiness | undefined;
 function compileOperon(repo: string, operator: string): Readiness {
@@ -81,7 +82,7 @@ function compileOperon(repo: string, operator: string): Readiness {
   }
   if (compiled) return compiled;
   try {
-    execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
     compiled = { ready: true };
   } catch (err) {
     compiled = { ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: Buffer }).stdout ?? err).slice(0, 500)}` };

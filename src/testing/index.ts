@@ -1,5 +1,5 @@
 /**
- * `operon/testing`: helpers for testing operators. Deterministic time for unit tests of anything
+ * `operon-k8s/testing`: helpers for testing operators. Deterministic time for unit tests of anything
  * that waits, recording loggers to assert what an operator said, and, for tests against a real
  * cluster, {@link startOperator} (run an operator in-process, read its logs and the Events it
  * posted, stop it cleanly) and {@link waitFor} (wait on a watch, not a sleep, until an object
