@@ -26,4 +26,4 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   }
 }
 chmodSync(join(dist, 'src/cli/main.js'), 0o755);
-console.log(`build-dts: ${rewritten} declaration files now import ./x.js`);
+process.stderr.write(`build-dts: ${rewritten} declaration files now import ./x.js\n`);
