@@ -10,11 +10,25 @@ export interface LogFn {
   (msg: string): void;
 }
 
+/**
+ * Where Operon and handlers write their log lines; a pino logger fits as it is.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ * const operator = new Operator({ registry, logger: pino() });
+ * ```
+ */
 export interface Logger {
+  /** Lines shown with `--verbose`: every handler run, watch reconnect and write. */
   debug: LogFn;
+  /** What an operator normally says: handlers done, leadership gained. */
   info: LogFn;
+  /** Something went wrong and will be retried. */
   warn: LogFn;
+  /** Something failed for good, or needs a human. */
   error: LogFn;
+  /** A logger that adds `bindings` (e.g. `{ namespace, name }`) to every line it writes. */
   child(bindings: Record<string, unknown>): Logger;
 }
 

@@ -45,7 +45,7 @@ import { parseWatchEvent } from './watch-events.ts';
 export interface ClientOptions {
   logger?: Logger;
   clock?: Clock;
-  /** Default: {@link credentialsFor} the config. */
+  /** Default: the credentials the config names (token, client certificate or exec plugin). */
   credentials?: CredentialProvider;
   /** Default: the process-wide cache. */
   execCache?: ExecCredentialCache;

@@ -8,6 +8,10 @@
  */
 import type { Status } from './types.ts';
 
+/**
+ * What went wrong, from the Status `reason` (or the HTTP code when there is none): the value to
+ * branch on, e.g. `err.kind === 'NotFound'`.
+ */
 export type ApiErrorKind =
   | 'BadRequest'
   | 'Unauthorized'
@@ -35,6 +39,20 @@ export interface RequestDescription {
   name?: string;
 }
 
+/**
+ * An error the API server answered with (or a request that got no answer, `code` 0): its
+ * {@link ApiErrorKind}, the request it was about, and what to do about it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.get(configMaps, 'settings', { namespace });
+ * } catch (err) {
+ *   if (isApiError(err) && err.kind === 'NotFound') return undefined;
+ *   throw err;
+ * }
+ * ```
+ */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly kind: ApiErrorKind;

@@ -136,6 +136,7 @@ export class Registry {
   readonly startup: ActivitySpec[] = [];
   readonly cleanup: ActivitySpec[] = [];
   readonly probes: ProbeSpec[] = [];
+  /** The {@link onLogin} functions, in registration order; the first one's client is used. */
   readonly login: Array<(context: LoginContext) => KubeClient | Promise<KubeClient>> = [];
 
   /** Registered resources, in first-registration order. */

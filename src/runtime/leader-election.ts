@@ -229,7 +229,7 @@ export interface LeaderElectionMetrics {
 /** Options of a {@link LeaderElector}. */
 export interface LeaderElectorOptions {
   lock: LeaseLock;
-  /** Default: {@link defaultIdentity}. */
+  /** Default: the host name (the Pod's name in a cluster), `_` and a random UUID, unique per process. */
   identity?: string;
   /** Default: {@link defaults}.leaderElection.leaseDurationMs. */
   leaseDurationMs?: number;
