@@ -4,6 +4,8 @@
  * cluster, {@link startOperator} (run an operator in-process, read its logs and the Events it
  * posted, stop it cleanly) and {@link waitFor} (wait on a watch, not a sleep, until an object
  * satisfies a condition).
+ *
+ * @module operon-k8s/testing
  */
 import { systemClock, type Clock } from '../base/clock.ts';
 import { recordingLogger, type LogRecord, type Logger } from '../base/logger.ts';
