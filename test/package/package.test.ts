@@ -54,7 +54,7 @@ describe('the packed operon-k8s, installed in a new project', () => {
     assert.match(version.stdout, new RegExp(`^operon \\(operon-k8s\\) ${repoPackage.version.replaceAll('.', '\\.')} `));
   });
 
-  it('imports operon-k8s and operon-k8s/testing in plain Node, and hides the internals', async () => {
+  it('imports operon-k8s and operon-k8s/testing in plain Node, from ESM and CommonJS, and hides the internals', async () => {
     const script = [
       "const api = await import('operon-k8s');",
       "const testing = await import('operon-k8s/testing');",
@@ -64,6 +64,11 @@ describe('the packed operon-k8s, installed in a new project', () => {
     const r = await project.run('node', ['--input-type=module', '-e', script]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['function function function function', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+
+    // CommonJS callers too: Node 24 require()s an ES module graph without top-level await.
+    const cjs = await project.run('node', ['--input-type=commonjs', '-e', "console.log(typeof require('operon-k8s').resource, typeof require('operon-k8s/testing').waitFor)"]);
+    assert.equal(cjs.code, 0, cjs.stderr);
+    assert.equal(cjs.stdout.trim(), 'function function');
   });
 
   it("type-checks a user's .ts operator against the shipped declarations, and catches its type errors", async () => {
