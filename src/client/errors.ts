@@ -54,11 +54,15 @@ export interface RequestDescription {
  * ```
  */
 export class ApiError extends Error {
+  /** Always `'ApiError'`. */
   override readonly name = 'ApiError';
+  /** What went wrong, to branch on. */
   readonly kind: ApiErrorKind;
   /** HTTP status, 0 when the request never got an answer. */
   readonly code: number;
+  /** The Status object the server sent, when it sent one. */
   readonly status: Status | undefined;
+  /** The request that failed. */
   readonly request: RequestDescription | undefined;
   /** Server-suggested delay before retrying, from `Retry-After` or `details.retryAfterSeconds`. */
   readonly retryAfterMs: number | undefined;
@@ -84,14 +88,23 @@ export class ApiError extends Error {
   }
 
   /** Field-level causes of an `Invalid` error: `[{ field: 'spec.amount', message: '...' }]`. */
-  get causes(): Array<{ field?: string; message?: string; reason?: string }> {
+  get causes(): Array<{
+    /** The field's path, e.g. `spec.amount`. */
+    field?: string;
+    /** What is wrong with it. */
+    message?: string;
+    /** A CamelCase reason, e.g. `FieldValueInvalid`. */
+    reason?: string;
+  }> {
     return this.status?.details?.causes ?? [];
   }
 }
 
 /** Network-level failure (connection refused, reset, TLS) before any HTTP status arrived. */
 export class TransportError extends Error {
+  /** Always `'TransportError'`. */
   override readonly name = 'TransportError';
+  /** The request that failed. */
   readonly request: RequestDescription | undefined;
   /**
    * False only when the connection failed before any byte of the request could reach the server
@@ -117,7 +130,9 @@ export class TransportError extends Error {
  * ```
  */
 export class ProtocolError extends Error {
+  /** Always `'ProtocolError'`. */
   override readonly name = 'ProtocolError';
+  /** The request whose answer could not be read. */
   readonly request: RequestDescription | undefined;
   constructor(message: string, options: { cause?: unknown; request?: RequestDescription } = {}) {
     super(message, { cause: options.cause });

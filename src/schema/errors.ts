@@ -40,7 +40,9 @@ export interface SchemaProblem {
  * ```
  */
 export class SchemaError extends Error {
+  /** Always `'SchemaError'`. */
   override readonly name = 'SchemaError';
+  /** What went wrong, to branch on. */
   readonly kind: SchemaErrorKind;
   /** Every problem found; at least one. */
   readonly problems: readonly SchemaProblem[];
