@@ -45,7 +45,9 @@ export const silentLogger: Logger = {
 
 /** One recorded line of a {@link recordingLogger}. */
 export interface LogRecord {
+  /** The method that wrote it. */
   level: 'debug' | 'info' | 'warn' | 'error';
+  /** The message. */
   msg: string;
   [key: string]: unknown;
 }
@@ -61,7 +63,12 @@ export interface LogRecord {
  * records[0]; // { level: 'warn', msg: 'skipped', name: 'x', reason: 'bad' }
  * ```
  */
-export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
+export function recordingLogger(): {
+  /** Give this to the code under test. */
+  logger: Logger;
+  /** Every line written so far, in order. */
+  records: LogRecord[];
+} {
   const records: LogRecord[] = [];
   const make = (bindings: Record<string, unknown>): Logger => {
     const logger: Logger = {} as Logger;

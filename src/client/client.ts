@@ -43,7 +43,9 @@ import { parseWatchEvent } from './watch-events.ts';
 
 /** Options of {@link KubeClient.fromConfig}. */
 export interface ClientOptions {
+  /** Where retries and throttling are logged. Default: none. */
   logger?: Logger;
+  /** Time for retries and rate limits. Default: the system clock. */
   clock?: Clock;
   /** Default: the credentials the config names (token, client certificate or exec plugin). */
   credentials?: CredentialProvider;

@@ -31,6 +31,7 @@ export interface StartOperatorOptions extends Omit<OperatorOptions, 'registry' |
 
 /** An operator running in-process, as {@link startOperator} returns it. */
 export interface OperatorRun {
+  /** The running operator (its `health()`, for example). */
   readonly operator: Operator;
   /** The client the operator uses (also handy for the test's own requests). */
   readonly client: KubeClient;
@@ -97,6 +98,7 @@ export interface WaitForOptions {
   timeoutMs?: number;
   /** Names the wait in the timeout error. */
   what?: string;
+  /** Time for the timeout. Default: the system clock. */
   clock?: Clock;
 }
 
