@@ -9,7 +9,7 @@
  * `packAndInstall(dir)` installs that tarball into a fresh project in `dir`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,17 +62,41 @@ let packed: Promise<string> | undefined;
 
 /**
  * `npm pack` of the checkout (its `prepack` builds dist/ first) into a temporary folder; the
- * tarball's path. Once per process: later calls return the same tarball.
+ * tarball's path. Once per process: later calls return the same tarball. Test files that pack at
+ * the same time take turns (a lock beside the checkout's dist/), since each build empties dist/.
  */
 export function packOperon(): Promise<string> {
-  packed ??= (async () => {
+  packed ??= withPackLock(async () => {
     const out = mkdtempSync(join(tmpdir(), 'operon-pack-'));
     await mustRun('npm', ['pack', '--silent', '--pack-destination', out], repoRoot, { timeoutMs: 600_000 });
     const tarball = readdirSync(out).find((f) => f.endsWith('.tgz'));
     if (tarball === undefined) throw new Error(`npm pack wrote no .tgz into ${out}`);
     return join(out, tarball);
-  })();
+  });
   return packed;
+}
+
+/** A lock left by a killed run is taken over after this long (a pack takes well under a minute). */
+const STALE_LOCK_MS = 10 * 60_000;
+
+async function withPackLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(repoRoot, 'node_modules', '.operon-pack.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** A new project with Operon installed from the packed tarball. */
