@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mustRun, packAndInstall, repoRoot, type InstalledProject } from '../support/package.ts';
 
@@ -22,7 +22,9 @@ before(async () => {
   entries = (await mustRun('tar', ['-tvzf', project.tarball], project.dir)).trim().split('\n');
 });
 after(() => {
-  if (project) rmSync(project.dir, { recursive: true, force: true });
+  if (!project) return;
+  rmSync(project.dir, { recursive: true, force: true });
+  rmSync(dirname(project.tarball), { recursive: true, force: true });
 });
 
 /** The tarball's paths, without tar's `package/` prefix. */
