@@ -18,7 +18,7 @@
  * {@link AMOUNT_MAX} are refused by the operator with a condition rather than by the schema,
  * so that objects the original CRD accepted still load (see `valuation.ts`).
  */
-import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from '../../src/index.ts';
+import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from 'operon-k8s';
 
 /** The coins the document's CRD allows, as CoinGecko ids. */
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
