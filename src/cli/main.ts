@@ -1,35 +1,30 @@
 #!/usr/bin/env node
 /**
  * The `operon` command. Parses the command line, dispatches, and turns every failure into a
- * message and an exit code: 2 for usage errors, 1 for everything else.
+ * message and an exit code: 2 for usage errors and other user mistakes (one line, no stack), 1
+ * for everything else. Subcommands are loaded on use (see `args.ts`): every import here is paid
+ * in the resident memory of every operator.
  */
 import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.ts';
 import { CliError } from './load.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
-  const cmd = parseCommand(argv, process.stderr.isTTY === true);
+  const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
   switch (cmd.command) {
     case 'help':
       process.stdout.write(cmd.text);
       return 0;
     case 'usage':
-      process.stderr.write(`operon: ${cmd.message}\n`);
+      process.stderr.write(`${cmd.message}\n`);
       return cmd.exitCode;
     case 'version': {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
       process.stdout.write(`operon ${pkg.version} (node ${process.version})\n`);
       return 0;
     }
-    case 'crd':
-      // Each command is loaded on use: `run` never pays for the YAML writer `crd` and `rbac` need.
-      process.stdout.write(await (await import('./crd.ts')).crdCommand(cmd.files));
-      return 0;
-    case 'rbac':
-      process.stdout.write(await (await import('./rbac.ts')).rbacCommand(cmd));
-      return 0;
-    case 'run':
-      return (await import('./run.ts')).runCommand(cmd);
+    case 'invoke':
+      return cmd.run();
   }
 }
 

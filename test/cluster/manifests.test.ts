@@ -24,7 +24,7 @@ import type { Container, PodSpec } from 'kubernetes-types/core/v1.d.ts';
 import type { Deployment } from 'kubernetes-types/apps/v1.d.ts';
 import type { ClusterRoleBinding } from 'kubernetes-types/rbac/v1.d.ts';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { HELP } from '../../src/cli/args.ts';
+import { RUN_FLAGS } from '../../src/cli/args.ts';
 import { useCluster } from '../support/cluster.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,7 +81,7 @@ function operon(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const leaderElection = HELP.includes('--leader-elect');
+const leaderElection = 'leader-elect' in RUN_FLAGS;
 
 describe('deploy/ manifests', () => {
   it('has an install for each reference operator and a local overlay for each', () => {
