@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { CheckCommand } from './args.ts';
+import type { CheckCommand } from './options.ts';
 import { CliError } from './load.ts';
 
 /** The nearest `tsconfig.json` at or above `from` (a file or a directory). */

@@ -22,7 +22,7 @@ import { addOperatorChecks } from '../runtime/probes.ts';
 import { runUntilSignalled } from '../runtime/signals.ts';
 import { HealthServer } from '../server/health.ts';
 import { Metrics } from '../server/metrics.ts';
-import type { RunCommand } from './args.ts';
+import type { RunCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
 

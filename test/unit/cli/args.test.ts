@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommand, SUBCOMMANDS, subcommand, type GenerateCommand, type ParseEnv, type RunCommand } from '../../../src/cli/args.ts';
+import { parseCommand, SUBCOMMANDS, subcommand, type ParseEnv } from '../../../src/cli/args.ts';
+import type { GenerateCommand, RunCommand } from '../../../src/cli/options.ts';
 import { closest, editDistance } from '../../../src/cli/flags.ts';
 
 /** The options a command line parses to, or a failure naming what it parsed to instead. */

@@ -5,7 +5,7 @@
  * `@ts-expect-error` marks a mistake the types must catch, and becomes an error itself if they
  * stop catching it. The handlers are registered on a registry of their own and never run.
  */
-import { Registry, resource, Type } from '../../../src/index.ts';
+import { conditionList, Registry, resource, setCondition, Type } from '../../../src/index.ts';
 
 const webs = resource(
   {
@@ -37,4 +37,21 @@ webs.onCreate(({ patch }) => {
 const loose = resource({ group: 'typecheck.operon.dev', version: 'v1', kind: 'Loose', spec: Type.Object({ size: Type.Integer() }) }, { registry: new Registry() });
 loose.onCreate(({ patch }) => {
   patch.status['anything'] = { goes: true };
+});
+
+// Conditions declared with conditionList() are written with setCondition (docs/concepts/resources.md).
+const ready = resource(
+  {
+    group: 'typecheck.operon.dev',
+    version: 'v1',
+    kind: 'Ready',
+    spec: Type.Object({ replicas: Type.Integer() }),
+    status: Type.Object({ conditions: conditionList('Ready: every replica answers.') }),
+  },
+  { registry: new Registry() },
+);
+ready.onCreate(({ status, patch }) => {
+  patch.status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'True', reason: 'Answering', message: '' }, Date.now());
+  // @ts-expect-error a condition status is True, False or Unknown
+  patch.status.conditions = [{ type: 'Ready', status: 'Yes', reason: 'Answering', message: '', lastTransitionTime: '' }];
 });
