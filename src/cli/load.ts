@@ -8,7 +8,9 @@
  * it; an error thrown while a module runs gives the throwing file's `file:line:col` and the
  * user's frames of the stack (Node's and Operon's are dropped).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CustomResource } from '../schema/index.ts';
@@ -26,14 +28,28 @@ export class CliError extends Error {
 /** Imports each file in order; returns their module namespaces. */
 export async function importFiles(files: readonly string[]): Promise<Array<{ file: string; exports: Record<string, unknown> }>> {
   const loaded = [];
-  for (const file of files) {
-    const path = resolve(file);
-    if (!existsSync(path)) throw new CliError(`no such file: ${file} (give the path of an operator module, e.g. operators/printer/operator.ts)`, 2);
-    try {
-      loaded.push({ file, exports: (await import(pathToFileURL(path).href)) as Record<string, unknown> });
-    } catch (err) {
-      throw loadError(file, err);
+  // V8 gives a syntax error in a JavaScript module no location in the error object (Node prints
+  // it from internals only). The module loaded last is the one that failed to compile; the hook
+  // records it while the files load, and is removed after.
+  let lastLoaded: string | undefined;
+  const hooks = registerHooks({
+    load(url, context, nextLoad) {
+      lastLoaded = url;
+      return nextLoad(url, context);
+    },
+  });
+  try {
+    for (const file of files) {
+      const path = resolve(file);
+      if (!existsSync(path)) throw new CliError(`no such file: ${file} (give the path of an operator module, e.g. operators/printer/operator.ts)`, 2);
+      try {
+        loaded.push({ file, exports: (await import(pathToFileURL(path).href)) as Record<string, unknown> });
+      } catch (err) {
+        throw loadError(file, err, process.cwd(), lastLoaded);
+      }
     }
+  } finally {
+    hooks.deregister();
   }
   return loaded;
 }
@@ -48,10 +64,10 @@ export async function importFiles(files: readonly string[]): Promise<Array<{ fil
  * // 'loading op.ts failed: SyntaxError at op/syntax.ts:8:24: Expected ')', got '{'\n   7 | …\n > 8 | …\n     |   ^'
  * ```
  */
-export function loadError(file: string, err: unknown, cwd = process.cwd()): CliError {
+export function loadError(file: string, err: unknown, cwd = process.cwd(), lastLoaded?: string): CliError {
   if (!(err instanceof Error)) return new CliError(`loading ${file} failed: ${String(err)}`);
   const stack = err.stack ?? '';
-  const located = syntaxLocation(err);
+  const located = syntaxLocation(err) ?? (err instanceof SyntaxError && lastLoaded?.startsWith('file:') ? checkedLocation(fileURLToPath(lastLoaded)) : undefined);
   if (located) {
     const where = `${shortPath(located.path, cwd)}:${located.line}:${located.column}`;
     const frame = codeFrame(located.path, located.line, located.column);
@@ -76,6 +92,19 @@ function syntaxLocation(err: Error): { path: string; line: number; column: numbe
   const caretLine = lines.slice(1).find((l) => /^\s*\^+\s*$/.test(l));
   const column = caretLine !== undefined ? caretLine.indexOf('^') + 1 : 1;
   return { path, line, column };
+}
+
+/** Where `node --check` finds a syntax error in a JavaScript file (it prints `file:line` and a caret). */
+function checkedLocation(path: string): { path: string; line: number; column: number } | undefined {
+  try {
+    execFileSync(process.execPath, ['--check', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+    return undefined;
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+    const stack = new SyntaxError('');
+    stack.stack = stderr;
+    return syntaxLocation(stack);
+  }
 }
 
 /** Two lines of context before the offending one, and a caret under the column. */

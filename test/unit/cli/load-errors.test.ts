@@ -16,6 +16,8 @@ const files: Record<string, string> = {
   'syntax.ts': ["// The parameter list on line 4 is not closed.", "const greeting = 'hello';", '', 'function greet(name: string {', '  return greeting + name;', '}', '', 'export { greet };', ''].join('\n'),
   'helper.ts': ['// Throws while it loads, as a helper reading a missing setting would.', "export const setting = 'x';", '', 'export function required(): never {', "  throw new Error('PRICE_URL is not set');", '}', '', 'required();', ''].join('\n'),
   'throwing.ts': ["import { setting } from './helper.ts';", '', 'export const value = setting;', ''].join('\n'),
+  'broken.mjs': ['const a = 1;', 'export const b = (a +;', ''].join('\n'),
+  'imports-broken.mjs': ["import { b } from './broken.mjs';", '', 'export const c = b;', ''].join('\n'),
   'imports-syntax.ts': ["import { greet } from './syntax.ts';", '', 'export const hello = greet;', ''].join('\n'),
 };
 for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -35,6 +37,13 @@ describe('operon reports load errors where they are', () => {
     assert.equal(code, 2);
     assert.match(stderr, /^operon: loading imports-syntax\.ts failed: SyntaxError at syntax\.ts:4:29: /);
     assert.match(stderr, /^> 4 \| function greet/m);
+  });
+
+  it('a syntax error in a JavaScript module (V8 gives no location) still names its file, line and column', async () => {
+    const { code, stderr } = await operon(['crd', 'imports-broken.mjs'], dir);
+    assert.equal(code, 2);
+    assert.match(stderr, /^operon: loading imports-broken\.mjs failed: SyntaxError at broken\.mjs:2:22: Unexpected token ';'$/m);
+    assert.match(stderr, /^> 2 \| export const b = \(a \+;$/m);
   });
 
   it("an error a helper throws while loading: the helper's file:line:col and the user's stack, not Operon's", async () => {
