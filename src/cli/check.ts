@@ -8,7 +8,7 @@
  * never stay resident in the operator that `operon run` starts after a passing check.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -18,7 +18,7 @@ import { CliError } from './load.ts';
 /** The nearest `tsconfig.json` at or above `from` (a file or a directory). */
 export function findTsconfig(from: string): string | undefined {
   let dir = resolve(from);
-  if (existsSync(dir) && !dir.endsWith('.json') && /\.[cm]?[jt]sx?$/.test(dir)) dir = dirname(dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) dir = dirname(dir);
   for (;;) {
     const candidate = resolve(dir, 'tsconfig.json');
     if (existsSync(candidate)) return candidate;
@@ -52,7 +52,7 @@ export async function typeCheck(options: CheckOptions): Promise<void> {
   const tsconfig = options.tsconfig !== undefined ? resolve(options.tsconfig) : findTsconfig(start);
   const hint = options.hint ? `, ${options.hint}` : '';
   if (tsconfig === undefined || !existsSync(tsconfig)) {
-    const which = options.tsconfig ?? `a tsconfig.json at or above ${start}`;
+    const which = options.tsconfig ?? `tsconfig.json at or above ${start}`;
     throw new CliError(`check: no ${which}: create one (npx tsc --init) or name it with --tsconfig${hint}`, 2);
   }
   const project = dirname(tsconfig);
