@@ -75,7 +75,7 @@ export const RUN_FLAGS = {
   'lease-name': { type: 'string', placeholder: 'N', help: "the Lease's name", defaultText: '<plural>.<group> of the first resource' },
   'lease-namespace': { type: 'string', placeholder: 'NS', help: "the Lease's namespace", defaultText: "the pod's, or the context's namespace" },
   check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
-  tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file' },
+  tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
 } as const satisfies FlagTable;
 
 /** `operon run`'s options from parsed flags. */
