@@ -251,10 +251,11 @@ export const defaults = {
   /** The health and metrics server. */
   server: {
     /**
-     * Where the health and metrics server listens, as `host:port`. An empty host means every
-     * interface (`::` and `0.0.0.0`): kubelet probes connect to the pod IP, so a loopback-only
-     * default would fail every probe in a pod. Port 8081 is kubebuilder's `--health-probe-bind-address`
-     * and stays clear of the 8080 that apps and controller-runtime's metrics server often take.
+     * Where a `HealthServer` listens, as `host:port`. An empty host means every interface (`::`
+     * and `0.0.0.0`): kubelet probes connect to the pod IP, so a loopback-only default would fail
+     * every probe in a pod. Port 8081 is kubebuilder's `--health-probe-bind-address`; metrics go on
+     * a server of their own at 8080, controller-runtime's metrics port (`operon run
+     * --metrics-address :8080`, as deploy/ does).
      */
     bindAddress: ':8081',
     /**

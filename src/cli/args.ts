@@ -1,207 +1,255 @@
 /**
- * Parsing of the `operon` command line into a typed command, with Node's own `parseArgs` (no
- * dependency). Bad input never throws past this module: it yields a `usage` result carrying the
- * message to print and exit code 2, as kopf and kubectl do for usage errors.
+ * The `operon` command line: one table of subcommands, each declaring its flags (with defaults and
+ * help) once, turning them into typed options, and loading its implementation only when run, so
+ * `operon run` never pays for the YAML writer or the type checker. Adding a subcommand is one
+ * entry in {@link SUBCOMMANDS}. Bad input never throws past this module: it yields a `usage`
+ * result with the message to print and exit code 2, as kopf and kubectl do for usage errors.
  */
-import { parseArgs } from 'node:util';
+import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
+import type { CheckCommand, GenerateCommand, LogLevel, RunCommand } from './options.ts';
 
-export type LogFormat = 'json' | 'plain';
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-
-export interface RunCommand {
-  command: 'run';
-  files: string[];
-  /** Namespace names or globs (`team-*`); empty means all namespaces, as `--all-namespaces` does. */
-  namespaces: string[];
-  allNamespaces: boolean;
-  context: string | undefined;
-  kubeconfig: string | undefined;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
-  /** `host:port` for /healthz, /readyz and /metrics; undefined serves none. */
-  healthAddress: string | undefined;
-  /** Objects handled at once per resource (`--concurrency`); undefined keeps the default, 8. */
-  concurrency: number | undefined;
-  /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
-  leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+/** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
+export interface ParseEnv {
+  isTty: boolean;
+  production: boolean;
 }
 
-export interface GenerateCommand {
-  command: 'crd' | 'rbac';
-  files: string[];
-  /** For rbac: the operator's name and namespace (ServiceAccount and bindings). */
+/** One subcommand: its flags and help, how its options are parsed, and how it runs (loaded on use). */
+export interface Subcommand {
   name: string;
-  namespace: string;
-  /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
-  watchNamespaces: string[];
+  /** One line for `operon --help`. */
+  summary: string;
+  synopsis: string;
+  description: string;
+  flags: FlagTable;
+  /** Turns parsed flags into an invocation, or a usage error. */
+  invoke(parsed: ParsedFlags, env: ParseEnv): Invocation | Usage;
+}
+
+/** A parsed subcommand, ready to run. `options` is what its parser made, for tests and logs. */
+export interface Invocation {
+  options: object;
+  run(): Promise<number>;
+}
+
+/** Declares a subcommand whose options are typed from its parser to its runner. */
+export function subcommand<T extends object>(spec: {
+  name: string;
+  summary: string;
+  synopsis: string;
+  description: string;
+  flags: FlagTable;
+  parse(parsed: ParsedFlags, env: ParseEnv): T | Usage;
+  run(options: T): Promise<number>;
+}): Subcommand {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    synopsis: spec.synopsis,
+    description: spec.description,
+    flags: spec.flags,
+    invoke(parsed, env) {
+      const options = spec.parse(parsed, env);
+      return isUsage(options) ? options : { options, run: () => spec.run(options) };
+    },
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export const RUN_FLAGS = {
+  namespace: { type: 'string', short: 'n', multiple: true, placeholder: 'NS', help: "watch this namespace; globs like 'team-*' allowed", defaultText: 'all namespaces' },
+  'all-namespaces': { type: 'boolean', short: 'A', help: 'watch all namespaces' },
+  context: { type: 'string', placeholder: 'NAME', help: 'kubeconfig context', defaultText: "the kubeconfig's current context" },
+  kubeconfig: { type: 'string', placeholder: 'PATH', help: 'kubeconfig file', defaultText: '$KUBECONFIG, ~/.kube/config, in-cluster' },
+  verbose: { type: 'boolean', help: 'log at debug level: every handler run, watch reconnect and write' },
+  debug: { type: 'boolean', help: 'log at trace level: everything, for debugging Operon itself' },
+  quiet: { type: 'boolean', help: 'log warnings and errors only (the default level is info)' },
+  'log-format': { type: 'string', placeholder: 'F', help: 'json or plain', defaultText: 'json off a terminal, plain on one' },
+  'health-address': { type: 'string', placeholder: 'ADDR', help: 'serve /healthz and /readyz at host:port, e.g. :8081 (controller-runtime\'s probe port)', defaultText: 'not served' },
+  'metrics-address': { type: 'string', placeholder: 'ADDR', help: "serve /metrics at host:port, e.g. :8080 (controller-runtime's metrics port)", defaultText: 'not served' },
+  liveness: { type: 'string', placeholder: 'URL', help: 'kopf\'s spelling of --health-address, e.g. http://0.0.0.0:8081/healthz' },
+  concurrency: { type: 'string', placeholder: 'N', help: "objects handled at once per resource (controller-runtime's MaxConcurrentReconciles)", defaultText: '8' },
+  'leader-elect': { type: 'boolean', help: 'run handlers only while holding a Lease, so several replicas can run' },
+  'lease-name': { type: 'string', placeholder: 'N', help: "the Lease's name", defaultText: '<plural>.<group> of the first resource' },
+  'lease-namespace': { type: 'string', placeholder: 'NS', help: "the Lease's namespace", defaultText: "the pod's, or the context's namespace" },
+  check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
+  tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
+} as const satisfies FlagTable;
+
+/** `operon run`'s options from parsed flags. */
+export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEnv): RunCommand | Usage {
+  const usage = (message: string): Usage => ({ usage: message });
+  if (positionals.length === 0) return usage('needs at least one operator file, e.g. operon run operator.ts');
+  const namespaces = list(v.namespace);
+  if (v['all-namespaces'] === true && namespaces.length > 0) return usage('--all-namespaces and --namespace exclude each other');
+  for (const ns of namespaces) {
+    if (!/^[a-z0-9*?!-][a-z0-9*?.-]*$/.test(ns)) return usage(`--namespace "${ns}" is not a namespace name or glob`);
+  }
+  // kopf's meaning: --verbose shows what the operator does, --debug also how Operon does it.
+  const levels = [v.debug === true && 'trace', v.quiet === true && 'warn', v.verbose === true && 'debug'].filter(Boolean);
+  if (levels.length > 1) return usage('choose one of --debug, --verbose and --quiet');
+  const format = str(v['log-format']) ?? (env.isTty ? 'plain' : 'json');
+  if (format !== 'json' && format !== 'plain') return usage(`--log-format must be json or plain, not "${format}"`);
+  let healthAddress = str(v['health-address']);
+  const liveness = str(v.liveness);
+  if (liveness !== undefined) {
+    try {
+      const url = new URL(liveness);
+      healthAddress = `${url.hostname}:${url.port || '80'}`;
+    } catch {
+      return usage(`--liveness "${liveness}" is not a URL (e.g. http://0.0.0.0:8081/healthz)`);
+    }
+  }
+  if (healthAddress !== undefined && !/^[^:]*:\d+$/.test(healthAddress)) return usage(`--health-address "${healthAddress}" must be host:port, e.g. :8081`);
+  const metricsAddress = str(v['metrics-address']);
+  if (metricsAddress !== undefined && !/^[^:]*:\d+$/.test(metricsAddress)) return usage(`--metrics-address "${metricsAddress}" must be host:port, e.g. :8080`);
+  if (healthAddress !== undefined && healthAddress === metricsAddress && !healthAddress.endsWith(':0')) {
+    return usage(`--health-address and --metrics-address are both ${healthAddress}: give each its own port (e.g. :8081 and :8080)`);
+  }
+  let concurrency: number | undefined;
+  const c = str(v.concurrency);
+  if (c !== undefined) {
+    concurrency = /^\d+$/.test(c) ? Number(c) : Number.NaN;
+    // Above a few hundred in flight an operator floods its API server rather than speeding up.
+    if (!(concurrency >= 1 && concurrency <= 1000)) return usage(`--concurrency "${c}" must be a whole number from 1 to 1000`);
+  }
+  const leaseName = str(v['lease-name']);
+  const leaseNamespace = str(v['lease-namespace']);
+  const elect = v['leader-elect'] === true;
+  if (!elect && (leaseName !== undefined || leaseNamespace !== undefined)) return usage('--lease-name and --lease-namespace need --leader-elect');
+  if (leaseName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(leaseName)) {
+    return usage(`--lease-name "${leaseName}" is not a valid object name (lowercase letters, digits, '-' and '.')`);
+  }
+  if (leaseNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(leaseNamespace)) return usage(`--lease-namespace "${leaseNamespace}" is not a namespace name`);
+  // Checking is the development default: source files mean a developer's machine; the image runs
+  // compiled .js under NODE_ENV=production, where a check would only cost start-up time.
+  const check = typeof v.check === 'boolean' ? v.check : !env.production && positionals.some((f) => /\.[mc]?tsx?$/.test(f));
+  return {
+    command: 'run',
+    files: positionals,
+    namespaces,
+    allNamespaces: v['all-namespaces'] === true,
+    context: str(v.context),
+    kubeconfig: str(v.kubeconfig),
+    logLevel: (levels[0] as LogLevel | undefined) ?? 'info',
+    logFormat: format,
+    healthAddress,
+    metricsAddress,
+    concurrency,
+    leaderElection: elect ? { leaseName, leaseNamespace } : undefined,
+    check,
+    tsconfig: str(v.tsconfig),
+  };
+}
+
+const GENERATE_FLAGS = {
+  name: { type: 'string', placeholder: 'N', help: "for rbac: the operator's name (ServiceAccount, roles, bindings)", defaultText: 'operator' },
+  namespace: { type: 'string', placeholder: 'NS', help: "for rbac: the operator's namespace", defaultText: 'default' },
+  'watch-namespace': { type: 'string', short: 'w', multiple: true, placeholder: 'NS', help: 'for rbac: namespaced Roles for this namespace instead of a ClusterRole' },
+} as const satisfies FlagTable;
+
+function generateOptions(command: 'crd' | 'rbac') {
+  return ({ values, positionals }: ParsedFlags): GenerateCommand | Usage => {
+    if (positionals.length === 0) return { usage: `needs at least one file that declares resources, e.g. operon ${command} operator.ts` };
+    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']) };
+  };
+}
+
+const CHECK_FLAGS = {
+  tsconfig: RUN_FLAGS.tsconfig,
+} as const satisfies FlagTable;
+
+/** Every subcommand, in the order `operon --help` lists them. */
+export const SUBCOMMANDS: readonly Subcommand[] = [
+  subcommand({
+    name: 'run',
+    summary: 'run the handlers the files register',
+    synopsis: 'operon run <file.ts|file.js>... [flags]',
+    description: 'Loads the operator files, type-checks them (for .ts files, unless --no-check), checks the cluster serves their CRDs, and runs until SIGTERM or SIGINT.',
+    flags: RUN_FLAGS,
+    parse: runOptions,
+    run: async (o) => (await import('./run.ts')).runCommand(o),
+  }),
+  subcommand({
+    name: 'check',
+    summary: 'type-check the project with its tsconfig (tsc --noEmit)',
+    synopsis: 'operon check [<file>...] [--tsconfig PATH]',
+    description: "Type-checks the project with its own tsconfig and TypeScript (from the project's node_modules), so a typo in a spec or status field fails before anything runs.",
+    flags: CHECK_FLAGS,
+    parse: ({ values, positionals }): CheckCommand => ({ command: 'check', files: positionals, tsconfig: str(values.tsconfig) }),
+    run: async (o) => (await import('./check.ts')).checkCommand(o),
+  }),
+  subcommand({
+    name: 'crd',
+    summary: 'print the CRDs of the resources the files declare',
+    synopsis: 'operon crd <file>...',
+    description: 'Prints the CustomResourceDefinitions of the resources the files export, as YAML for kubectl apply -f -.',
+    flags: {},
+    parse: generateOptions('crd'),
+    run: async (o) => {
+      process.stdout.write(await (await import('./crd.ts')).crdCommand(o.files));
+      return 0;
+    },
+  }),
+  subcommand({
+    name: 'rbac',
+    summary: 'print the least-privilege RBAC the operator needs',
+    synopsis: 'operon rbac <file>... [--name N] [--namespace NS] [-w NS]...',
+    description: 'Prints the ServiceAccount, roles and bindings the operator the files define needs, as YAML for kubectl apply -f -.',
+    flags: GENERATE_FLAGS,
+    parse: generateOptions('rbac'),
+    run: async (o) => {
+      process.stdout.write(await (await import('./rbac.ts')).rbacCommand(o));
+      return 0;
+    },
+  }),
+];
+
+/** `operon --help`: the subcommands; each one's flags are in `operon <command> --help`. */
+export function mainHelp(subcommands: readonly Subcommand[] = SUBCOMMANDS): string {
+  const width = Math.max(...subcommands.map((s) => s.name.length), 'version'.length);
+  const rows = [...subcommands.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`), `  ${'version'.padEnd(width)}  print the version`];
+  return `operon — Kubernetes operators in TypeScript (npm package operon-k8s)\n\nUsage: operon <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun 'operon <command> --help' for a command's flags and their defaults.\n`;
 }
 
 export type Command =
-  | RunCommand
-  | GenerateCommand
-  | { command: 'version' }
   | { command: 'help'; text: string }
-  | { command: 'usage'; message: string; exitCode: 2 };
-
-export const HELP = `operon — Kubernetes operators in TypeScript (npm package operon-k8s)
-
-Usage:
-  operon run <file.ts|file.js>... [options]   run the handlers the files register
-  operon crd <file>...                        print the CRDs of the resources the files declare
-  operon rbac <file>... [--name N] [--namespace NS] [-w NS]...
-                                              print the least-privilege RBAC the operator needs
-  operon version
-
-Options for run:
-  -n, --namespace NS     watch this namespace (repeatable; globs like 'team-*' allowed)
-  -A, --all-namespaces   watch all namespaces
-      --context NAME     kubeconfig context
-      --kubeconfig PATH  kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)
-      --verbose          log at debug level: every handler run, watch reconnect and write
-      --debug            log at trace level: everything, for debugging Operon itself
-                         (default level: info)
-      --quiet            log warnings and errors only
-      --log-format F     json (default when not a terminal) or plain
-      --liveness URL     serve /healthz, /readyz and /metrics at URL (e.g. http://0.0.0.0:8080/healthz)
-      --health-address A same, as host:port
-      --concurrency N    objects handled at once per resource (default 8; controller-runtime's
-                         MaxConcurrentReconciles, kopf's worker limit)
-      --leader-elect     run handlers only while holding a Lease, so several replicas can run
-      --lease-name N     the Lease's name (default: <plural>.<group> of the first resource)
-      --lease-namespace NS
-                         the Lease's namespace (default: the pod's, or the context's namespace)
-`;
+  | { command: 'version' }
+  | { command: 'usage'; message: string; exitCode: 2 }
+  | ({ command: 'invoke'; name: string } & Invocation);
 
 /**
  * Parses `argv` (without `node` and the script).
  *
  * @example
  * ```ts
- * parseCommand(['run', 'operator.ts', '-n', 'team-*', '--debug']);
- * // { command: 'run', files: ['operator.ts'], namespaces: ['team-*'], logLevel: 'trace', ... }
+ * const c = parseCommand(['run', 'operator.ts', '-n', 'team-*', '--debug']);
+ * if (c.command === 'invoke') await c.run();
  * ```
  */
-export function parseCommand(argv: readonly string[], isTty = false): Command {
-  const [command, ...rest] = argv;
-  const usage = (message: string): Command => ({ command: 'usage', message: `${message}\nRun 'operon --help' for usage.`, exitCode: 2 });
-  switch (command) {
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      return { command: 'help', text: HELP };
-    case 'version':
-    case '--version':
-      return { command: 'version' };
-    case 'run':
-      return parseRun(rest, isTty, usage);
-    case 'crd':
-    case 'rbac':
-      return parseGenerate(command, rest, usage);
-    default:
-      return usage(`unknown command "${command}"`);
+export function parseCommand(argv: readonly string[], env: Partial<ParseEnv> = {}, subcommands: readonly Subcommand[] = SUBCOMMANDS): Command {
+  const full: ParseEnv = { isTty: env.isTty ?? false, production: env.production ?? false };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? subcommands.find((s) => s.name === rest[0]) : undefined;
+    return { command: 'help', text: topic ? helpOf(topic) : mainHelp(subcommands) };
   }
+  if (name === 'version' || name === '--version') return { command: 'version' };
+  const sub = subcommands.find((s) => s.name === name);
+  if (!sub) {
+    const guess = closest(name, [...subcommands.map((s) => s.name), 'version', 'help']);
+    return { command: 'usage', message: `operon: unknown command "${name}"; ${guess ? `did you mean operon ${guess}?` : "run 'operon --help' for the commands"}`, exitCode: 2 };
+  }
+  if (wantsHelp(rest)) return { command: 'help', text: helpOf(sub) };
+  const parsed = parseFlags(sub.flags, rest);
+  const invocation = isUsage(parsed) ? parsed : sub.invoke(parsed, full);
+  if (isUsage(invocation)) return { command: 'usage', message: `operon ${sub.name}: ${invocation.usage}`, exitCode: 2 };
+  return { command: 'invoke', name: sub.name, ...invocation };
 }
 
-function parseRun(argv: string[], isTty: boolean, usage: (m: string) => Command): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        namespace: { type: 'string', short: 'n', multiple: true },
-        'all-namespaces': { type: 'boolean', short: 'A' },
-        context: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        verbose: { type: 'boolean' },
-        debug: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        'log-format': { type: 'string' },
-        liveness: { type: 'string' },
-        'health-address': { type: 'string' },
-        concurrency: { type: 'string' },
-        'leader-elect': { type: 'boolean' },
-        'lease-name': { type: 'string' },
-        'lease-namespace': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err));
-  }
-  const v = parsed.values;
-  if (parsed.positionals.length === 0) return usage('run needs at least one operator file, e.g. operon run operator.ts');
-  const namespaces = v.namespace ?? [];
-  if (v['all-namespaces'] && namespaces.length > 0) return usage('--all-namespaces and --namespace exclude each other');
-  for (const ns of namespaces) {
-    if (!/^[a-z0-9*?!-][a-z0-9*?.-]*$/.test(ns)) return usage(`--namespace "${ns}" is not a namespace name or glob`);
-  }
-  // kopf's meaning: --verbose shows what the operator does, --debug also how Operon does it.
-  const levels = [v.debug && 'trace', v.quiet && 'warn', v.verbose && 'debug'].filter(Boolean);
-  if (levels.length > 1) return usage('choose one of --debug, --verbose and --quiet');
-  const format = v['log-format'] ?? (isTty ? 'plain' : 'json');
-  if (format !== 'json' && format !== 'plain') return usage(`--log-format must be json or plain, not "${format}"`);
-  let healthAddress = v['health-address'];
-  if (v.liveness !== undefined) {
-    try {
-      const url = new URL(v.liveness);
-      healthAddress = `${url.hostname}:${url.port || '80'}`;
-    } catch {
-      return usage(`--liveness "${v.liveness}" is not a URL (e.g. http://0.0.0.0:8080/healthz)`);
-    }
-  }
-  if (healthAddress !== undefined && !/^[^:]*:\d+$/.test(healthAddress)) return usage(`--health-address "${healthAddress}" must be host:port`);
-  let concurrency: number | undefined;
-  if (v.concurrency !== undefined) {
-    concurrency = /^\d+$/.test(v.concurrency) ? Number(v.concurrency) : Number.NaN;
-    // Above a few hundred in flight an operator floods its API server rather than speeding up.
-    if (!(concurrency >= 1 && concurrency <= 1000)) return usage(`--concurrency "${v.concurrency}" must be a whole number from 1 to 1000`);
-  }
-  const leaseName = v['lease-name'];
-  const leaseNamespace = v['lease-namespace'];
-  if (!v['leader-elect'] && (leaseName !== undefined || leaseNamespace !== undefined)) return usage('--lease-name and --lease-namespace need --leader-elect');
-  if (leaseName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(leaseName)) {
-    return usage(`--lease-name "${leaseName}" is not a valid object name (lowercase letters, digits, '-' and '.')`);
-  }
-  if (leaseNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(leaseNamespace)) return usage(`--lease-namespace "${leaseNamespace}" is not a namespace name`);
-  return {
-    command: 'run',
-    files: parsed.positionals,
-    namespaces,
-    allNamespaces: v['all-namespaces'] ?? false,
-    context: v.context,
-    kubeconfig: v.kubeconfig,
-    logLevel: (levels[0] as LogLevel | undefined) ?? 'info',
-    logFormat: format,
-    healthAddress,
-    concurrency,
-    leaderElection: v['leader-elect'] ? { leaseName, leaseNamespace } : undefined,
-  };
-}
-
-function parseGenerate(command: 'crd' | 'rbac', argv: string[], usage: (m: string) => Command): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        name: { type: 'string' },
-        namespace: { type: 'string' },
-        'watch-namespace': { type: 'string', short: 'w', multiple: true },
-      },
-    });
-  } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err));
-  }
-  if (parsed.positionals.length === 0) return usage(`${command} needs at least one file that declares resources`);
-  return {
-    command,
-    files: parsed.positionals,
-    name: parsed.values.name ?? 'operator',
-    namespace: parsed.values.namespace ?? 'default',
-    watchNamespaces: parsed.values['watch-namespace'] ?? [],
-  };
+/** One subcommand's help text. */
+export function helpOf(sub: Subcommand): string {
+  return flagHelp(sub.synopsis, sub.description, sub.flags);
 }

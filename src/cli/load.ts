@@ -1,11 +1,18 @@
 /**
  * Loads the user's operator files. A file that does not exist, or fails while loading, becomes a
- * `CliError` naming the file and the fix, never a raw stack trace. Node 24 runs `.ts` files
+ * `CliError` naming the file and the fix, never Operon's own stack. Node 24 runs `.ts` files
  * directly (type stripping), so operators need no build step.
+ *
+ * A failure names where it happened, as plain `node` does: a syntax error gives `file:line:col`
+ * and a code frame with a caret, in whichever module (the operator or a helper it imports) holds
+ * it; an error thrown while a module runs gives the throwing file's `file:line:col` and the
+ * user's frames of the stack (Node's and Operon's are dropped).
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CustomResource } from '../schema/index.ts';
 
 /** An error the CLI prints as one clear message, with its exit code. */
@@ -21,17 +28,117 @@ export class CliError extends Error {
 /** Imports each file in order; returns their module namespaces. */
 export async function importFiles(files: readonly string[]): Promise<Array<{ file: string; exports: Record<string, unknown> }>> {
   const loaded = [];
-  for (const file of files) {
-    const path = resolve(file);
-    if (!existsSync(path)) throw new CliError(`no such file: ${file} (give the path of an operator module, e.g. operators/printer/operator.ts)`, 2);
-    try {
-      loaded.push({ file, exports: (await import(pathToFileURL(path).href)) as Record<string, unknown> });
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new CliError(`loading ${file} failed: ${why}`);
+  // V8 gives a syntax error in a JavaScript module no location in the error object (Node prints
+  // it from internals only). The module loaded last is the one that failed to compile; the hook
+  // records it while the files load, and is removed after.
+  let lastLoaded: string | undefined;
+  const hooks = registerHooks({
+    load(url, context, nextLoad) {
+      lastLoaded = url;
+      return nextLoad(url, context);
+    },
+  });
+  try {
+    for (const file of files) {
+      const path = resolve(file);
+      if (!existsSync(path)) throw new CliError(`no such file: ${file} (give the path of an operator module, e.g. operators/printer/operator.ts)`, 2);
+      try {
+        loaded.push({ file, exports: (await import(pathToFileURL(path).href)) as Record<string, unknown> });
+      } catch (err) {
+        throw loadError(file, err, process.cwd(), lastLoaded);
+      }
     }
+  } finally {
+    hooks.deregister();
   }
   return loaded;
+}
+
+/**
+ * The `CliError` for a module that failed to load, with where it failed. Exit code 2 for a syntax
+ * error (the file cannot be run as written), 1 for an error the user's code threw.
+ *
+ * @example
+ * ```ts
+ * loadError('op.ts', err).message;
+ * // 'loading op.ts failed: SyntaxError at op/syntax.ts:8:24: Expected ')', got '{'\n   7 | …\n > 8 | …\n     |   ^'
+ * ```
+ */
+export function loadError(file: string, err: unknown, cwd = process.cwd(), lastLoaded?: string): CliError {
+  if (!(err instanceof Error)) return new CliError(`loading ${file} failed: ${String(err)}`);
+  const stack = err.stack ?? '';
+  const located = syntaxLocation(err) ?? (err instanceof SyntaxError && lastLoaded?.startsWith('file:') ? checkedLocation(fileURLToPath(lastLoaded)) : undefined);
+  if (located) {
+    const where = `${shortPath(located.path, cwd)}:${located.line}:${located.column}`;
+    const frame = codeFrame(located.path, located.line, located.column);
+    return new CliError(`loading ${file} failed: SyntaxError at ${where}: ${err.message}${frame ? `\n${frame}` : ''}`, 2);
+  }
+  const frames = userFrames(stack, cwd);
+  const top = frames[0] !== undefined ? /\(?([^\s()]+:\d+:\d+)\)?$/.exec(frames[0])?.[1] : undefined;
+  const what = `${err.name}: ${err.message}`;
+  if (top === undefined) return new CliError(`loading ${file} failed: ${what}`);
+  return new CliError(`loading ${file} failed at ${top}: ${what}\n${frames.map((f) => `    ${f}`).join('\n')}`);
+}
+
+/** Where a syntax error is: V8 and Node's type stripper put `file:line` and a caret line before the stack. */
+function syntaxLocation(err: Error): { path: string; line: number; column: number } | undefined {
+  if (!(err instanceof SyntaxError)) return undefined;
+  const lines = (err.stack ?? '').split('\n');
+  const head = /^((?:file:\/\/)?\/.*?):(\d+)$/.exec(lines[0] ?? '');
+  if (!head?.[1] || !head[2]) return undefined;
+  const path = head[1].startsWith('file://') ? fileURLToPath(head[1]) : head[1];
+  const line = Number(head[2]);
+  // The caret line sits under the offending source line; its indent is the column.
+  const caretLine = lines.slice(1).find((l) => /^\s*\^+\s*$/.test(l));
+  const column = caretLine !== undefined ? caretLine.indexOf('^') + 1 : 1;
+  return { path, line, column };
+}
+
+/** Where `node --check` finds a syntax error in a JavaScript file (it prints `file:line` and a caret). */
+function checkedLocation(path: string): { path: string; line: number; column: number } | undefined {
+  try {
+    execFileSync(process.execPath, ['--check', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+    return undefined;
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+    const stack = new SyntaxError('');
+    stack.stack = stderr;
+    return syntaxLocation(stack);
+  }
+}
+
+/** Two lines of context before the offending one, and a caret under the column. */
+function codeFrame(path: string, line: number, column: number): string | undefined {
+  let source: string[];
+  try {
+    source = readFileSync(path, 'utf8').split(/\r?\n/);
+  } catch {
+    return undefined;
+  }
+  const first = Math.max(1, line - 2);
+  const width = String(Math.min(source.length, line + 1)).length;
+  const out: string[] = [];
+  for (let n = first; n <= Math.min(source.length, line + 1); n++) {
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${source[n - 1] ?? ''}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+  return out.join('\n');
+}
+
+/** The stack's frames in the user's files, with paths relative to `cwd`; Node's and Operon's CLI dropped. */
+function userFrames(stack: string, cwd: string): string[] {
+  const cli = fileURLToPath(new URL('.', import.meta.url));
+  return stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .map((l) => l.trim())
+    .filter((l) => l.includes('file://') && !l.includes(pathToFileURL(cli).href))
+    .map((l) => l.replace(/file:\/\/[^\s():]+/g, (url) => shortPath(fileURLToPath(url), cwd)));
+}
+
+function shortPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel.startsWith('..') ? path : rel;
 }
 
 /** True for a value made by `defineResource`/`resource` (a custom resource declaration). */

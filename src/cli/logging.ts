@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Logger } from '../base/logger.ts';
-import type { LogFormat, LogLevel } from './args.ts';
+import type { LogFormat, LogLevel } from './options.ts';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'namespace', 'v']);

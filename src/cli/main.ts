@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `operon` command. Parses the command line, dispatches, and turns every failure into a
- * message and an exit code: 2 for usage errors, 1 for everything else.
+ * message and an exit code: 2 for usage errors and other user mistakes (one line, no stack), 1
+ * for everything else. Subcommands are loaded on use (see `args.ts`): every import here is paid
+ * in the resident memory of every operator.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +23,14 @@ function checkSameCopy(): void {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const cmd = parseCommand(argv, process.stderr.isTTY === true);
-  if (cmd.command === 'crd' || cmd.command === 'rbac' || cmd.command === 'run') checkSameCopy();
+  const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
+  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) checkSameCopy();
   switch (cmd.command) {
     case 'help':
       process.stdout.write(cmd.text);
       return 0;
     case 'usage':
-      process.stderr.write(`operon: ${cmd.message}\n`);
+      process.stderr.write(`${cmd.message}\n`);
       return cmd.exitCode;
     case 'version': {
       // Through the package's own name (self-reference): the same file whether this runs as
@@ -37,15 +39,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`operon (${pkg.name}) ${pkg.version} (node ${process.version})\n`);
       return 0;
     }
-    case 'crd':
-      // Each command is loaded on use: `run` never pays for the YAML writer `crd` and `rbac` need.
-      process.stdout.write(await (await import('./crd.ts')).crdCommand(cmd.files));
-      return 0;
-    case 'rbac':
-      process.stdout.write(await (await import('./rbac.ts')).rbacCommand(cmd));
-      return 0;
-    case 'run':
-      return (await import('./run.ts')).runCommand(cmd);
+    case 'invoke':
+      return cmd.run();
   }
 }
 

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { KubeObject } from '../client/types.ts';
 import { defaultRegistry } from '../handlers/registry.ts';
 import { rbacFor, type RbacRule } from '../runtime/rbac.ts';
-import type { GenerateCommand } from './args.ts';
+import type { GenerateCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
 import { operatorFrom } from './run.ts';
 

@@ -5,9 +5,14 @@
  * stop. Every way it can fail before running is one clear message and a non-zero exit, never a
  * stack trace and never a crash loop of retries against a cluster that lacks the CRDs.
  *
- * With `--health-address`, `/healthz`, `/readyz` and `/metrics` are served from before the
- * operator starts until it has stopped (prom-client is loaded only then). With `--leader-elect`,
- * a replica that loses its lease exits 1 at once, so Kubernetes restarts it as a standby.
+ * With `--health-address`, `/healthz` and `/readyz` are served, and with `--metrics-address`,
+ * `/metrics` (prom-client is loaded only then), each on its own port as controller-runtime does
+ * (`:8081` and `:8080` in deploy/), from before the operator starts until it has stopped. A port
+ * in use is one line naming the port and the flag. With `--leader-elect`, a replica that loses
+ * its lease exits 1 at once, so Kubernetes restarts it as a standby.
+ *
+ * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
+ * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.
  */
 import { KubeClient } from '../client/client.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
@@ -17,7 +22,7 @@ import { addOperatorChecks } from '../runtime/probes.ts';
 import { runUntilSignalled } from '../runtime/signals.ts';
 import { HealthServer } from '../server/health.ts';
 import { Metrics } from '../server/metrics.ts';
-import type { RunCommand } from './args.ts';
+import type { RunCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
 
@@ -28,6 +33,9 @@ export function operatorFrom(modules: ReadonlyArray<{ exports: Record<string, un
 }
 
 export async function runCommand(cmd: RunCommand): Promise<number> {
+  if (cmd.check) {
+    await (await import('./check.ts')).typeCheck({ files: cmd.files, tsconfig: cmd.tsconfig, output: process.stderr, hint: 'or start anyway with --no-check' });
+  }
   const modules = await importFiles(cmd.files);
   const logger = await createLogger('operon', cmd.logLevel, cmd.logFormat);
   const exported = operatorFrom(modules);
@@ -45,22 +53,28 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   await preflight(client, registry);
 
   const namespaces = cmd.allNamespaces || cmd.namespaces.length === 0 ? undefined : cmd.namespaces;
-  const metrics = cmd.healthAddress !== undefined ? await Metrics.load() : undefined;
+  const metrics = cmd.metricsAddress !== undefined ? await Metrics.load() : undefined;
   const leaderElection = leaderElectionOf(cmd, registry, client);
   const deployment = { ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}) };
   const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
   if (exported) exported.configure(deployment);
 
-  let health: HealthServer | undefined;
-  if (cmd.healthAddress !== undefined) {
-    health = new HealthServer({ bindAddress: cmd.healthAddress, logger, ...(metrics ? { metrics } : {}) });
-    addOperatorChecks(health, operator);
-    await health.start();
-  }
+  const servers: HealthServer[] = [];
   try {
+    if (cmd.healthAddress !== undefined) {
+      const health = new HealthServer({ bindAddress: cmd.healthAddress, logger });
+      addOperatorChecks(health, operator);
+      await listen(health, cmd.healthAddress, 'health probes', '--health-address');
+      servers.push(health);
+    }
+    if (metrics && cmd.metricsAddress !== undefined) {
+      const scrape = new HealthServer({ bindAddress: cmd.metricsAddress, logger, metrics, probes: false });
+      await listen(scrape, cmd.metricsAddress, 'metrics', '--metrics-address');
+      servers.push(scrape);
+    }
     await runUntilSignalled(operator);
   } finally {
-    await health?.stop();
+    for (const server of servers) await server.stop();
     client.close();
   }
   const lost = operator.health().leaderElection?.lost;
@@ -72,6 +86,20 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
     return 1;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/** Starts a server; a port in use or not ours to bind is one line naming the port and the flag. */
+async function listen(server: HealthServer, address: string, what: string, flag: string): Promise<void> {
+  try {
+    await server.start();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const port = address.slice(address.lastIndexOf(':') + 1);
+    if (code === 'EADDRINUSE') throw new CliError(`port ${port} is in use (${what}); choose another with ${flag} or stop the other process`, 2);
+    if (code === 'EACCES') throw new CliError(`port ${port} needs privileges to bind (${what}); choose one above 1023 with ${flag}`, 2);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`${flag} ${address}: no such address on this machine; use :${port} for every interface`, 2);
+    throw err;
+  }
 }
 
 /** `--leader-elect` with its defaults: the first resource's `<plural>.<group>`, in the client's namespace. */

@@ -31,12 +31,23 @@ export const ConditionSchema = Type.Object({
 export type ConditionShape = Static<typeof ConditionSchema>;
 
 /**
- * `status.conditions`: a list keyed by `type` (`x-kubernetes-list-type: map`), so server-side
- * apply merges one condition without replacing the others. `description` names your types.
+ * The schema of `status.conditions`: an optional list of {@link ConditionSchema} (Kubernetes'
+ * `metav1.Condition`, with its limits), keyed by `type` (`x-kubernetes-list-type: map`), so a
+ * server-side apply of one condition merges with the others instead of replacing the list, and
+ * the API server refuses two conditions of one type. `description` becomes the CRD's description
+ * of the list (`kubectl explain`): name your condition types and what each means. Write the list
+ * with the kits' `setCondition`. Documented in docs/concepts/resources.md.
  *
  * @example
  * ```ts
- * const status = Type.Object({ conditions: conditionList('Ready: the value is computed.') });
+ * const webs = resource({
+ *   group: 'demo.example.com', version: 'v1', kind: 'Web',
+ *   spec: Type.Object({ replicas: Type.Integer() }),
+ *   status: Type.Object({ conditions: conditionList('Ready: every replica answers.') }),
+ * });
+ * webs.onCreate(({ status, patch }) => {
+ *   patch.status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'True', reason: 'Answering', message: '' }, Date.now());
+ * });
  * ```
  */
 export function conditionList(description: string) {

@@ -61,6 +61,11 @@ export interface HealthServerOptions {
   checkTimeoutMs?: number;
   /** Serves `/metrics` when given. */
   metrics?: MetricsSource;
+  /**
+   * Serves `/healthz` and `/readyz`; default true. False makes a metrics-only server, for
+   * controller-runtime's layout of probes (`:8081`) and metrics (`:8080`) on separate ports.
+   */
+  probes?: boolean;
   logger?: Logger;
   clock?: Clock;
 }
@@ -107,6 +112,7 @@ export class HealthServer {
   readonly #bindAddress: string;
   readonly #timeoutMs: number;
   readonly #metrics: MetricsSource | undefined;
+  readonly #probes: boolean;
   readonly #logger: Logger;
   readonly #clock: Clock;
   #server: Server | undefined;
@@ -116,6 +122,7 @@ export class HealthServer {
     parseBindAddress(this.#bindAddress);
     this.#timeoutMs = options.checkTimeoutMs ?? defaults.server.checkTimeoutMs;
     this.#metrics = options.metrics;
+    this.#probes = options.probes ?? true;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
   }
@@ -208,7 +215,7 @@ export class HealthServer {
     const address = server.address() as AddressInfo;
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${shown}:${address.port}`;
-    this.#logger.info({ url }, 'serving /healthz, /readyz' + (this.#metrics ? ' and /metrics' : ''));
+    this.#logger.info({ url }, `serving ${this.#paths().join(', ')}`);
     return { host: address.address, port: address.port, url };
   }
 
@@ -272,7 +279,7 @@ export class HealthServer {
       send(res, 200, contentType, body);
       return;
     }
-    if ((first === 'healthz' || first === 'readyz') && rest.length === 0 && (second === undefined || second.length > 0)) {
+    if (this.#probes && (first === 'healthz' || first === 'readyz') && rest.length === 0 && (second === undefined || second.length > 0)) {
       if (second !== undefined && !this.#checks[first].has(second)) {
         send(res, 404, 'text/plain; charset=utf-8', `no ${first} check named ${second}\n`);
         return;
@@ -289,7 +296,11 @@ export class HealthServer {
       send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', body);
       return;
     }
-    send(res, 404, 'text/plain; charset=utf-8', `not found; try /healthz, /readyz${this.#metrics ? ' or /metrics' : ''}\n`);
+    send(res, 404, 'text/plain; charset=utf-8', `not found; try ${this.#paths().join(' or ')}\n`);
+  }
+
+  #paths(): string[] {
+    return [...(this.#probes ? ['/healthz', '/readyz'] : []), ...(this.#metrics ? ['/metrics'] : [])];
   }
 }
 

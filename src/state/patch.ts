@@ -37,16 +37,18 @@ type SpecOf<T> = T extends { spec?: infer S } ? Known<S> : Record<string, unknow
 type StatusOf<T> = T extends { status?: infer S } ? Known<S> : Record<string, unknown>;
 
 /**
- * What a handler writes to: typed `spec` and `status` of the handled resource (status also takes
- * any other key, as handler results land there), `metadata`, and any other top-level field.
+ * What a handler writes to: typed `spec` and `status` of the handled resource, `metadata`, and
+ * any other top-level field. When the resource declares a status schema, `patch.status` takes only
+ * its fields, so `patch.status.sene = 1` is a type error rather than a field the API server prunes
+ * without a word; a resource without one takes any key.
  */
 export type ObjectPatch<T extends KubeObject = KubeObject> = {
   /** Labels, annotations and other metadata to change. */
   metadata: MetadataPatch;
   /** Spec fields to change. */
   spec: MergePatch<SpecOf<T>>;
-  /** Status fields to change; written through the status subresource. */
-  status: MergePatch<StatusOf<T>> & Record<string, unknown>;
+  /** Status fields to change, as the status schema declares them; written through the status subresource. */
+  status: MergePatch<StatusOf<T>>;
   [field: string]: unknown;
 };
 

@@ -83,6 +83,7 @@ interface Replica {
   readonly logs: Array<Record<string, unknown>>;
   identity: string | undefined;
   healthUrl: string | undefined;
+  metricsUrl: string | undefined;
   killedAt?: number;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -100,6 +101,8 @@ function startReplica(name: string): Replica {
       join(root, 'src/cli/main.ts'),
       'run',
       fixture,
+      // The fixture is a file in a temporary directory, outside any TypeScript project.
+      '--no-check',
       '-n',
       ns,
       '--kubeconfig',
@@ -110,6 +113,8 @@ function startReplica(name: string): Replica {
       '--lease-namespace',
       ns,
       '--health-address',
+      '127.0.0.1:0',
+      '--metrics-address',
       '127.0.0.1:0',
       '--log-format',
       'json',
@@ -123,6 +128,7 @@ function startReplica(name: string): Replica {
     logs: [],
     identity: undefined,
     healthUrl: undefined,
+    metricsUrl: undefined,
     exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
   };
   lines(child.stdout, (line) => {
@@ -144,6 +150,7 @@ function startReplica(name: string): Replica {
     replica.logs.push(record);
     if (record['msg'] === 'campaigning for the lease') replica.identity = String(record['identity']);
     if (typeof record['url'] === 'string' && String(record['msg']).startsWith('serving /healthz')) replica.healthUrl = record['url'];
+    if (typeof record['url'] === 'string' && record['msg'] === 'serving /metrics') replica.metricsUrl = record['url'];
   });
   replicas.push(replica);
   return replica;
@@ -185,9 +192,11 @@ async function leader(): Promise<Replica> {
   return found as Replica;
 }
 
+/** Probes go to the health port, scrapes to the metrics port (controller-runtime's two servers). */
 async function probe(replica: Replica, path: string): Promise<{ status: number; body: string }> {
-  await eventually(() => replica.healthUrl !== undefined, { what: `${replica.name} to serve health` });
-  const res = await fetch(`${replica.healthUrl}${path}`);
+  const which = path.startsWith('/metrics') ? 'metricsUrl' : 'healthUrl';
+  await eventually(() => replica[which] !== undefined, { what: `${replica.name} to serve ${path}` });
+  const res = await fetch(`${replica[which]}${path}`);
   return { status: res.status, body: await res.text() };
 }
 
@@ -327,7 +336,8 @@ describe('leader election in-process', () => {
 
     const registry = new Registry();
     resource(chores, { registry }).onCreate(async ({ patch }) => {
-      patch.status['ok-inproc'] = true;
+      // The status schema keeps unknown fields but declares none, so its type has no keys to write.
+      (patch.status as Record<string, unknown>)['ok-inproc'] = true;
     });
     const run = startOperator(registry, { client: asAccount, namespaces: [ns], leaderElection: { lease: 'inproc', namespace: ns } });
     after(() => run.stop());

@@ -24,7 +24,7 @@ import type { Container, PodSpec } from 'kubernetes-types/core/v1.d.ts';
 import type { Deployment } from 'kubernetes-types/apps/v1.d.ts';
 import type { ClusterRoleBinding } from 'kubernetes-types/rbac/v1.d.ts';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { HELP } from '../../src/cli/args.ts';
+import { RUN_FLAGS } from '../../src/cli/args.ts';
 import { useCluster } from '../support/cluster.ts';
 import { FROM_SOURCE } from '../support/source.ts';
 
@@ -82,7 +82,7 @@ function operon(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const leaderElection = HELP.includes('--leader-elect');
+const leaderElection = 'leader-elect' in RUN_FLAGS;
 
 describe('deploy/ manifests', () => {
   it('has an install for each reference operator and a local overlay for each', () => {
@@ -151,6 +151,10 @@ describe('deploy/ manifests', () => {
       for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) assert.equal(probe?.httpGet?.port, 'health', `${where}: probes use the health port`);
       const address = c.args?.[c.args.indexOf('--health-address') + 1];
       assert.match(address ?? '', new RegExp(`:${healthPort}$`), `${where}: the health server listens on the probed port`);
+      // controller-runtime's layout: probes and metrics on separate ports.
+      const metricsPort = c.ports?.find((p) => p.name === 'metrics')?.containerPort;
+      assert.ok(metricsPort && metricsPort !== healthPort, `${where}: a port named metrics, apart from health`);
+      assert.match(c.args?.[c.args.indexOf('--metrics-address') + 1] ?? '', new RegExp(`:${metricsPort}$`), `${where}: the metrics server listens on the metrics port`);
       for (const kind of ['requests', 'limits'] as const) {
         assert.ok(c.resources?.[kind]?.cpu && c.resources[kind]?.memory, `${where}: resources.${kind} has cpu and memory`);
       }
@@ -230,10 +234,14 @@ describe('deploy/ manifests', () => {
       assert.deepEqual(env.get('KUBERNETES_SERVICE_PORT')?.valueFrom?.configMapKeyRef, { name: 'local-apiserver', key: 'port' }, `${where}: KUBERNETES_SERVICE_PORT`);
       const namespace = docsOf(dir).find((d) => d.kind === 'Namespace');
       assert.equal(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged', `${where}: host network needs the privileged Pod Security level`);
-      const port = c.ports?.[0]?.containerPort ?? 0;
-      assert.ok(!ports.has(port), `${where}: health port ${port} is not shared with another local operator (one host network)`);
-      ports.add(port);
-      assert.match(c.args?.[c.args.indexOf('--health-address') + 1] ?? '', /^\$\(POD_IP\):\d+$/, `${where}: health bound to the node's bridge address only`);
+      for (const { name, containerPort } of c.ports ?? []) {
+        assert.ok(!ports.has(containerPort), `${where}: ${name} port ${containerPort} is not shared with another local operator (one host network)`);
+        ports.add(containerPort);
+      }
+      for (const flag of ['--health-address', '--metrics-address']) {
+        const port = c.ports?.find((p) => p.name === (flag === '--health-address' ? 'health' : 'metrics'))?.containerPort;
+        assert.equal(c.args?.[c.args.indexOf(flag) + 1], `$(POD_IP):${port}`, `${where}: ${flag} bound to the node's bridge address only, on its port`);
+      }
     }
     for (const op of OPERATORS) {
       const plain = deploymentOf(join(deployDir, op)).spec?.template.spec as PodSpec;

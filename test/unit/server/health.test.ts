@@ -118,6 +118,18 @@ describe('HealthServer', () => {
     }
   });
 
+  it('with probes off serves only /metrics (a metrics server on a port of its own)', async () => {
+    const scrape = new HealthServer({ bindAddress: '127.0.0.1:0', probes: false, metrics: { exposition: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'up 1\n' }) } });
+    const { url } = await scrape.start();
+    try {
+      assert.equal((await get(`${url}/metrics`)).body, 'up 1\n');
+      assert.deepEqual(await get(`${url}/healthz`), { status: 404, body: 'not found; try /metrics\n', type: 'text/plain; charset=utf-8' });
+      assert.equal((await get(`${url}/readyz`)).status, 404);
+    } finally {
+      await scrape.stop();
+    }
+  });
+
   it('refuses duplicate and URL-unsafe check names', () => {
     assert.throws(() => server.addHealthCheck('ping', () => true), /already registered/);
     assert.throws(() => server.addHealthCheck('a/b', () => true), /URL path segment/);

@@ -1,0 +1,49 @@
+/**
+ * The typed options of each subcommand, as `args.ts` parses them and the subcommands' modules take
+ * them. Apart from `args.ts` so that a subcommand's module, which `args.ts` loads on use, never
+ * imports its loader back.
+ */
+
+export type LogFormat = 'json' | 'plain';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface RunCommand {
+  command: 'run';
+  files: string[];
+  /** Namespace names or globs (`team-*`); empty means all namespaces, as `--all-namespaces` does. */
+  namespaces: string[];
+  allNamespaces: boolean;
+  context: string | undefined;
+  kubeconfig: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** `host:port` for /healthz and /readyz; undefined serves none. */
+  healthAddress: string | undefined;
+  /** `host:port` for /metrics; undefined serves none. */
+  metricsAddress: string | undefined;
+  /** Objects handled at once per resource (`--concurrency`); undefined keeps the default, 8. */
+  concurrency: number | undefined;
+  /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
+  leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+  /** Type-check the project before starting (`--check`, the default for `.ts` files outside production). */
+  check: boolean;
+  /** The tsconfig for the check; undefined finds the nearest one above the first file. */
+  tsconfig: string | undefined;
+}
+
+export interface GenerateCommand {
+  command: 'crd' | 'rbac';
+  files: string[];
+  /** For rbac: the operator's name and namespace (ServiceAccount and bindings). */
+  name: string;
+  namespace: string;
+  /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
+  watchNamespaces: string[];
+}
+
+export interface CheckCommand {
+  command: 'check';
+  /** Files whose nearest tsconfig is checked; empty means the current directory's. */
+  files: string[];
+  tsconfig: string | undefined;
+}
