@@ -80,12 +80,15 @@ export const defaults = {
      */
     timeoutSeconds: 290,
     /**
-     * A watch stream that delivers nothing (not even a bookmark) for this long is presumed stalled
-     * and reconnected. The server sends a bookmark about every 60 s and 2 s before its timeout;
-     * kube-rs uses timeout + 5 s, kopf 70 s. We take the larger, kube-rs', so a quiet but healthy
-     * watch is never torn down.
+     * A watch stream that delivers nothing (not even a bookmark) for this long is presumed stalled:
+     * reconnected, logged at warn, and the operator is not ready until a watch answers again. The
+     * API server's watch cache sends a bookmark every 60 s to watches that ask for them (measured
+     * on the local plane, kube-apiserver 1.36: 60.1 s apart), so 90 s is one and a half intervals:
+     * a quiet but healthy watch is never torn down, and a black-holed connection (accepted, never
+     * answered) is noticed within a minute and a half instead of five. kopf uses 70 s; kube-rs
+     * timeout + 5 s (295 s), which let a stale cache pass every probe for five minutes (issue #17).
      */
-    idleTimeoutMs: 295_000,
+    idleTimeoutMs: 90_000,
     /** LIST page size. client-go and kube-rs both use 500. */
     pageSize: 500,
     /** Reconnect backoff: client-go's reflector and kube-rs `DefaultBackoff` use 800 ms → 30 s, ×2, jitter. */

@@ -138,6 +138,12 @@ export interface OperatorOptions {
   /** A watch failing this long turns `health()` unhealthy. Default: {@link defaults}.watch.unhealthyAfterMs. */
   watchUnhealthyAfterMs?: number;
   /**
+   * A watch that delivers nothing, not even a bookmark, this long is presumed stalled: reconnected,
+   * logged at warn, and the operator is not ready until it is answered again.
+   * Default: {@link defaults}.watch.idleTimeoutMs.
+   */
+  watchIdleTimeoutMs?: number;
+  /**
    * RBAC rules the handlers need beyond what the registrations show (`operon rbac` adds them):
    * writes to owned resources other than create, reads of resources not watched, and so on.
    */
@@ -151,8 +157,10 @@ export type OperatorPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stop
 export interface OperatorHealth {
   /** False once any watch has been failing for `defaults.watch.unhealthyAfterMs`, or after a failed start. */
   healthy: boolean;
-  /** True once every cache has completed its first list. */
+  /** True once every cache has completed its first list, while every watch is current. */
   ready: boolean;
+  /** Why `ready` is false because a cache may be stale, one line per watch (empty otherwise). */
+  stale: string[];
   /** Where the operator is in its life: idle → starting → running → stopping → stopped. */
   phase: OperatorPhase;
   /** Per watched resource (`plural.group`), its watches. */
@@ -325,7 +333,8 @@ export class Operator {
   }
 
   /**
-   * True once every cache has listed and the operator is running.
+   * True once every cache has listed and the operator is running, while no watch is presumed
+   * stalled: ready means "my caches follow the server".
    *
    * @example
    * ```ts
@@ -333,7 +342,7 @@ export class Operator {
    * ```
    */
   ready(): boolean {
-    return this.#phase === 'running' && this.#reflectors().every((r) => r.store.isReady());
+    return this.#phase === 'running' && this.#reflectors().every((r) => r.store.isReady() && r.status().current);
   }
 
   /**
@@ -353,10 +362,12 @@ export class Operator {
     else if (this.#failed) problems.push(`operator ${this.name} failed to start`);
     else if (this.#phase === 'stopped') problems.push(`operator ${this.name} is stopped`);
     for (const [name, status] of Object.entries(resources)) if (!status.healthy) problems.push(describeFailingWatch(name, status));
+    const stale = Object.entries(resources).flatMap(([name, status]) => describeStaleWatches(name, status));
     const elector = this.#elector;
     return {
       healthy: problems.length === 0,
       ready: this.ready(),
+      stale,
       phase: this.#phase,
       resources,
       tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
@@ -471,6 +482,7 @@ export class Operator {
         stopping: this.#stop.signal,
         ...(metrics ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label) } : {}),
         ...(this.#options.watchUnhealthyAfterMs !== undefined ? { unhealthyAfterMs: this.#options.watchUnhealthyAfterMs } : {}),
+        ...(this.#options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.watchIdleTimeoutMs } : {}),
       });
       if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
       this.#runtimes.push(runtime);
@@ -540,7 +552,15 @@ export class Operator {
     const key = resourceKey(resource);
     let reflector = this.#owned.get(key);
     if (!reflector) {
-      reflector = new Reflector<Stored>({ source: sourceFor<Stored>(client, resource.ref), namespaced: resource.namespaced, scope, name: resource.plural, logger, clock: this.#clock });
+      reflector = new Reflector<Stored>({
+        source: sourceFor<Stored>(client, resource.ref),
+        namespaced: resource.namespaced,
+        scope,
+        name: resource.plural,
+        logger,
+        clock: this.#clock,
+        ...(this.#options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.watchIdleTimeoutMs } : {}),
+      });
       this.#owned.set(key, reflector);
     }
     return reflector;
@@ -624,6 +644,16 @@ function describeFailingWatch(name: string, status: ReflectorStatus): string {
       return `watch of ${name}${where} is ${w.phase}${error}`;
     });
   return failing.length > 0 ? failing.join('; ') : `watch of ${name} is unhealthy`;
+}
+
+function describeStaleWatches(name: string, status: ReflectorStatus): string[] {
+  return status.watches
+    .filter((w) => !w.current)
+    .map((w) => {
+      const where = w.namespace ? ` in ${w.namespace}` : '';
+      const why = w.stalledSince !== undefined ? 'stalled (nothing, not even a bookmark, arrived) and not answered again yet' : `failing${w.lastError ? ` (${w.lastError.kind}: ${w.lastError.message})` : ''}`;
+      return `watch of ${name}${where} is ${why}; its cache may be stale`;
+    });
 }
 
 function describeResource(resource: Resource): string {

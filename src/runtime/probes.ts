@@ -9,7 +9,10 @@
  * - `/healthz` check `leader-election` (only with leader election): passes while leading or
  *   standing by and says which; fails once the lease is lost.
  * - `/readyz` check `caches`: passes once every cache has completed its first list, on every
- *   replica, leader or not (controller-runtime serves probes on non-leaders too).
+ *   replica, leader or not (controller-runtime serves probes on non-leaders too), and fails again
+ *   while a watch is presumed stalled (naming it): ready means the caches follow the server. A
+ *   stall alone does not fail `/healthz`; the watcher reconnects, and only a watch that cannot
+ *   be re-established for `defaults.watch.unhealthyAfterMs` calls for a restart.
  * - `/healthz` check `probe-<id>` per `probe(id, fn)`: its result, as JSON, is the check's message
  *   (kopf's `@kopf.on.probe` shows results in its liveness response); a probe that throws fails
  *   the check. Results are cached for `defaults.handlers.probeCacheMs`, as kopf caches them.
@@ -50,5 +53,9 @@ export function addOperatorChecks(server: HealthServer, operator: Operator): voi
       return { ok: !failed, message: JSON.stringify(result ?? null) };
     });
   }
-  server.addReadyCheck('caches', () => (operator.ready() ? { ok: true, message: 'synced' } : { ok: false, message: 'caches not synced yet' }));
+  server.addReadyCheck('caches', () => {
+    if (operator.ready()) return { ok: true, message: 'synced' };
+    const { stale } = operator.health();
+    return { ok: false, message: stale.length > 0 ? stale.join('; ') : 'caches not synced yet' };
+  });
 }

@@ -77,6 +77,8 @@ export interface ResourceRuntimeOptions {
   queueMetrics?: WorkQueueMetrics;
   /** The watch reports itself unhealthy after failing this long. Default: {@link defaults}.watch.unhealthyAfterMs. */
   unhealthyAfterMs?: number;
+  /** A watch silent this long is presumed stalled. Default: {@link defaults}.watch.idleTimeoutMs. */
+  idleTimeoutMs?: number;
 }
 
 interface CycleResult {
@@ -167,6 +169,7 @@ export class ResourceRuntime {
       logger: options.logger,
       clock: this.#clock,
       ...(options.unhealthyAfterMs !== undefined ? { unhealthyAfterMs: options.unhealthyAfterMs } : {}),
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     });
     this.reflector.subscribe((change) => this.#onChange(change));
     this.controller = new Controller({

@@ -49,6 +49,8 @@ export interface ReflectorOptions<T extends KubeObject>
 /** The health of a reflector: healthy when all its watches are. */
 export interface ReflectorStatus {
   healthy: boolean;
+  /** False while any of its watches is not `current` (stalled, or failing past the idle timeout). */
+  current: boolean;
   watches: Array<WatcherStatus & { namespace?: string }>;
 }
 
@@ -162,7 +164,7 @@ export class Reflector<T extends KubeObject> {
    */
   status(): ReflectorStatus {
     const watches = this.#lanes.map((lane) => ({ ...lane.watcher.status(), ...(lane.namespace ? { namespace: lane.namespace } : {}) }));
-    return { healthy: watches.every((w) => w.healthy), watches };
+    return { healthy: watches.every((w) => w.healthy), current: watches.every((w) => w.current), watches };
   }
 
   async #handle(lane: Lane<T>, event: WatcherEvent<T>): Promise<void> {

@@ -7,7 +7,8 @@
  * - It never stops by itself and never throws out of its loop: every failure becomes an input to
  *   the machine, which retries (after the backoff) forever. Only `stop()` or the `signal` end it.
  * - A stream that delivers nothing, not even a bookmark, for `idleTimeoutMs` is aborted and resumed
- *   from the last resourceVersion; a stall never goes unnoticed.
+ *   from the last resourceVersion; a stall never goes unnoticed: it is logged at warn, and
+ *   `status().current` is false until a watch is answered again (readiness reports it).
  * - Backpressure: the next event is produced only after the consumer took the previous one (the
  *   async iterator is pulled, or the listener's promise settled), so events of one object keep
  *   their order and a slow consumer slows the reading, not the memory.
@@ -67,6 +68,15 @@ export interface WatcherStatus {
   reconnects: number;
   /** False once list/watch has been failing for `unhealthyAfterMs`. */
   healthy: boolean;
+  /**
+   * Whether what this watcher delivered can be trusted to follow the server: false from a stall
+   * (nothing, not even a bookmark, for `idleTimeoutMs`) until a new watch is answered, and while
+   * list/watch has been failing for `idleTimeoutMs`. Readiness reports it; liveness waits for
+   * `healthy`, since reconnecting, not restarting, is what cures a stall.
+   */
+  current: boolean;
+  /** Since when the watch has been presumed stalled (not yet answered again). */
+  stalledSince?: number;
 }
 
 /** Receives watcher events; a returned promise is awaited before the next event is read. */
@@ -151,6 +161,7 @@ export class Watcher<T extends KubeObject> {
   #relists = 0;
   #reconnects = 0;
   #failingSince: number | undefined;
+  #stalledSince: number | undefined;
 
   constructor(options: WatcherOptions<T>) {
     this.#source = options.source;
@@ -248,7 +259,9 @@ export class Watcher<T extends KubeObject> {
       relists: this.#relists,
       reconnects: this.#reconnects,
       healthy: this.#failingSince === undefined || this.#clock.now() - this.#failingSince < this.#unhealthyAfterMs,
+      current: this.#stalledSince === undefined && (this.#failingSince === undefined || this.#clock.now() - this.#failingSince < this.#idleTimeoutMs),
     };
+    if (this.#stalledSince !== undefined) status.stalledSince = this.#stalledSince;
     if (this.#lastError) status.lastError = { ...this.#lastError };
     if (this.#lastEventAt !== undefined) status.lastEventAt = this.#lastEventAt;
     if (this.#connectedAt !== undefined) status.connectedAt = this.#connectedAt;
@@ -343,6 +356,14 @@ export class Watcher<T extends KubeObject> {
       case 'StreamEnded':
         if (input.delivered > 0) this.#succeeded();
         break;
+      case 'IdleTimeout': {
+        // The one failure a user cannot otherwise see: every request is accepted and nothing comes
+        // back (a black-holed connection, a wedged proxy), and the cache silently falls behind.
+        const now = this.#clock.now();
+        this.#stalledSince ??= now;
+        this.#log.warn({ silentForMs: this.#idleTimeoutMs, resourceVersion: this.#resourceVersion }, 'watch stalled: nothing, not even a bookmark, arrived; the cache may be stale until the watch is answered again');
+        break;
+      }
       default:
         break;
     }
@@ -351,7 +372,9 @@ export class Watcher<T extends KubeObject> {
   #succeeded(): void {
     const now = this.#clock.now();
     if (this.#failingSince !== undefined) this.#log.info({ failingForMs: now - this.#failingSince }, 'watch recovered');
+    if (this.#stalledSince !== undefined) this.#log.info({ staleForMs: now - this.#stalledSince }, 'watch answered again after a stall; the cache is current');
     this.#failingSince = undefined;
+    this.#stalledSince = undefined;
     this.#backoff.succeeded(now);
   }
 
@@ -455,6 +478,8 @@ export class Watcher<T extends KubeObject> {
         return { type: 'StreamEnded', delivered: stream.delivered };
       }
       if (stream.delivered++ === 0 && !stream.connected) this.#connectedAt = this.#clock.now();
+      // A stream that answers again after a stall is current again, even before its first real event.
+      if (this.#stalledSince !== undefined) this.#succeeded();
       return { type: 'Event', event: item.value };
     } catch (error) {
       if (this.#stream === stream) this.#stream = undefined;

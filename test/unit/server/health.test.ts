@@ -140,13 +140,14 @@ describe('reflectorCheck and readyWhen', () => {
   it('names each unhealthy watch with its phase and last error', () => {
     const status: ReflectorStatus = {
       healthy: false,
+      current: false,
       watches: [
-        { phase: 'watching', relists: 0, reconnects: 0, healthy: true, namespace: 'ns-ok' },
-        { phase: 'backing-off', relists: 0, reconnects: 3, healthy: false, namespace: 'ns-a', lastError: { kind: 'Forbidden', message: 'printers is forbidden', at: 0 } },
+        { phase: 'watching', relists: 0, reconnects: 0, healthy: true, current: true, namespace: 'ns-ok' },
+        { phase: 'backing-off', relists: 0, reconnects: 3, healthy: false, current: false, namespace: 'ns-a', lastError: { kind: 'Forbidden', message: 'printers is forbidden', at: 0 } },
       ],
     };
     assert.deepEqual(reflectorCheck({ status: () => status })(), { ok: false, message: 'watch in ns-a: backing-off, last error Forbidden: printers is forbidden' });
-    assert.deepEqual(reflectorCheck({ status: () => ({ healthy: true, watches: [] }) })(), { ok: true, message: '0 watch(es) healthy' });
+    assert.deepEqual(reflectorCheck({ status: () => ({ healthy: true, current: true, watches: [] }) })(), { ok: true, message: '0 watch(es) healthy' });
   });
 
   it('readyWhen reports a rejection', async () => {

@@ -150,6 +150,33 @@ describe('watcher driver', () => {
     await t.watcher.stop();
   });
 
+  it('regression #17: a stall is logged at warn and makes the watch not current until a new stream answers (a bookmark is enough)', async () => {
+    const t = setup((s) => s.listScript.push(page([], '5')), { idleTimeoutMs: 90_000 });
+    await settle();
+    t.source.stream.push(added(obj('a', '6')));
+    await settle();
+    assert.equal(t.watcher.status().current, true);
+    const quietFrom = t.clock.now();
+    await t.clock.advance(90_000);
+    await settle();
+    const stalled = t.watcher.status();
+    assert.equal(stalled.current, false, 'a silent stream is not trusted to follow the server');
+    assert.equal(stalled.stalledSince, quietFrom + 90_000);
+    assert.equal(stalled.healthy, true, 'a stall alone is no reason to restart');
+    assert.ok(t.records.some((r) => r.level === 'warn' && /watch stalled/.test(r.msg)), 'the stall is logged at warn');
+    // The reconnect is accepted but silent too (a black hole): still not current, even past it.
+    await t.clock.advance(90_000);
+    await settle();
+    assert.equal(t.watcher.status().current, false);
+    assert.equal(t.watcher.status().stalledSince, quietFrom + 90_000, 'stale since the first stall');
+    t.source.stream.push(bookmark('9'));
+    await settle();
+    assert.equal(t.watcher.status().current, true, 'a stream that answers again, if only with a bookmark, is current');
+    assert.equal(t.watcher.status().stalledSince, undefined);
+    await t.watcher.stop();
+    await t.running;
+  });
+
   it('counts silence from the start of each read, never the time the consumer holds an event', async () => {
     let release = (): void => {};
     const t = setup(
