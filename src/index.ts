@@ -34,6 +34,7 @@ export {
   convertObject,
   isConversionReviewRequest,
   conversionPath,
+  conversionDataAnnotation,
   ConversionError,
   type Conversion,
   type ConversionReview,

@@ -94,7 +94,7 @@ function checkRule(node: JSONSchemaProps, rule: ValidationRule, path: string, wh
     report('a transition rule (oldSelf) sits under the items of a list that is not x-kubernetes-list-type: map, so old and new items cannot be paired', 'move the rule to the list itself, or make the list a map list keyed by a field');
   }
 
-  for (const match of code.matchAll(/(?<![\w.])(self|oldSelf)\.([A-Za-z_][A-Za-z0-9_]*)(?!\s*\()/g)) {
+  for (const match of code.matchAll(/(?<![\w.])(self|oldSelf)\.([A-Za-z_][A-Za-z0-9_]*)(?!\w)(?!\s*\()/g)) {
     const variable = match[1] ?? 'self';
     const field = match[2] ?? '';
     const problem = missingField(node, field, where.root);

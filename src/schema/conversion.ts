@@ -81,7 +81,7 @@ export function convertObject(resource: VersionedResource, object: KubeObject, d
     delete stash[to];
   }
 
-  const out: KubeObject = { apiVersion: desiredAPIVersion, kind: resource.kind, ...content, metadata: restoreMetadata(metadata, converted.metadata, key) };
+  const out: KubeObject = { apiVersion: desiredAPIVersion, kind: resource.kind, metadata: restoreMetadata(metadata, converted.metadata, key), ...content };
   if (Object.keys(stash).length > 0) {
     out.metadata = { ...out.metadata, annotations: { ...out.metadata?.annotations, [key]: JSON.stringify(stash) } };
   }

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { crdToYaml, toCrd } from '../../../src/index.ts';
-import { CryptoValueCalculator } from '../../../operators/crypto/resource.ts';
+import { CryptoValueCalculators } from '../../../operators/crypto/resource.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const checkedIn = readFileSync(`${root}operators/crypto/crd.yaml`, 'utf8');
@@ -23,7 +23,7 @@ describe('operators/crypto/crd.yaml', () => {
   it('is byte for byte what `operon crd operators/crypto/resource.ts` prints (regenerate when this fails)', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [`${root}src/cli/main.ts`, 'crd', `${root}operators/crypto/resource.ts`]);
     assert.equal(checkedIn, stdout, 'crd.yaml is stale: run `node src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml`');
-    assert.equal(checkedIn, crdToYaml(toCrd(CryptoValueCalculator)));
+    assert.equal(checkedIn, crdToYaml(toCrd(CryptoValueCalculators)));
   });
 
   it("keeps the design document's names, scope, fields and columns", () => {

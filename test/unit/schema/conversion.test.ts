@@ -29,7 +29,7 @@ const v1Objects: KubeObject[] = [
   { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { size: 0.0023 } },
   { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { size: 3, colour: 'red' }, status: { ready: true } },
   { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { ...meta, annotations: { keep: 'me' } }, spec: { size: 1e21, colour: '' } },
-  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { size: -0.1 }, extra: { top: 'level' } },
+  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { size: -0.1 }, extra: { top: 'level' } } as KubeObject,
 ];
 const v2Objects: KubeObject[] = [
   { apiVersion: 'example.com/v2', kind: 'Widget', metadata: meta, spec: { size: '0.0023' } },
