@@ -5,7 +5,7 @@
  * into one CRD (one version each). The output is byte-stable, so checked-in CRDs can be compared
  * with a fresh generation in tests.
  */
-import { crdToYaml, isVersionedResource, toCrd, type CustomResource, type CustomResourceDefinition, type VersionedResource } from '../schema/index.ts';
+import { crdToYaml, isVersionedResource, SchemaError, toCrd, type CustomResource, type CustomResourceDefinition, type VersionedResource } from '../schema/index.ts';
 import { CliError, exportedResources, importFiles } from './load.ts';
 
 /**
@@ -26,7 +26,14 @@ export async function crdCommand(files: readonly string[]): Promise<string> {
   }
   const byName = new Map<string, CustomResource[]>();
   for (const r of resources) if (!versioned.has(r.crdName)) byName.set(r.crdName, [...(byName.get(r.crdName) ?? []), r]);
-  const crds: CustomResourceDefinition[] = [...byName.values()].map((versions) => toCrd(versions));
-  for (const set of versioned.values()) crds.push(toCrd(set));
-  return crdToYaml(crds);
+  try {
+    const crds: CustomResourceDefinition[] = [...byName.values()].map((versions) => toCrd(versions));
+    for (const set of versioned.values()) crds.push(toCrd(set));
+    return crdToYaml(crds);
+  } catch (error) {
+    // A declaration mistake (versions without a storage version, a rule on the root the API
+    // server would refuse) is the user's to fix: one line, no stack.
+    if (error instanceof SchemaError) throw new CliError(error.message, 2);
+    throw error;
+  }
 }

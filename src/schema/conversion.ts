@@ -24,7 +24,15 @@ import type { ConversionStep, VersionedResource } from './versions.ts';
 /** The annotation suffix under the resource's group that keeps what a version could not hold. */
 export const CONVERSION_DATA = 'conversion-data';
 
-/** `<group>/conversion-data`: the annotation holding content a version could not hold. */
+/**
+ * `<group>/conversion-data`: the annotation holding, per version, the content (spec, status...)
+ * that version had and the object's current version cannot hold: `{"v2":{"spec":{...}}}`.
+ *
+ * @example
+ * ```ts
+ * conversionDataAnnotation(CryptoValueCalculators); // 'crypto.tools/conversion-data'
+ * ```
+ */
 export function conversionDataAnnotation(resource: Pick<VersionedResource, 'group'>): string {
   return `${resource.group}/${CONVERSION_DATA}`;
 }
@@ -34,9 +42,17 @@ type Content = { [key: string]: unknown };
 /** Content kept per version, as stored in the annotation. */
 type Stash = { [version: string]: Content };
 
-/** Why an object could not be converted; the message names the object and what to do. */
+/** What kind of conversion failure: a foreign object, an unknown version, or a conversion function's fault. */
+export type ConversionErrorKind = 'WrongKind' | 'UnknownVersion' | 'FunctionFailed';
+
+/** Why an object could not be converted; the message names the object. */
 export class ConversionError extends Error {
   override readonly name = 'ConversionError';
+  readonly kind: ConversionErrorKind;
+  constructor(kind: ConversionErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 /**
@@ -51,13 +67,13 @@ export class ConversionError extends Error {
  */
 export function convertObject(resource: VersionedResource, object: KubeObject, desiredAPIVersion: string): KubeObject {
   const name = describe(object);
-  if (object.kind !== resource.kind) throw new ConversionError(`${name}: kind ${String(object.kind)} is not ${resource.kind}`);
+  if (object.kind !== resource.kind) throw new ConversionError('WrongKind', `${name}: kind ${String(object.kind)} is not ${resource.kind}`);
   const from = versionOf(resource, object.apiVersion, `${name}: apiVersion`);
   const to = versionOf(resource, desiredAPIVersion, `${name}: desired apiVersion`);
   if (from === to) return structuredClone(object);
   const forward = resource.path(from, to);
   const backward = resource.path(to, from);
-  if (!forward || !backward) throw new ConversionError(`${name}: no conversion from ${from} to ${to}`);
+  if (!forward || !backward) throw new ConversionError('UnknownVersion', `${name}: no conversion from ${from} to ${to}`);
 
   const key = conversionDataAnnotation(resource);
   const metadata: ObjectMeta = object.metadata ?? {};
@@ -109,9 +125,9 @@ function run(steps: readonly ConversionStep[], object: KubeObject, name: string)
     try {
       current = step(structuredClone(current));
     } catch (error) {
-      throw new ConversionError(`${name}: the conversion function threw: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConversionError('FunctionFailed', `${name}: the conversion function threw: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (!isPlainObject(current)) throw new ConversionError(`${name}: a conversion function returned ${typeof current}, not an object`);
+    if (!isPlainObject(current)) throw new ConversionError('FunctionFailed', `${name}: a conversion function returned ${typeof current}, not an object`);
     current = { ...current, metadata: current.metadata ?? object.metadata ?? {} };
   }
   return current;
@@ -164,7 +180,7 @@ function versionOf(resource: VersionedResource, apiVersion: unknown, what: strin
   const group = text.slice(0, Math.max(slash, 0));
   const version = text.slice(slash + 1);
   if (slash < 0 || group !== resource.group || !resource.version(version)) {
-    throw new ConversionError(`${what} ${JSON.stringify(apiVersion)} is not a version of ${resource.crdName} (${resource.versions.map((v) => v.apiVersion).join(', ')})`);
+    throw new ConversionError('UnknownVersion', `${what} ${JSON.stringify(apiVersion)} is not a version of ${resource.crdName} (${resource.versions.map((v) => v.apiVersion).join(', ')})`);
   }
   return version;
 }

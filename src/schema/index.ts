@@ -62,6 +62,7 @@ export {
   conversionDataAnnotation,
   ConversionError,
   CONVERSION_DATA,
+  type ConversionErrorKind,
   type ConversionReview,
 } from './conversion.ts';
 export { ConditionSchema, conditionList, type ConditionShape } from './conditions.ts';
