@@ -6,6 +6,7 @@
  * with a fresh generation in tests.
  */
 import { crdToYaml, isVersionedResource, SchemaError, toCrd, type CustomResource, type CustomResourceDefinition, type VersionedResource } from '../schema/index.ts';
+import { celSyntaxProblems } from './cel-syntax.ts';
 import { CliError, exportedResources, importFiles } from './load.ts';
 
 /**
@@ -26,14 +27,20 @@ export async function crdCommand(files: readonly string[]): Promise<string> {
   }
   const byName = new Map<string, CustomResource[]>();
   for (const r of resources) if (!versioned.has(r.crdName)) byName.set(r.crdName, [...(byName.get(r.crdName) ?? []), r]);
+  const crds: CustomResourceDefinition[] = [];
   try {
-    const crds: CustomResourceDefinition[] = [...byName.values()].map((versions) => toCrd(versions));
+    for (const versions of byName.values()) crds.push(toCrd(versions));
     for (const set of versioned.values()) crds.push(toCrd(set));
-    return crdToYaml(crds);
   } catch (error) {
     // A declaration mistake (versions without a storage version, a rule on the root the API
     // server would refuse) is the user's to fix: one line, no stack.
     if (error instanceof SchemaError) throw new CliError(error.message, 2);
     throw error;
   }
+  const [bad, ...more] = await celSyntaxProblems(crds);
+  if (bad) {
+    const all = [bad, ...more].map((p) => `${p.path}: ${JSON.stringify(p.expression)} is not valid CEL (${p.message})`);
+    throw new CliError(`${all.join('; ')}. Fix: correct the expression`, 2);
+  }
+  return crdToYaml(crds);
 }

@@ -4,7 +4,8 @@
  * - a CEL rule attached to a TypeBox node is enforced by the API server, which refuses an object
  *   breaking it with the rule's message;
  * - rules `toCrd` refuses are rules the API server refuses too: the same rule applied raw is
- *   rejected by the server, and `defineResource` names it before any apply;
+ *   rejected by the server, and `defineResource` names it before any apply; the same for a CEL
+ *   syntax error `operon crd` refuses, and optional syntax it accepts is accepted;
  * - two versions with identical schemas get `conversion: None`: created in v1, read in v2;
  * - the CVC's generated CRD (v1 stored, v2 with a Webhook conversion) is accepted, and the design
  *   document's v1 object is stored and listed by `kubectl get` with the same columns.
@@ -22,6 +23,7 @@ import { SchemaError } from '../../src/schema/errors.ts';
 import { defineResource } from '../../src/schema/resource.ts';
 import { defineVersions } from '../../src/schema/versions.ts';
 import { CryptoValueCalculators } from '../../operators/crypto/resource.ts';
+import { celSyntaxProblems } from '../../src/cli/cel-syntax.ts';
 import { useCluster } from '../support/cluster.ts';
 
 const cluster = await useCluster();
@@ -76,6 +78,21 @@ describe('CEL rules from the schema, on the real API server', () => {
       assert.match(applied.stderr, refusal);
     });
   }
+});
+
+describe('CEL syntax, on the real API server', () => {
+  it('a rule operon crd refuses as bad syntax is refused by the API server, and a rule it accepts is accepted', async () => {
+    const withRule = (rule: string): CustomResourceDefinition =>
+      toCrd(defineResource({ group: 'cel.operon.test', version: 'v1', kind: 'Syntax', spec: withRules(Type.Object({ min: Type.Optional(Type.Integer()) }), [{ rule }]) }));
+    const broken = withRule('self.min <=');
+    assert.equal((await celSyntaxProblems([broken])).length, 1);
+    const refused = await cluster.kubectlResult(['apply', '--dry-run=server', '-f', '-'], { input: crdToYaml(broken) });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /compilation failed/);
+    const fine = withRule('self.?min.orValue(0) >= 0');
+    assert.deepEqual(await celSyntaxProblems([fine]), []);
+    await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: crdToYaml(fine) });
+  });
 });
 
 describe('CRD versions, on the real API server', () => {
