@@ -14,6 +14,7 @@
  * - `self.<field>` / `oldSelf.<field>` naming a field the node does not declare (the compiler's
  *   "undefined field"), on objects that do not keep unknown fields, and any field access on a scalar;
  * - a `fieldPath` that does not name a declared field of the node.
+ * Rules inside allOf/anyOf/oneOf/not are refused by the structural check (`structural.ts`).
  *
  * Not checked: CEL syntax, types beyond field names, and the cost budget. The API server still
  * refuses those at `kubectl apply`, with its own message.

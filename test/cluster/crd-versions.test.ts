@@ -57,22 +57,25 @@ describe('CEL rules from the schema, on the real API server', () => {
   for (const [what, rule, schemaPath, refusal] of [
     ['a field the node does not declare', { rule: 'self.nope > 0' }, 'spec', /undefined field 'nope'/],
     ['a transition rule under the items of a list that is not a map list', { rule: 'self == oldSelf', message: 'immutable' }, 'list-items', /oldSelf/],
+    ['a rule inside allOf', { rule: 'self.min > 0' }, 'allOf', /allOf\[0\]\.x-kubernetes-validations: Forbidden: must be empty to be structural/],
   ] as const) {
     it(`refuses ${what}, as the API server does`, async () => {
       const spec =
         schemaPath === 'spec'
           ? withRules(Type.Object({ min: Type.Integer() }), [rule])
-          : Type.Object({ tags: Type.Array(withRules(Type.String(), [rule])) });
+          : schemaPath === 'allOf'
+            ? Type.Unsafe<{ min: number }>({ type: 'object', properties: { min: { type: 'integer' } }, allOf: [{ 'x-kubernetes-validations': [rule] }] })
+            : Type.Object({ tags: Type.Array(withRules(Type.String(), [rule])) });
       assert.throws(
         () => defineResource({ group: 'cel.operon.test', version: 'v1', kind: 'Refused', spec }),
-        (e: unknown) => e instanceof SchemaError && e.kind === 'InvalidRule' && /x-kubernetes-validations\[0\]/.test(e.path),
+        (e: unknown) => e instanceof SchemaError && (e.kind === 'InvalidRule' || e.kind === 'NotStructural' || e.kind === 'Unsupported') && /x-kubernetes-validations/.test(e.message),
       );
       // The same rule, applied raw: the API server refuses the CRD.
       const crd = toCrd(defineResource({ group: 'cel.operon.test', version: 'v1', kind: 'Refused', spec: Type.Object({ min: Type.Integer(), tags: Type.Array(Type.String()) }) }));
       const props = crd.spec.versions[0]?.schema.openAPIV3Schema.properties?.['spec'];
       assert.ok(props?.properties?.['tags']?.items && !Array.isArray(props.properties['tags'].items));
-      const target = schemaPath === 'spec' ? props : props.properties['tags'].items;
-      target['x-kubernetes-validations'] = [{ ...rule }];
+      if (schemaPath === 'allOf') props.allOf = [{ 'x-kubernetes-validations': [{ ...rule }] }];
+      else (schemaPath === 'spec' ? props : props.properties['tags'].items)['x-kubernetes-validations'] = [{ ...rule }];
       const applied = await cluster.kubectlResult(['apply', '--dry-run=server', '-f', '-'], { input: crdToYaml(crd) });
       assert.notEqual(applied.code, 0, 'the API server accepted a rule toCrd refuses');
       assert.match(applied.stderr, refusal);

@@ -57,4 +57,8 @@ describe('CEL rules from the schema', () => {
     refused(() => obj({ rule: '  ' }), at, /the rule is empty/);
     assert.ok(obj({ rule: 'self.a > 0 &&\nself.a < 9', message: 'a is 1..8', reason: 'FieldValueForbidden', fieldPath: '.a' }));
   });
+  it('refuses a rule inside allOf/anyOf/oneOf/not, where the API server says it must be empty', () => {
+    const spec = Type.Unsafe<{ a: string }>({ type: 'object', properties: { a: { type: 'string' } }, allOf: [{ 'x-kubernetes-validations': [{ rule: "self.a == 'x'" }] }] });
+    assert.throws(() => declare(spec as never), (e: unknown) => e instanceof SchemaError && /allOf\[0\]\["x-kubernetes-validations"\]: `x-kubernetes-validations` is not allowed inside allOf/.test(e.message));
+  });
 });
