@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { KubeObject } from '../../../src/client/types.ts';
-import { convertObject, convertReview, isConversionReviewRequest, type ConversionReview } from '../../../src/schema/conversion.ts';
+import { ConversionError, convertObject, convertReview, isConversionReviewRequest, type ConversionReview } from '../../../src/schema/conversion.ts';
 import { conversionPath, toCrd } from '../../../src/schema/crd.ts';
 import { SchemaError } from '../../../src/schema/errors.ts';
 import { defineResource } from '../../../src/schema/resource.ts';
@@ -89,6 +89,27 @@ describe('conversion between versions', () => {
     assert.equal(out.metadata?.name, 'w');
     assert.equal(out.metadata?.uid, 'u-1');
     assert.deepEqual(out.metadata?.labels, { team: 'b' });
+  });
+});
+
+describe('conversion edge cases', () => {
+  it('refuses an object of another kind with a WrongKind error naming it', () => {
+    assert.throws(
+      () => convertObject(Widgets, { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g', namespace: 'ns' } }, 'example.com/v2'),
+      (e: unknown) => e instanceof ConversionError && e.kind === 'WrongKind' && /Gadget ns\/g: kind Gadget is not Widget/.test(e.message),
+    );
+  });
+  it('ignores a hand-edited conversion-data annotation instead of failing every read', () => {
+    const object = { ...(v1Objects[0] as KubeObject), metadata: { ...meta, annotations: { 'example.com/conversion-data': '{not json' } } };
+    const out = convertObject(Widgets, object, 'example.com/v2');
+    assert.deepEqual(out.spec, { size: '0.0023' });
+    assert.equal(out.metadata?.annotations, undefined);
+  });
+  it('returns a copy for the same version, never the input itself', () => {
+    const object = v1Objects[1] as KubeObject;
+    const out = convertObject(Widgets, object, 'example.com/v1');
+    assert.deepEqual(out, object);
+    assert.notEqual(out, object);
   });
 });
 
