@@ -36,10 +36,17 @@ module.exports = {
     },
     {
       name: 'operators-use-the-public-api',
-      comment: 'Reference operators import `operon` as users do, not its internals.',
+      comment: 'Reference operators and examples use only the public entries, `operon-k8s` and `operon-k8s/testing`, not internals.',
       severity: 'error',
-      from: { path: '^operators/' },
+      from: { path: '^(operators|examples)/' },
       to: { path: '^src/(?!index\\.ts$|testing/index\\.ts$)' },
+    },
+    {
+      name: 'operators-import-by-package-name',
+      comment: "Reference operators and examples import `operon-k8s` by name, exactly as a user's code does, not by a relative path into src/.",
+      severity: 'error',
+      from: { path: '^(operators|examples)/' },
+      to: { path: '^src/', dependencyTypes: ['local'] },
     },
     {
       name: 'no-circular',
@@ -52,6 +59,13 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
+    // `operon-k8s` (the package's own name, used by operators and examples as by users) resolves
+    // through package.json `exports` under the `operon-source` condition, to src/, as in Node
+    // and tsc (docs/development.md). Unresolved, the rules below could not see those imports.
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['operon-source', 'import', 'types', 'node', 'default'],
+    },
     exclude: { path: '(^|/)\\.cache/' },
   },
 };

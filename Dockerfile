@@ -18,7 +18,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY operators ./operators
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && node_modules/.bin/tsc -p tsconfig.build.json --outDir /out --declaration false \
+ && node_modules/.bin/tsc -p tsconfig.build.json --outDir /out --declaration false --declarationMap false --sourceMap false \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -f node_modules/.package-lock.json
 
@@ -29,7 +29,9 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 # The compiled application last: an ordinary code change rebuilds only this layer.
-COPY --from=build /out/src ./src
+# The framework where package.json `exports` points (the operators import `operon-k8s`, which
+# resolves to it by self-reference), the operators where the manifests name them.
+COPY --from=build /out/src ./dist/src
 COPY --from=build /out/operators ./operators
 # The distroless entrypoint is /nodejs/bin/node; put it on PATH so the entrypoint below reads
 # like the command line it is (and matches the offline build).
@@ -37,4 +39,4 @@ ENV PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin \
     NODE_ENV=production
 # Numeric, so that the kubelet can check runAsNonRoot without reading /etc/passwd.
 USER 65532:65532
-ENTRYPOINT ["node", "--max-semi-space-size=1", "src/cli/main.js", "run"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/cli/main.js", "run"]

@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.dependency-cruiser.cjs', '**/.cache/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'docs/api/**', '.dependency-cruiser.cjs', '**/.cache/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec node scripts/demo.ts "$@"
+# Runs the sources: `operon-k8s` resolves to src/ under this condition (docs/development.md).
+exec node --conditions=operon-source scripts/demo.ts "$@"

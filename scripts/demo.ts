@@ -92,7 +92,7 @@ mkdirSync(logDir, { recursive: true });
 const children: ChildProcess[] = [];
 function startOperator(file: string, extraEnv: Record<string, string>, log: string): void {
   const out = openSync(join(logDir, log), 'w');
-  const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'run', join(root, file), '-n', NS, '--log-format', 'plain'], {
+  const child = spawn(process.execPath, ['--conditions=operon-source', join(root, 'src/cli/main.ts'), 'run', join(root, file), '-n', NS, '--log-format', 'plain'], {
     env: { ...env, ...extraEnv },
     stdio: ['ignore', out, out],
   });

@@ -26,6 +26,7 @@ if [ "${#commands[@]}" -ne 2 ]; then
   exit 1
 fi
 
+sha="$(git -C "$repo" rev-parse --short HEAD)"
 git clone --quiet "$repo" "$root/clone"
 mkdir -p "$root/home" "$root/gopath" "$root/gocache" "$root/npm-cache"
 # The environment CI gets (this machine's), with every cache the project owns moved to an empty
@@ -42,7 +43,7 @@ env_fresh=(
   "npm_config_cache=$root/npm-cache"
 )
 
-say "clone of $(git -C "$repo" rev-parse --short HEAD) in $root/clone; caches empty under $root"
+say "clone of $sha in $root/clone; caches empty under $root"
 say "machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(go version | cut -d' ' -f3)"
 results=()
 failed=0
@@ -67,7 +68,7 @@ done
 # Stop the clone's control plane before its folder goes.
 (cd "$root/clone" && "${env_fresh[@]}" bash -c 'node_modules/.bin/node controlplane/cli.ts down' >/dev/null 2>&1) || true
 echo
-echo "fresh-check $(date -u +%Y-%m-%dT%H:%MZ) at $(git -C "$repo" rev-parse --short HEAD):"
+echo "fresh-check $(date -u +%Y-%m-%dT%H:%MZ) at $sha:"
 printf '  %s\n' "${results[@]}"
 if [ "$keep" -eq 1 ]; then
   echo "kept: $root"

@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
- * import { defaults } from 'operon';
+ * import { defaults } from 'operon-k8s';
  * console.log(defaults.watch.timeoutSeconds); // 290
  * ```
  */
 export const defaults = {
+  /** The Kubernetes client: requests, retries, rate limits. */
   client: {
     /**
      * Timeout of one ordinary (non-watch) request, in milliseconds. client-go has no default;
@@ -71,6 +72,7 @@ export const defaults = {
      */
     crdEstablishTimeoutMs: 60_000,
   },
+  /** Watches: reconnects, health, relists. */
   watch: {
     /**
      * Server-side watch timeout. kube-rs sends 290 s and documents that it must stay under 295 s
@@ -88,7 +90,9 @@ export const defaults = {
     pageSize: 500,
     /** Reconnect backoff: client-go's reflector and kube-rs `DefaultBackoff` use 800 ms → 30 s, ×2, jitter. */
     backoffInitialMs: 800,
+    /** The reconnect backoff's cap. */
     backoffMaxMs: 30_000,
+    /** The reconnect backoff's growth per attempt. */
     backoffFactor: 2,
     /** The backoff resets after the watch has been healthy this long (client-go/kube-rs: 2 min). */
     backoffResetMs: 120_000,
@@ -100,9 +104,11 @@ export const defaults = {
     /** Ask for the streaming initial list (`sendInitialEvents`); falls back to LIST when refused. Beta in 1.34+. */
     streamingList: false,
   },
+  /** The per-object work queue. */
   queue: {
     /** Per-object failure backoff: client-go's ItemExponentialFailureRateLimiter uses 5 ms → 1000 s. */
     failureBaseDelayMs: 5,
+    /** The per-object failure backoff's cap. */
     failureMaxDelayMs: 1_000_000,
     /**
      * Objects processed at once. controller-runtime defaults to 1, kube-rs to unbounded (kube-rs#1473
@@ -124,6 +130,7 @@ export const defaults = {
      */
     ownWriteMaxObjects: 10_000,
   },
+  /** What Operon stores on the objects. */
   state: {
     /**
      * Prefix of every annotation Operon keeps on handled objects (progress, diff base) and of its
@@ -139,6 +146,7 @@ export const defaults = {
      */
     annotationBudgetBytes: 256 * 1024 - 32 * 1024,
   },
+  /** Handlers: retries, backoff, timers, daemons. */
   handlers: {
     /**
      * Delay of a `TemporaryError` thrown without one. kopf's hard-coded default is 60 s: a handler
@@ -152,7 +160,9 @@ export const defaults = {
      * the API server. Retries are unlimited unless a handler sets `retries`, as in kopf.
      */
     backoffInitialMs: 1_000,
+    /** The handler retry backoff's cap. */
     backoffMaxMs: 60_000,
+    /** The handler retry backoff's growth per attempt. */
     backoffFactor: 2,
     /**
      * While a deleted object's daemons have not yet exited after their signal aborted, the
@@ -167,6 +177,7 @@ export const defaults = {
      */
     operatorName: 'operon',
   },
+  /** The operator process. */
   operator: {
     /**
      * On SIGTERM, running handlers get this long to finish before their AbortSignal fires.
@@ -174,6 +185,7 @@ export const defaults = {
      */
     shutdownGraceMs: 25_000,
   },
+  /** The helpers for handler authors: Events, conditions. */
   kits: {
     /**
      * A repeat of the same Event (same object, type, reason and message) within this long of its
@@ -205,6 +217,7 @@ export const defaults = {
      */
     maxConditions: 32,
   },
+  /** Leader election (controller-runtime's timings). */
   leaderElection: {
     /**
      * How long a lease stays valid for the other candidates after they last saw it change: a
@@ -235,6 +248,7 @@ export const defaults = {
      */
     releaseOnCancel: true,
   },
+  /** The health and metrics server. */
   server: {
     /**
      * Where the health and metrics server listens, as `host:port`. An empty host means every

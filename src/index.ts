@@ -1,6 +1,8 @@
 /**
- * Operon's public API: what `import … from 'operon'` gives. Nothing internal is exported here;
+ * Operon's public API: what `import … from 'operon-k8s'` gives. Nothing internal is exported here;
  * each layer's own index decides what of it is public.
+ *
+ * @module operon-k8s
  */
 export { defaults, type Defaults } from './defaults.ts';
 export type { Clock } from './base/clock.ts';
@@ -37,8 +39,15 @@ export {
   conversionDataAnnotation,
   ConversionError,
   type Conversion,
+  type ConversionErrorKind,
+  type ConversionRequest,
+  type ConversionResponse,
   type ConversionReview,
+  type ConversionReviewRequest,
+  type ConversionStep,
+  type ConvertedObject,
   type VersionedResource,
+  type VersionsDeclaration,
   type ConditionShape,
   type CustomResource,
   type ResourceObject,

@@ -88,14 +88,15 @@ const node = process.execPath;
  * Compiles Operon and the reference operators to dist/ once per harness process (the CVC and the
  * Printer entries share it): what production runs (deploy/image) is the compiled JavaScript, not
  * the .ts sources that Node type-strips at run time (about 30 MB more resident memory;
- * docs/dependencies.md).
+ * docs/dependencies.md). The compiled operators import `operon-k8s`, which resolves (self-reference,
+ * no condition) to dist/src/, the same compiled framework.
  */
 let compiled: Promise<Readiness> | undefined;
 async function compileOperon(repo: string, operator: string): Promise<Readiness> {
   for (const file of [operator, 'src/cli/main.ts']) {
     if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
   }
-  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false'], { encoding: 'utf8' }).then(
+  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { encoding: 'utf8' }).then(
     (): Readiness => ({ ready: true }),
     (err: unknown): Readiness => ({ ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
   );

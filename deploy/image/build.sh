@@ -9,7 +9,9 @@
 #   CA certificates   Debian's ca-certificates, concatenated into /etc/ssl/certs/ca-certificates.crt
 #                     as update-ca-certificates would
 #   node_modules      `npm ci --omit=dev --ignore-scripts` in a staging folder, from package-lock.json
-#   application       package.json, src/, operators/ (no tests)
+#   application       package.json; the framework compiled to dist/src/ (where package.json `exports`
+#                     points, so the operators' `import … from 'operon-k8s'` resolves to it by
+#                     self-reference), the reference operators compiled to operators/ (no tests)
 #
 # The root filesystem has no shell, no package manager and no setuid file; /etc/passwd names
 # root, nonroot (65532, the distroless convention) and nobody; the image runs as 65532:65532.
@@ -182,9 +184,14 @@ app="$tmp/layers/3-app"
 mkdir -p "$app/app"
 cp "$repo/package.json" "$repo/package-lock.json" "$app/app/"
 # Compiled JavaScript, not the .ts sources: Node's type stripping at run time costs about 30 MB of
-# resident memory per operator (docs/dependencies.md). Same layout: src/…/*.js, operators/…/*.js.
-"$repo/node_modules/.bin/tsc" -p "$repo/tsconfig.build.json" --outDir "$app/app" --declaration false
-[ -f "$app/app/src/cli/main.js" ] || die "compiling the application produced no src/cli/main.js"
+# resident memory per operator (docs/dependencies.md). The framework goes where package.json
+# `exports` and `bin` point (dist/src/), the operators keep their paths (operators/…/*.js), which
+# the manifests name. No declarations or source maps: nothing in the image reads them.
+"$repo/node_modules/.bin/tsc" -p "$repo/tsconfig.build.json" --outDir "$tmp/compiled" --declaration false --declarationMap false --sourceMap false
+mkdir -p "$app/app/dist"
+mv "$tmp/compiled/src" "$app/app/dist/src"
+mv "$tmp/compiled/operators" "$app/app/operators"
+[ -f "$app/app/dist/src/cli/main.js" ] || die "compiling the application produced no dist/src/cli/main.js"
 (cd "$repo" && find operators -type f \( -name '*.yaml' -o -name '*.md' \) -print0 | xargs -0 cp --parents --target-directory="$app/app")
 
 # --- checks: no shell, no package manager, nothing setuid, nothing writable by others ----------
@@ -229,7 +236,7 @@ join() { local IFS=,; echo "$*"; }
 quoted_ids=()
 for d in "${diff_ids[@]}"; do quoted_ids+=("\"$d\""); done
 
-printf '%s' "{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{\"User\":\"65532:65532\",\"Env\":[\"PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin\",\"NODE_ENV=production\",\"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\",\"HOME=/home/nonroot\"],\"Entrypoint\":[\"node\",\"--max-semi-space-size=1\",\"src/cli/main.js\",\"run\"],\"WorkingDir\":\"/app\",\"Labels\":{\"org.opencontainers.image.title\":\"operon operator\",\"org.opencontainers.image.version\":\"$version\"}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$(join "${quoted_ids[@]}")]},\"history\":[{\"created_by\":\"deploy/image/build.sh: runtime\"},{\"created_by\":\"deploy/image/build.sh: npm ci --omit=dev\"},{\"created_by\":\"deploy/image/build.sh: application\"}]}" >"$tmp/config.json"
+printf '%s' "{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{\"User\":\"65532:65532\",\"Env\":[\"PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin\",\"NODE_ENV=production\",\"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\",\"HOME=/home/nonroot\"],\"Entrypoint\":[\"node\",\"--max-semi-space-size=1\",\"dist/src/cli/main.js\",\"run\"],\"WorkingDir\":\"/app\",\"Labels\":{\"org.opencontainers.image.title\":\"operon operator\",\"org.opencontainers.image.version\":\"$version\"}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$(join "${quoted_ids[@]}")]},\"history\":[{\"created_by\":\"deploy/image/build.sh: runtime\"},{\"created_by\":\"deploy/image/build.sh: npm ci --omit=dev\"},{\"created_by\":\"deploy/image/build.sh: application\"}]}" >"$tmp/config.json"
 read -r cfg_digest cfg_size < <(blob "$tmp/config.json")
 printf '%s' "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$cfg_digest\",\"size\":$cfg_size},\"layers\":[$(join "${layers_json[@]}")]}" >"$tmp/manifest.json"
 read -r man_digest man_size < <(blob "$tmp/manifest.json")

@@ -5,7 +5,7 @@
  *     operon crd examples/first-operator/operator.ts | kubectl apply -f -
  *     operon run examples/first-operator/operator.ts
  */
-import { adopt, builtin, resource, Type } from '../../src/index.ts';
+import { adopt, builtin, resource, Type } from 'operon-k8s';
 
 export const greetings = resource({
   group: 'first.operon.dev',

@@ -17,7 +17,7 @@
  *
  * Configuration: see `config.ts` and the README.
  */
-import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from '../../src/index.ts';
+import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from 'operon-k8s';
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
 import { COINS, CryptoValueCalculator, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';

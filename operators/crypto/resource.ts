@@ -23,7 +23,7 @@
  * (objects written for the design document are stored unchanged, and the API rules advise never
  * making a version storage in the release that adds it); {@link CryptoValueCalculators} converts.
  */
-import { conditionList, conversion, conversionDataAnnotation, defineResource, defineVersions, Type, type ConditionShape, type ResourceObject, type Static } from '../../src/index.ts';
+import { conditionList, conversion, conversionDataAnnotation, defineResource, defineVersions, Type, type ConditionShape, type ResourceObject, type Static } from 'operon-k8s';
 import { Decimal, DecimalError, DECIMAL_LIMITS } from './price/decimal.ts';
 
 /** The coins the document's CRD allows, as CoinGecko ids. */

@@ -28,7 +28,7 @@
  * - `problems` lists what newly went wrong in this evaluation (a transition, never a repeat), for
  *   one Warning Event and one log line each.
  */
-import { findCondition, setCondition, type Condition } from '../../src/index.ts';
+import { findCondition, setCondition, type Condition } from 'operon-k8s';
 import { coinValue, Decimal, DecimalError, formatChange, formatUsd, valueChange, type PriceReading } from './price/index.ts';
 import { COINS, LEGACY_ANNOTATIONS, type Coin, type CryptoValueCalculatorStatus } from './resource.ts';
 

@@ -40,7 +40,7 @@ import {
   type FieldContext,
   type RbacRule,
   type Stored,
-} from '../../src/index.ts';
+} from 'operon-k8s';
 import { printerImage, printerPod, printerPodName } from './pod.ts';
 import { Printer, type PrinterObject, type PrinterPhase } from './resource.ts';
 import { PRINTED, printedConditions, summarize } from './status.ts';

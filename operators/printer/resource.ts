@@ -17,7 +17,7 @@
  * image would turn "print a text" into "run any container in this namespace" for everyone allowed
  * to create a Printer.
  */
-import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from '../../src/index.ts';
+import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from 'operon-k8s';
 
 /**
  * The longest `spec.text`, in characters. 4096 allows a 4 KiB message (the largest text the tests
@@ -76,7 +76,7 @@ export type PrinterStatus = Static<typeof PrinterStatus>;
  *
  * @example
  * ```ts
- * import { toCrd, crdToYaml } from '../../src/index.ts';
+ * import { toCrd, crdToYaml } from 'operon-k8s';
  * process.stdout.write(crdToYaml(toCrd(Printer)));
  * ```
  */

@@ -10,11 +10,25 @@ export interface LogFn {
   (msg: string): void;
 }
 
+/**
+ * Where Operon and handlers write their log lines; a pino logger fits as it is.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ * const operator = new Operator({ registry, logger: pino() });
+ * ```
+ */
 export interface Logger {
+  /** Lines shown with `--verbose`: every handler run, watch reconnect and write. */
   debug: LogFn;
+  /** What an operator normally says: handlers done, leadership gained. */
   info: LogFn;
+  /** Something went wrong and will be retried. */
   warn: LogFn;
+  /** Something failed for good, or needs a human. */
   error: LogFn;
+  /** A logger that adds `bindings` (e.g. `{ namespace, name }`) to every line it writes. */
   child(bindings: Record<string, unknown>): Logger;
 }
 
@@ -31,7 +45,9 @@ export const silentLogger: Logger = {
 
 /** One recorded line of a {@link recordingLogger}. */
 export interface LogRecord {
+  /** The method that wrote it. */
   level: 'debug' | 'info' | 'warn' | 'error';
+  /** The message. */
   msg: string;
   [key: string]: unknown;
 }
@@ -47,7 +63,12 @@ export interface LogRecord {
  * records[0]; // { level: 'warn', msg: 'skipped', name: 'x', reason: 'bad' }
  * ```
  */
-export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
+export function recordingLogger(): {
+  /** Give this to the code under test. */
+  logger: Logger;
+  /** Every line written so far, in order. */
+  records: LogRecord[];
+} {
   const records: LogRecord[] = [];
   const make = (bindings: Record<string, unknown>): Logger => {
     const logger: Logger = {} as Logger;

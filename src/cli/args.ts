@@ -43,7 +43,7 @@ export type Command =
   | { command: 'help'; text: string }
   | { command: 'usage'; message: string; exitCode: 2 };
 
-export const HELP = `operon — Kubernetes operators in TypeScript
+export const HELP = `operon — Kubernetes operators in TypeScript (npm package operon-k8s)
 
 Usage:
   operon run <file.ts|file.js>... [options]   run the handlers the files register

@@ -4,11 +4,25 @@
  * message and an exit code: 2 for usage errors, 1 for everything else.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseCommand } from './args.ts';
 import { CliError } from './load.ts';
 
+/**
+ * The operator files import `operon-k8s`; this command must be that same copy, or their handlers
+ * land in a registry the command never reads. From the repository's .ts sources that needs Node's
+ * `operon-source` condition, without which `operon-k8s` means the compiled dist/.
+ */
+function checkSameCopy(): void {
+  const here = new URL(import.meta.url.endsWith('.ts') ? '../index.ts' : '../index.js', import.meta.url).href;
+  if (import.meta.resolve('operon-k8s') !== here) {
+    throw new CliError(`this operon command (${fileURLToPath(import.meta.url)}) runs from the sources, but operon-k8s resolves to ${fileURLToPath(import.meta.resolve('operon-k8s'))}: run it as node --conditions=operon-source src/cli/main.ts (or npm run operon --)`, 2);
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const cmd = parseCommand(argv, process.stderr.isTTY === true);
+  if (cmd.command === 'crd' || cmd.command === 'rbac' || cmd.command === 'run') checkSameCopy();
   switch (cmd.command) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -17,8 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`operon: ${cmd.message}\n`);
       return cmd.exitCode;
     case 'version': {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      process.stdout.write(`operon ${pkg.version} (node ${process.version})\n`);
+      // Through the package's own name (self-reference): the same file whether this runs as
+      // src/cli/main.ts in the repository or as dist/src/cli/main.js in node_modules.
+      const pkg = JSON.parse(readFileSync(new URL(import.meta.resolve('operon-k8s/package.json')), 'utf8')) as { name: string; version: string };
+      process.stdout.write(`operon (${pkg.name}) ${pkg.version} (node ${process.version})\n`);
       return 0;
     }
     case 'crd':

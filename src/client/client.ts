@@ -43,9 +43,11 @@ import { parseWatchEvent } from './watch-events.ts';
 
 /** Options of {@link KubeClient.fromConfig}. */
 export interface ClientOptions {
+  /** Where retries and throttling are logged. Default: none. */
   logger?: Logger;
+  /** Time for retries and rate limits. Default: the system clock. */
   clock?: Clock;
-  /** Default: {@link credentialsFor} the config. */
+  /** Default: the credentials the config names (token, client certificate or exec plugin). */
   credentials?: CredentialProvider;
   /** Default: the process-wide cache. */
   execCache?: ExecCredentialCache;

@@ -8,6 +8,10 @@
  */
 import type { Status } from './types.ts';
 
+/**
+ * What went wrong, from the Status `reason` (or the HTTP code when there is none): the value to
+ * branch on, e.g. `err.kind === 'NotFound'`.
+ */
 export type ApiErrorKind =
   | 'BadRequest'
   | 'Unauthorized'
@@ -35,12 +39,30 @@ export interface RequestDescription {
   name?: string;
 }
 
+/**
+ * An error the API server answered with (or a request that got no answer, `code` 0): its
+ * {@link ApiErrorKind}, the request it was about, and what to do about it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.get(configMaps, 'settings', { namespace });
+ * } catch (err) {
+ *   if (isApiError(err) && err.kind === 'NotFound') return undefined;
+ *   throw err;
+ * }
+ * ```
+ */
 export class ApiError extends Error {
+  /** Always `'ApiError'`. */
   override readonly name = 'ApiError';
+  /** What went wrong, to branch on. */
   readonly kind: ApiErrorKind;
   /** HTTP status, 0 when the request never got an answer. */
   readonly code: number;
+  /** The Status object the server sent, when it sent one. */
   readonly status: Status | undefined;
+  /** The request that failed. */
   readonly request: RequestDescription | undefined;
   /** Server-suggested delay before retrying, from `Retry-After` or `details.retryAfterSeconds`. */
   readonly retryAfterMs: number | undefined;
@@ -66,14 +88,23 @@ export class ApiError extends Error {
   }
 
   /** Field-level causes of an `Invalid` error: `[{ field: 'spec.amount', message: '...' }]`. */
-  get causes(): Array<{ field?: string; message?: string; reason?: string }> {
+  get causes(): Array<{
+    /** The field's path, e.g. `spec.amount`. */
+    field?: string;
+    /** What is wrong with it. */
+    message?: string;
+    /** A CamelCase reason, e.g. `FieldValueInvalid`. */
+    reason?: string;
+  }> {
     return this.status?.details?.causes ?? [];
   }
 }
 
 /** Network-level failure (connection refused, reset, TLS) before any HTTP status arrived. */
 export class TransportError extends Error {
+  /** Always `'TransportError'`. */
   override readonly name = 'TransportError';
+  /** The request that failed. */
   readonly request: RequestDescription | undefined;
   /**
    * False only when the connection failed before any byte of the request could reach the server
@@ -99,7 +130,9 @@ export class TransportError extends Error {
  * ```
  */
 export class ProtocolError extends Error {
+  /** Always `'ProtocolError'`. */
   override readonly name = 'ProtocolError';
+  /** The request whose answer could not be read. */
   readonly request: RequestDescription | undefined;
   constructor(message: string, options: { cause?: unknown; request?: RequestDescription } = {}) {
     super(message, { cause: options.cause });

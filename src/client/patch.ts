@@ -12,9 +12,28 @@ import type { KubeObject } from './types.ts';
 
 /** One RFC 6902 operation. `test` makes the whole patch fail (422) when the value differs. */
 export type JsonPatchOp =
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'move' | 'copy'; from: string; path: string };
+  | {
+      /** Add or replace the value at `path`, or fail the whole patch unless it equals `value`. */
+      op: 'add' | 'replace' | 'test';
+      /** A JSON Pointer: `/spec/replicas`, `/metadata/labels/app~1name`. */
+      path: string;
+      /** The value. */
+      value: unknown;
+    }
+  | {
+      /** Remove the value at `path`. */
+      op: 'remove';
+      /** A JSON Pointer. */
+      path: string;
+    }
+  | {
+      /** Move or copy the value at `from` to `path`. */
+      op: 'move' | 'copy';
+      /** A JSON Pointer to the source. */
+      from: string;
+      /** A JSON Pointer to the destination. */
+      path: string;
+    };
 
 /**
  * A patch, by kind:
@@ -23,9 +42,28 @@ export type JsonPatchOp =
  * - `apply`: server-side apply of the fields this manager owns; `force` takes over conflicting fields.
  */
 export type Patch =
-  | { type: 'merge'; body: unknown }
-  | { type: 'json'; ops: JsonPatchOp[] }
-  | { type: 'apply'; body: KubeObject; fieldManager?: string; force?: boolean };
+  | {
+      /** JSON merge patch (RFC 7386): objects merge, everything else replaces, `null` deletes. */
+      type: 'merge';
+      /** The partial object. */
+      body: unknown;
+    }
+  | {
+      /** JSON patch (RFC 6902): a list of operations, applied all or nothing. */
+      type: 'json';
+      /** The operations, in order. */
+      ops: JsonPatchOp[];
+    }
+  | {
+      /** Server-side apply: the fields this manager owns become exactly `body`'s. */
+      type: 'apply';
+      /** The fully specified intent, with apiVersion, kind and metadata.name. */
+      body: KubeObject;
+      /** Who owns the applied fields. Default: {@link defaults}.client.fieldManager. */
+      fieldManager?: string;
+      /** Take fields over from other managers instead of failing with a conflict. */
+      force?: boolean;
+    };
 
 /** What goes on the wire for a {@link Patch}. */
 export interface EncodedPatch {

@@ -78,7 +78,7 @@ export interface LineStream {
 
 /** Options of {@link Transport}. */
 export interface TransportOptions {
-  /** Default: {@link credentialsFor} the config. */
+  /** Default: the credentials the config names (token, client certificate or exec plugin). */
   credentials?: CredentialProvider;
   clock?: Clock;
   logger?: Logger;

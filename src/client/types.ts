@@ -9,46 +9,105 @@ export type { ObjectMeta };
 
 /** Any Kubernetes object. `Spec`/`Status` type the custom parts of a custom resource. */
 export interface KubeObject<Spec = unknown, Status = unknown> {
+  /** `group/version`, or `v1` for the core group. */
   apiVersion?: string;
+  /** The kind, e.g. `Pod`. */
   kind?: string;
+  /** Name, namespace, labels, annotations, owners and the server's bookkeeping. */
   metadata?: ObjectMeta;
+  /** The desired state. */
   spec?: Spec;
+  /** The observed state, written through the status subresource. */
   status?: Status;
 }
 
 /** An object as the API server returns it: metadata with name, namespace, uid and resourceVersion present. */
 export type Stored<T extends KubeObject = KubeObject> = T & {
-  metadata: ObjectMeta & { name: string; uid: string; resourceVersion: string };
+  /** Metadata with the fields the server always sets. */
+  metadata: ObjectMeta & {
+    /** The object's name. */
+    name: string;
+    /** Unique over time: a recreated object gets a new one. */
+    uid: string;
+    /** The version the object was read at; changes on every write. */
+    resourceVersion: string;
+  };
 };
 
 /** The body of a LIST response. */
 export interface ObjectList<T extends KubeObject = KubeObject> {
+  /** As the listed objects'. */
   apiVersion?: string;
+  /** `<Kind>List`. */
   kind?: string;
-  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  /** Where the list stands. */
+  metadata: {
+    /** The version the list was read at: a watch started from it misses nothing. */
+    resourceVersion?: string;
+    /** The token for the next page, when paginated. */
+    continue?: string;
+    /** Objects left after this page, when the server knows. */
+    remainingItemCount?: number;
+  };
+  /** The objects. */
   items: T[];
 }
 
 /** One line of a watch stream. ERROR carries a `Status` as its object. */
 export type WatchEvent<T extends KubeObject = KubeObject> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
-  | { type: 'BOOKMARK'; object: KubeObject }
-  | { type: 'ERROR'; object: Status };
+  | {
+      /** A change to an object. */
+      type: 'ADDED' | 'MODIFIED' | 'DELETED';
+      /** The object after the change (for DELETED, its last state). */
+      object: T;
+    }
+  | {
+      /** Progress only: no object changed. */
+      type: 'BOOKMARK';
+      /** Carries only `metadata.resourceVersion` (and annotations). */
+      object: KubeObject;
+    }
+  | {
+      /** The stream failed, e.g. 410 Expired. */
+      type: 'ERROR';
+      /** Why. */
+      object: Status;
+    };
 
 /** The API's `Status` object (errors and some delete responses). */
 export interface Status {
+  /** `v1`. */
   apiVersion?: string;
+  /** `Status`. */
   kind?: 'Status';
+  /** `Failure` for errors. */
   status?: 'Success' | 'Failure';
+  /** For a human. */
   message?: string;
+  /** CamelCase, machine-readable: `NotFound`, `Conflict`, `Expired`. */
   reason?: string;
+  /** The HTTP status code. */
   code?: number;
+  /** The object concerned, and field-level causes. */
   details?: {
+    /** The object's name. */
     name?: string;
+    /** The object's API group. */
     group?: string;
+    /** The object's kind, or the resource. */
     kind?: string;
+    /** The object's uid. */
     uid?: string;
-    causes?: Array<{ reason?: string; message?: string; field?: string }>;
+    /** What is wrong, field by field (for `Invalid`). */
+    causes?: Array<{
+      /** CamelCase, e.g. `FieldValueInvalid`. */
+      reason?: string;
+      /** What is wrong with the field. */
+      message?: string;
+      /** The field's path, e.g. `spec.amount`. */
+      field?: string;
+    }>;
+    /** How long to wait before retrying. */
     retryAfterSeconds?: number;
   };
 }
@@ -64,6 +123,7 @@ export interface Status {
 export interface ResourceRef<T extends KubeObject = KubeObject> {
   /** API group; `''` for the core group (Pods, ConfigMaps, ...). */
   group: string;
+  /** API version, e.g. `v1`. */
   version: string;
   /** Lower-case plural, as in the URL: `pods`, `cryptovaluecalculators`. */
   plural: string;

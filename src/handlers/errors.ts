@@ -17,6 +17,7 @@ import { optionalDuration, type Duration } from './duration.ts';
  * ```
  */
 export class TemporaryError extends Error {
+  /** `'TemporaryError'`, or a subclass's own name. */
   override readonly name: string = 'TemporaryError';
   /** Milliseconds to wait before the next attempt; undefined means the default delay. */
   readonly delayMs: number | undefined;
@@ -36,6 +37,7 @@ export class TemporaryError extends Error {
  * ```
  */
 export class PermanentError extends Error {
+  /** `'PermanentError'`, or a subclass's own name. */
   override readonly name: string = 'PermanentError';
   /** Lets the engine's `isTerminal` recognise it without importing this module. */
   readonly retryable = false;
@@ -53,7 +55,9 @@ export class PermanentError extends Error {
  * ```
  */
 export class HandlerTimeoutError extends PermanentError {
+  /** `'HandlerTimeoutError'`, or a subclass's own name. */
   override readonly name: string = 'HandlerTimeoutError';
+  /** The handler's timeout that ran out. */
   readonly timeoutMs: number;
   constructor(id: string, timeoutMs: number, options: { cause?: unknown } = {}) {
     super(`handler ${id} did not succeed within its timeout of ${timeoutMs} ms`, options);
@@ -70,7 +74,9 @@ export class HandlerTimeoutError extends PermanentError {
  * ```
  */
 export class HandlerRetriesError extends PermanentError {
+  /** `'HandlerRetriesError'`, or a subclass's own name. */
   override readonly name: string = 'HandlerRetriesError';
+  /** How many attempts were made. */
   readonly attempts: number;
   constructor(id: string, attempts: number, options: { cause?: unknown } = {}) {
     super(`handler ${id} failed ${attempts} times, exhausting its retries`, options);

@@ -133,9 +133,13 @@ export interface ProbeSpec {
  */
 export class Registry {
   readonly #resources = new Map<string, ResourceRegistration>();
+  /** The {@link onStartup} handlers, in registration order. */
   readonly startup: ActivitySpec[] = [];
+  /** The {@link onCleanup} handlers, in registration order. */
   readonly cleanup: ActivitySpec[] = [];
+  /** The {@link probe} functions, in registration order. */
   readonly probes: ProbeSpec[] = [];
+  /** The {@link onLogin} functions, in registration order; the first one's client is used. */
   readonly login: Array<(context: LoginContext) => KubeClient | Promise<KubeClient>> = [];
 
   /** Registered resources, in first-registration order. */
@@ -342,6 +346,7 @@ type LooseOptions = Omit<DeleteOptions<KubeObject> & ResumeOptions<KubeObject>, 
 
 /** Options of operator-level registrations. */
 export interface ActivityOptions {
+  /** Stable id, for logs. Default: derived from the handler kind and the function's name. */
   id?: string;
   /** Default: {@link defaultRegistry}. */
   registry?: Registry;

@@ -27,8 +27,15 @@ export interface HandlerCache<T extends KubeObject> {
 
 /** The part of an object a diff covers: spec (and other top-level fields), labels, annotations. */
 export type EssenceOf<T extends KubeObject> = {
+  /** The object's spec. */
   spec?: T['spec'];
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** Only the labels and annotations: the rest of the metadata changes on every write. */
+  metadata?: {
+    /** The object's labels. */
+    labels?: Record<string, string>;
+    /** The object's annotations, without Operon's own. */
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 };
 
@@ -40,18 +47,25 @@ export interface ObjectContext<T extends KubeObject> {
   readonly spec: NonNullable<T['spec']>;
   /** `body.status`, or `{}` when the object has none. */
   readonly status: Partial<NonNullable<T['status']>> & Record<string, unknown>;
+  /** `body.metadata`. */
   readonly meta: ObjectMeta;
+  /** `body.metadata.name`. */
   readonly name: string;
   /** Absent for cluster-scoped objects. */
   readonly namespace: string | undefined;
+  /** `body.metadata.uid`: tells a recreated object from the one before it. */
   readonly uid: string;
+  /** `body.metadata.labels`, or `{}`. */
   readonly labels: Readonly<Record<string, string>>;
+  /** `body.metadata.annotations`, or `{}`. */
   readonly annotations: Readonly<Record<string, string>>;
   /** Collects changes; they are sent as one merge patch per endpoint when the handler is done. */
   readonly patch: ObjectPatch<T>;
   /** Bound to the object's namespace and name, and the handler's id. */
   readonly logger: Logger;
+  /** The operator's client, for reads and writes of other objects. */
   readonly client: KubeClient;
+  /** The watched objects, read from memory: this resource's and the owned resources'. */
   readonly cache: HandlerCache<T>;
   /** Aborts on the handler's timeout, on shutdown, and for daemons when the object goes away. */
   readonly signal: AbortSignal;
@@ -76,6 +90,7 @@ export type ChangeCause = 'create' | 'update' | 'delete' | 'resume';
 
 /** The context of create, update, delete and resume handlers. */
 export interface ChangeContext<T extends KubeObject> extends ObjectContext<T> {
+  /** Why the handler runs: `resume` when the operator starts and finds the object unchanged. */
   readonly cause: ChangeCause;
   /** The last handled essence; undefined on creation (and past the annotation size limit). */
   readonly old: EssenceOf<T> | undefined;
@@ -87,15 +102,21 @@ export interface ChangeContext<T extends KubeObject> extends ObjectContext<T> {
 
 /** The context of a field handler: old, new and diff reduced to the field. */
 export interface FieldContext<T extends KubeObject, V = unknown> extends ObjectContext<T> {
+  /** The cause in which the field changed. */
   readonly cause: ChangeCause;
+  /** The watched field, as given to `onField` (e.g. `spec.text`). */
   readonly field: string;
+  /** The field's last handled value; undefined when it was absent. */
   readonly old: V | undefined;
+  /** The field's current value; undefined when it is gone. */
   readonly new: V | undefined;
+  /** What changed inside the field, with paths relative to it. */
   readonly diff: Diff;
 }
 
 /** The context of an event handler: one raw watch change. */
 export interface EventContext<T extends KubeObject> extends ObjectContext<T> {
+  /** The watch event's type. */
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
   /** The previous cached state, for MODIFIED and DELETED. */
   readonly old: Stored<T> | undefined;
@@ -114,7 +135,13 @@ export interface DaemonContext<T extends KubeObject> extends ObjectContext<T> {
 }
 
 /** What a reconcile handler may return. */
-export type ReconcileReturn = { requeueAfter?: Duration } | undefined | void;
+export type ReconcileReturn =
+  | {
+      /** Reconcile again after this long, even if nothing changes (controller-runtime's RequeueAfter). */
+      requeueAfter?: Duration;
+    }
+  | undefined
+  | void;
 
 /** What user handler functions look like, by context. */
 export type HandlerFn<C> = (context: C) => unknown;
@@ -146,7 +173,16 @@ export interface ErrorOptions {
    * Delay between retries after ordinary errors: a fixed duration, or exponential settings.
    * Default: `defaults.handlers.backoff*` (1 s doubling to 60 s).
    */
-  backoff?: Duration | { initial: Duration; max: Duration; factor?: number };
+  backoff?:
+    | Duration
+    | {
+        /** The first delay. */
+        initial: Duration;
+        /** The longest delay. */
+        max: Duration;
+        /** Each delay is the previous one times this. Default 2. */
+        factor?: number;
+      };
   /**
    * What an ordinary error (neither TemporaryError nor PermanentError) means: retry with backoff
    * (`'temporary'`, default), fail for good (`'permanent'`), or count as success (`'ignored'`).
@@ -174,6 +210,7 @@ export interface ResumeOptions<T extends KubeObject> extends HandlerOptions<T> {
 
 /** Options of event handlers: filters and an id; event handlers are never retried. */
 export interface EventOptions<T extends KubeObject> extends FilterOptions<T> {
+  /** Stable id, for logs and metrics. Default: derived from kind and function name. */
   id?: string;
 }
 
@@ -235,12 +272,16 @@ export interface HandlerSpec {
 
 /** Context of operator-level handlers (startup, cleanup, probes). */
 export interface OperatorContext {
+  /** The operator's client. */
   readonly client: KubeClient;
+  /** The operator's logger. */
   readonly logger: Logger;
+  /** Aborts when the operator stops. */
   readonly signal: AbortSignal;
 }
 
 /** Context of login handlers, which run before any client exists. */
 export interface LoginContext {
+  /** The operator's logger. */
   readonly logger: Logger;
 }

@@ -40,7 +40,9 @@ export type AdoptErrorKind = 'IncompleteOwner' | 'AlreadyControlled' | 'CrossNam
  * ```
  */
 export class AdoptError extends Error {
+  /** Always `'AdoptError'`. */
   override readonly name = 'AdoptError';
+  /** What went wrong, to branch on. */
   readonly kind: AdoptErrorKind;
   /** What to do about it. */
   readonly hint: string;

@@ -25,6 +25,7 @@ export type ConditionStatus = 'True' | 'False' | 'Unknown';
 export interface Condition {
   /** CamelCase kind of condition: `Ready`, `Progressing`, `Degraded`. */
   type: string;
+  /** `True`, `False` or `Unknown`. */
   status: ConditionStatus;
   /** CamelCase, machine-readable reason of the last transition: `PodsReady`, `PriceFeedDown`. */
   reason: string;
@@ -38,10 +39,15 @@ export interface Condition {
 
 /** What a caller sets; the time is filled in by {@link setCondition}. */
 export interface ConditionUpdate {
+  /** CamelCase kind of condition: `Ready`. */
   type: string;
+  /** `True`, `False`, `Unknown`, or a boolean for the first two. */
   status: ConditionStatus | boolean;
+  /** CamelCase, machine-readable reason: `PodsReady`. */
   reason: string;
+  /** Human-readable detail. Default: empty. */
   message?: string;
+  /** The `metadata.generation` the condition was computed from. */
   observedGeneration?: number;
 }
 
@@ -54,8 +60,11 @@ export interface ConditionUpdate {
  * ```
  */
 export class ConditionError extends Error {
+  /** Always `'ConditionError'`. */
   override readonly name = 'ConditionError';
+  /** Always `'InvalidCondition'`. */
   readonly kind = 'InvalidCondition';
+  /** The condition field that is invalid, e.g. `reason`. */
   readonly field: string;
   constructor(field: string, message: string) {
     super(`condition ${field}: ${message}`);

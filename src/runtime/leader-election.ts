@@ -205,6 +205,7 @@ export function defaultIdentity(): string {
 
 /** Why a leader stopped leading: it could not renew in time, or it saw another holder. */
 export class LeadershipLostError extends Error {
+  /** Always `'LeadershipLostError'`. */
   override readonly name = 'LeadershipLostError';
   /** The lease, `namespace/name`. */
   readonly lease: string;
@@ -228,8 +229,9 @@ export interface LeaderElectionMetrics {
 
 /** Options of a {@link LeaderElector}. */
 export interface LeaderElectorOptions {
+  /** Reads and writes the Lease (e.g. {@link kubeLeaseLock}). */
   lock: LeaseLock;
-  /** Default: {@link defaultIdentity}. */
+  /** Default: the host name (the Pod's name in a cluster), `_` and a random UUID, unique per process. */
   identity?: string;
   /** Default: {@link defaults}.leaderElection.leaseDurationMs. */
   leaseDurationMs?: number;
@@ -237,8 +239,11 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   /** Default: {@link defaults}.leaderElection.retryPeriodMs. */
   retryPeriodMs?: number;
+  /** Time for renewals and expiry. Default: the system clock. */
   clock?: Clock;
+  /** Where transitions are logged. Default: none. */
   logger?: Logger;
+  /** Hooks for the leader-election metrics. Default: none. */
   metrics?: LeaderElectionMetrics;
   /** Jitter source in [0, 1); injectable for tests. */
   random?: () => number;
@@ -272,9 +277,13 @@ const JITTER_FACTOR = 1.2;
  * ```
  */
 export class LeaderElector {
+  /** This candidate's identity, written to the Lease as its holder. */
   readonly identity: string;
+  /** The timings in effect, after defaults. */
   readonly leaseDurationMs: number;
+  /** The timings in effect, after defaults. */
   readonly renewDeadlineMs: number;
+  /** The timings in effect, after defaults. */
   readonly retryPeriodMs: number;
   readonly #lock: LeaseLock;
   readonly #clock: Clock;

@@ -56,9 +56,13 @@ import { ResourceRuntime } from './resource.ts';
 
 /** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
 export interface PostedEvent {
+  /** The object the Event is about. */
   object: KubeObject;
+  /** `Warning` for problems, `Normal` for everything else. */
   type: 'Normal' | 'Warning';
+  /** A CamelCase reason, e.g. `PodCreated`. */
   reason: string;
+  /** The message for a human. */
   message: string;
 }
 
@@ -73,16 +77,23 @@ export interface LeaderElectionOptions {
   namespace: string;
   /** This replica's identity. Default: host (pod) name and a random suffix. */
   identity?: string;
+  /** How long the Lease stays valid without a renewal. Default: {@link defaults}.leaderElection.leaseDurationMs (15 s). */
   leaseDurationMs?: number;
+  /** A leader that could not renew for this long stops. Default: {@link defaults}.leaderElection.renewDeadlineMs (10 s). */
   renewDeadlineMs?: number;
+  /** Pause between attempts to acquire or renew. Default: {@link defaults}.leaderElection.retryPeriodMs (2 s). */
   retryPeriodMs?: number;
+  /** Give the Lease up on a graceful stop. Default: {@link defaults}.leaderElection.releaseOnCancel (true). */
   releaseOnCancel?: boolean;
 }
 
 /** Where an operator stands in leader election, in {@link OperatorHealth}. */
 export interface LeaderElectionStatus {
+  /** The Lease, `namespace/name`. */
   lease: string;
+  /** This replica's identity. */
   identity: string;
+  /** True while this replica holds the Lease and runs the handlers. */
   leading: boolean;
   /** The holder last seen on the Lease. */
   holder?: string;
@@ -96,7 +107,9 @@ export interface OperatorOptions {
   registry?: Registry;
   /** Default: from a login handler, else loaded as kubectl does (`kubeconfig`, `context`). */
   client?: KubeClient;
+  /** The kubeconfig file to load the client from. Default: `$KUBECONFIG`, `~/.kube/config`, in-cluster. */
   kubeconfig?: string;
+  /** The kubeconfig context to use. Default: the file's current context. */
   context?: string;
   /** Namespaces to serve: names or globs (`team-*`), `!` to exclude. Default: all namespaces. */
   namespaces?: string | readonly string[];
@@ -104,6 +117,7 @@ export interface OperatorOptions {
   allNamespaces?: boolean;
   /** Default: a pino logger named after the operator, created when `run` starts. */
   logger?: Logger;
+  /** Time for timers, backoff and leases. Default: the system clock; tests pass a `ManualClock`. */
   clock?: Clock;
   /** Objects handled at once per resource. Default: {@link defaults}.queue.concurrency. */
   concurrency?: number;
@@ -139,6 +153,7 @@ export interface OperatorHealth {
   healthy: boolean;
   /** True once every cache has completed its first list. */
   ready: boolean;
+  /** Where the operator is in its life: idle → starting → running → stopping → stopped. */
   phase: OperatorPhase;
   /** Per watched resource (`plural.group`), its watches. */
   resources: Record<string, ReflectorStatus>;
@@ -162,7 +177,9 @@ export interface OperatorHealth {
  * ```
  */
 export class Operator {
+  /** The operator's name, as in logs and Events. */
   readonly name: string;
+  /** The handlers it runs. */
   readonly registry: Registry;
   #options: OperatorOptions;
   readonly #clock: Clock;

@@ -34,9 +34,13 @@ import type { Resource } from '../schema/resource.ts';
 
 /** One RBAC policy rule, as in a Role or ClusterRole. */
 export interface RbacRule {
+  /** API groups; `''` is the core group. */
   apiGroups: string[];
+  /** Plurals, with subresources as `pods/log`. */
   resources: string[];
+  /** `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, ... */
   verbs: string[];
+  /** Only these objects, when set. */
   resourceNames?: string[];
   /**
    * Where the rule is needed, for extra rules: `namespaced` (the default) goes with the watched

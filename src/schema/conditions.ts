@@ -27,6 +27,7 @@ export const ConditionSchema = Type.Object({
   }),
   message: Type.String({ maxLength: 32768, description: 'A human-readable message about the transition.' }),
 });
+/** One condition as the schema declares it: the TypeScript type of {@link ConditionSchema}. */
 export type ConditionShape = Static<typeof ConditionSchema>;
 
 /**

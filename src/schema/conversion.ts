@@ -47,8 +47,11 @@ export type ConversionErrorKind = 'WrongKind' | 'UnknownVersion' | 'FunctionFail
 
 /** Why an object could not be converted; the message names the object. */
 export class ConversionError extends Error {
+  /** Always `ConversionError`. */
   override readonly name = 'ConversionError';
+  /** What went wrong, to branch on. */
   readonly kind: ConversionErrorKind;
+  /** A conversion failure of `kind`; `message` names the object. */
   constructor(kind: ConversionErrorKind, message: string) {
     super(message);
     this.kind = kind;
@@ -197,16 +200,47 @@ function isPlainObject(value: unknown): value is { [key: string]: unknown } {
 // ---------------------------------------------------------------------------------------------
 // ConversionReview
 
+/** What the API server asks: convert these objects to one version. */
+export interface ConversionRequest {
+  /** Identifies this call; echoed in the response. */
+  uid: string;
+  /** The version every object must come back in, e.g. `crypto.tools/v2`. */
+  desiredAPIVersion: string;
+  /** Objects not yet at the desired version, as stored or as sent by a client. */
+  objects: KubeObject[];
+}
+
+/** What Operon answers. */
+export interface ConversionResponse {
+  /** The request's uid. */
+  uid: string;
+  /** Every object converted, in the request's order; empty on failure. */
+  convertedObjects: KubeObject[];
+  /** Success, or Failure with a message the API server passes on to the client. */
+  result: {
+    /** `Success` or `Failure`. */
+    status: 'Success' | 'Failure';
+    /** Why it failed, naming the object. */
+    message?: string;
+  };
+}
+
 /** `apiextensions.k8s.io/v1` ConversionReview, as the API server sends it and expects it back. */
 export interface ConversionReview {
+  /** Always `apiextensions.k8s.io/v1`: the only version Operon's CRDs list in `conversionReviewVersions`. */
   apiVersion: 'apiextensions.k8s.io/v1';
+  /** Always `ConversionReview`. */
   kind: 'ConversionReview';
-  request?: { uid: string; desiredAPIVersion: string; objects: KubeObject[] };
-  response?: {
-    uid: string;
-    convertedObjects: KubeObject[];
-    result: { status: 'Success' | 'Failure'; message?: string };
-  };
+  /** Set in what the API server sends. */
+  request?: ConversionRequest;
+  /** Set in what Operon answers. */
+  response?: ConversionResponse;
+}
+
+/** A ConversionReview that carries a request: what {@link convertReview} answers. */
+export interface ConversionReviewRequest extends ConversionReview {
+  /** What the API server asks. */
+  request: ConversionRequest;
 }
 
 /**
@@ -218,7 +252,7 @@ export interface ConversionReview {
  * if (!isConversionReviewRequest(body)) return reply(400, 'not a ConversionReview v1 request');
  * ```
  */
-export function isConversionReviewRequest(body: unknown): body is ConversionReview & { request: NonNullable<ConversionReview['request']> } {
+export function isConversionReviewRequest(body: unknown): body is ConversionReviewRequest {
   if (!isPlainObject(body) || body['apiVersion'] !== 'apiextensions.k8s.io/v1' || body['kind'] !== 'ConversionReview') return false;
   const request = body['request'];
   return (
@@ -241,7 +275,7 @@ export function isConversionReviewRequest(body: unknown): body is ConversionRevi
  * const reply = convertReview(CryptoValueCalculators, JSON.parse(body));
  * ```
  */
-export function convertReview(resource: VersionedResource, review: ConversionReview & { request: NonNullable<ConversionReview['request']> }): ConversionReview {
+export function convertReview(resource: VersionedResource, review: ConversionReviewRequest): ConversionReview {
   const { uid, desiredAPIVersion, objects } = review.request;
   try {
     const convertedObjects = objects.map((o) => convertObject(resource, o, desiredAPIVersion));

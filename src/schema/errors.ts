@@ -31,8 +31,20 @@ export interface SchemaProblem {
   fix: string;
 }
 
+/**
+ * A resource declaration or schema Kubernetes would refuse, thrown where the resource is declared;
+ * `problems` lists each place and its fix.
+ *
+ * @example
+ * ```ts
+ * // Throws SchemaError (kind 'Unsupported'): a union of objects has no structural schema.
+ * resource({ group, version: 'v1', kind: 'Pet', spec: Type.Union([Type.Object({ cat: Type.String() }), Type.Object({ dog: Type.String() })]) });
+ * ```
+ */
 export class SchemaError extends Error {
+  /** Always `'SchemaError'`. */
   override readonly name = 'SchemaError';
+  /** What went wrong, to branch on. */
   readonly kind: SchemaErrorKind;
   /** Every problem found; at least one. */
   readonly problems: readonly SchemaProblem[];

@@ -63,6 +63,9 @@ export {
   ConversionError,
   CONVERSION_DATA,
   type ConversionErrorKind,
+  type ConversionRequest,
+  type ConversionResponse,
   type ConversionReview,
+  type ConversionReviewRequest,
 } from './conversion.ts';
 export { ConditionSchema, conditionList, type ConditionShape } from './conditions.ts';

@@ -51,9 +51,11 @@ const DEFAULT_SCOPE: Scope = 'Namespaced';
 export interface PrinterColumn {
   /** Column header, e.g. `Coin`. */
   name: string;
+  /** How kubectl formats the value. */
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
   /** Simple JSONPath from the object root, e.g. `.spec.coin` or `.metadata.annotations.value`. */
   jsonPath: string;
+  /** What the column shows, for `kubectl explain` and documentation. */
   description?: string;
   /** 0 shows in plain `kubectl get`; higher values only with `-o wide`. */
   priority?: number;
@@ -105,7 +107,9 @@ export interface ResourceDeclaration {
 
 /** What every resource, custom or built-in, knows about itself. `T` types its objects. */
 export interface Resource<T extends KubeObject = KubeObject> extends ResourceRef<T> {
+  /** `group/version`, or `v1` for the core group. */
   readonly apiVersion: string;
+  /** The kind, e.g. `Printer`. */
   readonly kind: string;
   /** The address the client uses, as a plain object (handy for logs and maps). */
   readonly ref: ResourceRef<T>;
@@ -154,19 +158,35 @@ export type CustomObject<D extends ResourceDeclaration> = Simplify<
 
 /** A declared custom resource: the declaration with every default filled in, and its structural schemas. */
 export interface CustomResource<D extends ResourceDeclaration = ResourceDeclaration> extends Resource<CustomObject<D>> {
+  /** The declaration, as given. */
   readonly declaration: D;
+  /** The API group. */
   readonly group: D['group'];
+  /** The API version. */
   readonly version: D['version'];
+  /** The kind. */
   readonly kind: D['kind'];
+  /** `group/version`. */
   readonly apiVersion: `${D['group']}/${D['version']}`;
+  /** Lower-case kind, as the CRD names it. */
   readonly singular: string;
+  /** `<Kind>List`. */
   readonly listKind: string;
+  /** `Namespaced` or `Cluster`. */
   readonly scope: Scope;
+  /** Short names for kubectl, e.g. `cvc`. */
   readonly shortNames: readonly string[];
+  /** Categories for kubectl, e.g. `all`. */
   readonly categories: readonly string[];
+  /** The columns of `kubectl get`. */
   readonly printerColumns: readonly PrinterColumn[];
   /** The structural schemas, rewritten once at declaration. */
-  readonly schemas: { readonly spec: JSONSchemaProps; readonly status: JSONSchemaProps | undefined };
+  readonly schemas: {
+    /** The spec's schema. */
+    readonly spec: JSONSchemaProps;
+    /** The status's schema; undefined without one. */
+    readonly status: JSONSchemaProps | undefined;
+  };
   /** True when a status schema was declared (and so the status subresource is enabled). */
   readonly hasStatus: boolean;
   /** `<plural>.<group>`, the CRD's name. */

@@ -36,9 +36,13 @@ export type ConvertedObject<R extends CustomResource> = Omit<ObjectOf<R>, 'apiVe
  * requires.
  */
 export interface Conversion<From extends CustomResource = CustomResource, To extends CustomResource = CustomResource> {
+  /** The older (or lower) of the two neighbouring versions. */
   readonly from: From;
+  /** The newer (or higher) one. */
   readonly to: To;
+  /** Converts an object of `from` to `to`. */
   up(object: ObjectOf<From>): ConvertedObject<To>;
+  /** Converts an object of `to` back to `from`. */
   down(object: ObjectOf<To>): ConvertedObject<From>;
 }
 
@@ -88,12 +92,17 @@ export type ConversionStep = (object: KubeObject) => KubeObject;
 export interface VersionedResource {
   /** Marks the value for `operon crd`, which exports CRDs of every exported VersionedResource. */
   readonly versioned: true;
+  /** The API group all versions share. */
   readonly group: string;
+  /** The kind all versions share. */
   readonly kind: string;
   /** `<plural>.<group>`, the CRD's name. */
   readonly crdName: string;
+  /** Every version, as declared. */
   readonly versions: readonly CustomResource[];
+  /** The version etcd stores. */
   readonly storage: string;
+  /** Versions in the CRD that the API server does not serve. */
   readonly unserved: readonly string[];
   /** `Webhook` when any version needs code to convert; `None` when all schemas are the same. */
   readonly strategy: 'None' | 'Webhook';

@@ -32,7 +32,9 @@ import type { Exposition } from './metrics.ts';
 
 /** What a check reports. `message` explains a failure (and may describe a success). */
 export interface CheckResult {
+  /** True when the check passes. */
   ok: boolean;
+  /** Why it fails (or a note when it passes). */
   message?: string;
 }
 
@@ -174,7 +176,14 @@ export class HealthServer {
    * const { port } = await new HealthServer({ bindAddress: '127.0.0.1:0' }).start();
    * ```
    */
-  async start(): Promise<{ host: string; port: number; url: string }> {
+  async start(): Promise<{
+    /** The address it listens on. */
+    host: string;
+    /** The port it listens on (the one the OS chose for port 0). */
+    port: number;
+    /** `http://host:port`. */
+    url: string;
+  }> {
     if (this.#server) throw new Error('the health server is already started');
     const { host, port } = parseBindAddress(this.#bindAddress);
     const server = createServer((req, res) => {

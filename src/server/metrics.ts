@@ -285,7 +285,7 @@ export class Metrics {
   }
 
   /**
-   * The engine's {@link ControllerMetrics} hooks for one controller, feeding the
+   * The engine's `ControllerMetrics` hooks for one controller, feeding the
    * `controller_runtime_*` metrics.
    *
    * @example
@@ -313,7 +313,7 @@ export class Metrics {
   }
 
   /**
-   * The engine's {@link WorkQueueMetrics} hooks for one queue, feeding the `workqueue_*` metrics.
+   * The engine's `WorkQueueMetrics` hooks for one queue, feeding the `workqueue_*` metrics.
    * `name` and `controller` are both the controller's name unless told otherwise, as in
    * controller-runtime.
    *

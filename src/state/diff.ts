@@ -11,10 +11,13 @@ import { isPlainObject, jsonEqual, parseFieldPath, type FieldPath } from './fiel
 
 /** One difference. `old` is absent for `add`, `new` for `remove`. */
 export interface DiffItem {
+  /** Whether the value appeared, changed or went away. */
   op: 'add' | 'change' | 'remove';
   /** Segments from the root: `['spec', 'text']`. Empty when the whole value differs. */
   path: string[];
+  /** The value before; undefined for `add`. */
   old: unknown;
+  /** The value after; undefined for `remove`. */
   new: unknown;
 }
 

@@ -24,7 +24,9 @@ export type MergePatch<T> = [T] extends [never]
 
 /** The metadata part of a patch. */
 export interface MetadataPatch {
+  /** Labels to set; `null` removes one. */
   labels: Record<string, string | null>;
+  /** Annotations to set; `null` removes one. */
   annotations: Record<string, string | null>;
   [field: string]: unknown;
 }
@@ -39,8 +41,11 @@ type StatusOf<T> = T extends { status?: infer S } ? Known<S> : Record<string, un
  * any other key, as handler results land there), `metadata`, and any other top-level field.
  */
 export type ObjectPatch<T extends KubeObject = KubeObject> = {
+  /** Labels, annotations and other metadata to change. */
   metadata: MetadataPatch;
+  /** Spec fields to change. */
   spec: MergePatch<SpecOf<T>>;
+  /** Status fields to change; written through the status subresource. */
   status: MergePatch<StatusOf<T>> & Record<string, unknown>;
   [field: string]: unknown;
 };

@@ -36,7 +36,9 @@ export interface ProgressRecord {
   delayed?: string;
   /** Attempts made so far. */
   retries: number;
+  /** True once the handler succeeded in this cause. */
   success?: boolean;
+  /** True once the handler failed for good in this cause. */
   failure?: boolean;
   /** The last error's message, for `kubectl get -o yaml` readers. */
   message?: string;

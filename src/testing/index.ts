@@ -1,9 +1,11 @@
 /**
- * `operon/testing`: helpers for testing operators. Deterministic time for unit tests of anything
+ * `operon-k8s/testing`: helpers for testing operators. Deterministic time for unit tests of anything
  * that waits, recording loggers to assert what an operator said, and, for tests against a real
  * cluster, {@link startOperator} (run an operator in-process, read its logs and the Events it
  * posted, stop it cleanly) and {@link waitFor} (wait on a watch, not a sleep, until an object
  * satisfies a condition).
+ *
+ * @module operon-k8s/testing
  */
 import { systemClock, type Clock } from '../base/clock.ts';
 import { recordingLogger, type LogRecord, type Logger } from '../base/logger.ts';
@@ -29,6 +31,7 @@ export interface StartOperatorOptions extends Omit<OperatorOptions, 'registry' |
 
 /** An operator running in-process, as {@link startOperator} returns it. */
 export interface OperatorRun {
+  /** The running operator (its `health()`, for example). */
   readonly operator: Operator;
   /** The client the operator uses (also handy for the test's own requests). */
   readonly client: KubeClient;
@@ -95,6 +98,7 @@ export interface WaitForOptions {
   timeoutMs?: number;
   /** Names the wait in the timeout error. */
   what?: string;
+  /** Time for the timeout. Default: the system clock. */
   clock?: Clock;
 }
 

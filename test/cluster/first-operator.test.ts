@@ -9,10 +9,11 @@ import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { builtin, defaultRegistry } from '../../src/index.ts';
 import { greetings } from '../../examples/first-operator/operator.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
+import { FROM_SOURCE } from '../support/source.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('first-operator');
-const crd = execFileSync(process.execPath, ['src/cli/main.ts', 'crd', 'examples/first-operator/operator.ts'], { encoding: 'utf8' });
+const crd = execFileSync(process.execPath, [...FROM_SOURCE, 'src/cli/main.ts', 'crd', 'examples/first-operator/operator.ts'], { encoding: 'utf8' });
 await cluster.kubectl(['apply', '-f', '-'], { input: crd });
 await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/greetings.first.operon.dev']);
 

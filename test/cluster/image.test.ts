@@ -250,7 +250,7 @@ describe('the operator image', () => {
     let output = '';
     const child: ChildProcess = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '--max-semi-space-size=1', '/app/src/cli/main.js', 'run', ...args],
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '--max-semi-space-size=1', '/app/dist/src/cli/main.js', 'run', ...args],
       {
         env: {
           ROOTFS: rootfs,

@@ -26,6 +26,7 @@ import { HealthServer } from '../../src/server/health.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
+import { FROM_SOURCE } from '../support/source.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('leader-election');
@@ -95,6 +96,7 @@ function startReplica(name: string): Replica {
   const child = spawn(
     process.execPath,
     [
+      ...FROM_SOURCE,
       join(root, 'src/cli/main.ts'),
       'run',
       fixture,

@@ -26,6 +26,7 @@ import type { ClusterRoleBinding } from 'kubernetes-types/rbac/v1.d.ts';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { HELP } from '../../src/cli/args.ts';
 import { useCluster } from '../support/cluster.ts';
+import { FROM_SOURCE } from '../support/source.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const deployDir = join(repo, 'deploy');
@@ -75,7 +76,7 @@ const localDirs = buildable.filter((dir) => name(dir).startsWith('deploy/local/'
 /** Runs the operon CLI from the checkout; resolves with its exit code and output. */
 function operon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(repo, 'src/cli/main.ts'), ...args], { cwd: repo, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...FROM_SOURCE, join(repo, 'src/cli/main.ts'), ...args], { cwd: repo, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });

@@ -21,6 +21,7 @@ import type { PrinterObject } from '../../operators/printer/resource.ts';
 import { realNodeGate } from '../support/real-node.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { HOSTILE_TEXTS } from '../unit/printer/hostile-texts.ts';
+import { FROM_SOURCE } from '../support/source.ts';
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const cluster = await useCluster();
@@ -47,7 +48,7 @@ if (g.kind === 'unsupported') {
   await cluster.kubectl(['apply', '-f', path('../../operators/printer/crd.yaml')]);
   await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/printers.operon.dev']);
 
-  const child = spawn(process.execPath, [path('../../src/cli/main.ts'), 'run', path('../../operators/printer/operator.ts'), '-n', ns, '--log-format', 'json'], {
+  const child = spawn(process.execPath, [...FROM_SOURCE, path('../../src/cli/main.ts'), 'run', path('../../operators/printer/operator.ts'), '-n', ns, '--log-format', 'json'], {
     env: {
       ...process.env,
       KUBECONFIG: cluster.kubeconfig,

@@ -20,6 +20,7 @@ import { printerPodName } from '../../operators/printer/pod.ts';
 import type { PrinterObject } from '../../operators/printer/resource.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { HOSTILE_TEXTS } from '../unit/printer/hostile-texts.ts';
+import { FROM_SOURCE } from '../support/source.ts';
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const MAIN = path('../../src/cli/main.ts');
@@ -80,7 +81,7 @@ async function until(name: string, predicate: (p: PrinterObject | undefined) => 
 
 /** `operon run operators/printer/operator.ts -n <ns>` as a child process. */
 function startOperator(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, 'run', OPERATOR, '-n', ns, '--log-format', 'json'], {
+  const child = spawn(process.execPath, [...FROM_SOURCE, MAIN, 'run', OPERATOR, '-n', ns, '--log-format', 'json'], {
     env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

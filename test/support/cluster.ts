@@ -6,6 +6,7 @@
  * Tests wait on conditions (`eventually`, or a watch), never on fixed sleeps, so they pass on a
  * busy 2-core machine.
  */
+import './source.ts'; // fails fast without the operon-source condition
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';

@@ -4,7 +4,7 @@
  * fields, unknown fields kept, and the Coin/Amount/Value columns (plus Change). When the first test
  * fails after a change to `resource.ts`, regenerate:
  *
- *     node src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml
+ *     node -C operon-source src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,14 +15,15 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { crdToYaml, toCrd } from '../../../src/index.ts';
 import { CryptoValueCalculators } from '../../../operators/crypto/resource.ts';
+import { FROM_SOURCE } from '../../support/source.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const checkedIn = readFileSync(`${root}operators/crypto/crd.yaml`, 'utf8');
 
 describe('operators/crypto/crd.yaml', () => {
   it('is byte for byte what `operon crd operators/crypto/resource.ts` prints (regenerate when this fails)', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [`${root}src/cli/main.ts`, 'crd', `${root}operators/crypto/resource.ts`]);
-    assert.equal(checkedIn, stdout, 'crd.yaml is stale: run `node src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml`');
+    const { stdout } = await promisify(execFile)(process.execPath, [...FROM_SOURCE, `${root}src/cli/main.ts`, 'crd', `${root}operators/crypto/resource.ts`]);
+    assert.equal(checkedIn, stdout, 'crd.yaml is stale: run `node -C operon-source src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml`');
     assert.equal(checkedIn, crdToYaml(toCrd(CryptoValueCalculators)));
   });
 

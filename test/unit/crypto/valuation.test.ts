@@ -2,6 +2,7 @@
  * The CVC's valuation as a pure function: the document's numbers, change since the previous
  * value, no write when nothing changed, stale and missing prices, and absurd amounts.
  */
+import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cryptoConfig } from '../../../operators/crypto/config.ts';

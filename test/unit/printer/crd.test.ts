@@ -1,7 +1,7 @@
 /**
  * The checked-in `operators/printer/crd.yaml` is exactly what the declaration generates, and the
  * declaration says what the design asks for. When this fails after a change to `resource.ts`,
- * regenerate: `node operators/printer/generate.ts > operators/printer/crd.yaml`.
+ * regenerate: `node -C operon-source operators/printer/generate.ts > operators/printer/crd.yaml`.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { crdToYaml, toCrd } from '../../../src/index.ts';
 import { Printer, TEXT_MAX_LENGTH } from '../../../operators/printer/resource.ts';
+import { FROM_SOURCE } from '../../support/source.ts';
 
 const dir = fileURLToPath(new URL('../../../operators/printer/', import.meta.url));
 const checkedIn = readFileSync(`${dir}crd.yaml`, 'utf8');
@@ -19,11 +20,11 @@ const generated = crdToYaml(toCrd(Printer));
 
 describe('operators/printer/crd.yaml', () => {
   it('is byte for byte what the declaration generates (regenerate with generate.ts when this fails)', () => {
-    assert.equal(checkedIn, generated, 'crd.yaml is stale: run `node operators/printer/generate.ts > operators/printer/crd.yaml`');
+    assert.equal(checkedIn, generated, 'crd.yaml is stale: run `node -C operon-source operators/printer/generate.ts > operators/printer/crd.yaml`');
   });
 
   it('is what generate.ts prints', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [`${dir}generate.ts`]);
+    const { stdout } = await promisify(execFile)(process.execPath, [...FROM_SOURCE, `${dir}generate.ts`]);
     assert.equal(stdout, checkedIn);
   });
 

@@ -3,6 +3,7 @@
  * nothing of Operon's tree). This test pins the copy to the reference: same Pod, same name, same
  * status values, for every hostile text.
  */
+import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as example from '../../../examples/printer-no-framework/printer.ts';

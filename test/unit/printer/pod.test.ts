@@ -2,6 +2,7 @@
  * The Printer's Pod: the text is carried as data (environment variable, printenv, no shell, no
  * arguments), the name is deterministic, the Pod is owned by its Printer and locked down.
  */
+import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_IMAGE, PRINTER_LABEL, printerImage, printerPod, printerPodName, TEXT_VARIABLE } from '../../../operators/printer/pod.ts';

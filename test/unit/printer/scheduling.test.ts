@@ -3,6 +3,7 @@
  * valid values become the Pod's nodeSelector and tolerations; anything else is refused with the
  * variable's name and an example, so the operator stops at startup instead of making bad Pods.
  */
+import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseNodeSelector, parseTolerations } from '../../../operators/printer/operator.ts';

@@ -2,6 +2,7 @@
  * The status values both Printer operators write: the one-line summary for the Text column and
  * the Printed condition.
  */
+import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SUMMARY_MAX_LENGTH, type Condition } from '../../../operators/printer/resource.ts';
