@@ -20,7 +20,7 @@
 import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from 'operon-k8s';
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
-import { COINS, CryptoValueCalculator, type CryptoValueCalculatorObject } from './resource.ts';
+import { COINS, CryptoValueCalculator, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';
 import { parseSpec, valuate } from './valuation.ts';
 
 const config = cryptoConfig(process.env);
@@ -50,7 +50,7 @@ onCleanup(() => prices?.stop());
 
 /** Values one CVC; writes only what changed. Used by the reconcile and the timer alike. */
 async function value({ body, spec, patch, logger, warn }: ReconcileHandlerContext<Stored<CryptoValueCalculatorObject>>): Promise<void> {
-  const parsed = parseSpec(spec);
+  const parsed = parseSpec(spec && { ...spec, amount: exactAmount(body) });
   const reading = parsed.ok && prices ? await prices.get(parsed.coin) : undefined;
   const result = valuate(body, parsed, reading, { now: Date.now(), refreshMs: config.refreshMs });
   if (result.kind === 'unchanged') return;
@@ -70,7 +70,7 @@ async function value({ body, spec, patch, logger, warn }: ReconcileHandlerContex
 cvcs.reconcile(
   async (context) => {
     const { body, spec, status } = context;
-    const parsed = parseSpec(spec);
+    const parsed = parseSpec(spec && { ...spec, amount: exactAmount(body) });
     const valued = status?.observedGeneration === body.metadata.generation && status.value !== undefined;
     if (valued && parsed.ok && prices) {
       const reading = await prices.get(parsed.coin);

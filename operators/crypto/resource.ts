@@ -17,8 +17,14 @@
  * `amount` is a JSON number, so the API server accepts up to about 1.8e308; amounts above
  * {@link AMOUNT_MAX} are refused by the operator with a condition rather than by the schema,
  * so that objects the original CRD accepted still load (see `valuation.ts`).
+ *
+ * `crypto.tools/v2` ({@link CryptoValueCalculatorV2}) is the same resource with `amount` an exact
+ * decimal string (`"0.0023"`), so no digit is lost to a JSON double. v1 stays the storage version
+ * (objects written for the design document are stored unchanged, and the API rules advise never
+ * making a version storage in the release that adds it); {@link CryptoValueCalculators} converts.
  */
-import { conditionList, defineResource, Type, type ConditionShape, type ResourceObject, type Static } from 'operon-k8s';
+import { conditionList, conversion, conversionDataAnnotation, defineResource, defineVersions, Type, type ConditionShape, type ResourceObject, type Static } from 'operon-k8s';
+import { Decimal, DecimalError, DECIMAL_LIMITS } from './price/decimal.ts';
 
 /** The coins the document's CRD allows, as CoinGecko ids. */
 export const COINS = ['bitcoin', 'ethereum', 'dogecoin', 'shiba-inu'] as const;
@@ -112,3 +118,98 @@ export const CryptoValueCalculator = defineResource({
 
 /** A CryptoValueCalculator as the API server returns it. */
 export type CryptoValueCalculatorObject = ResourceObject<typeof CryptoValueCalculator>;
+
+/** `spec` of `crypto.tools/v2`: as v1, with `amount` an exact, non-negative decimal string. */
+export const CryptoValueCalculatorSpecV2 = Type.Object(
+  {
+    coin: CryptoValueCalculatorSpec.properties.coin,
+    amount: Type.String({
+      // Plain decimal notation: what `kubectl get` shows is what the operator values.
+      pattern: '^(0|[1-9][0-9]*)(\\.[0-9]+)?$',
+      maxLength: DECIMAL_LIMITS.maxTextLength,
+      description: 'The amount of specified crypto currency, as an exact decimal: "0.0023".',
+    }),
+  },
+  { additionalProperties: true },
+);
+
+/**
+ * `crypto.tools/v2`: `amount` is an exact decimal string. Same names, status and columns as v1
+ * (`kubectl get cvc` shows Coin, Amount, Value and Change for both).
+ *
+ * @example
+ * ```ts
+ * await client.create(CryptoValueCalculatorV2, { metadata: { name: 'exact', namespace: 'default' }, spec: { coin: 'bitcoin', amount: '0.00230000000000000001' } });
+ * ```
+ */
+export const CryptoValueCalculatorV2 = defineResource({
+  ...CryptoValueCalculator.declaration,
+  version: 'v2',
+  spec: CryptoValueCalculatorSpecV2,
+  printerColumns: CryptoValueCalculator.printerColumns.map((c) => (c.name === 'Amount' ? { ...c, type: 'string' as const } : c)),
+});
+
+/** A v2 CryptoValueCalculator as the API server returns it. */
+export type CryptoValueCalculatorV2Object = ResourceObject<typeof CryptoValueCalculatorV2>;
+
+/**
+ * The shortest plain decimal that reads back as `amount` (`0.0023`, never `2.3e-3`); a value that
+ * is not a finite number is passed through for the schema to name.
+ */
+function exactFromNumber(amount: unknown): unknown {
+  return typeof amount === 'number' && Number.isFinite(amount) ? Decimal.parse(amount).toString() : amount;
+}
+
+/** The nearest JSON number; text that is not a decimal passes through for the schema to name. */
+function numberFromExact(amount: unknown): unknown {
+  if (typeof amount !== 'string') return amount;
+  try {
+    return Decimal.parse(amount).toNumber();
+  } catch (error) {
+    if (error instanceof DecimalError) return amount;
+    throw error;
+  }
+}
+
+/**
+ * Both versions of the CVC, v1 stored. A v2 amount with more digits than a double holds keeps
+ * its exact text in `crypto.tools/conversion-data` on the stored v1 object, so v2 → v1 → v2
+ * gives it back, and {@link exactAmount} lets the v1 operator value every digit.
+ *
+ * v2 is not served yet: `kubectl get cvc` asks for the preferred version (v2), which needs the
+ * conversion webhook; remove `unserved` once the operator serves `/convert/cryptovaluecalculators.crypto.tools`.
+ */
+export const CryptoValueCalculators = defineVersions({
+  versions: [CryptoValueCalculator, CryptoValueCalculatorV2],
+  storage: 'v1',
+  unserved: ['v2'],
+  conversions: [
+    conversion(CryptoValueCalculator, CryptoValueCalculatorV2, {
+      up: (o) => ({ ...o, spec: o.spec && { ...o.spec, amount: exactFromNumber(o.spec.amount) as string } }),
+      down: (o) => ({ ...o, spec: o.spec && { ...o.spec, amount: numberFromExact(o.spec.amount) as number } }),
+    }),
+  ],
+});
+
+/**
+ * The amount of a v1 CVC with every digit it was written with: the exact v2 text kept by
+ * conversion when it still reads as the stored number, otherwise the number itself.
+ *
+ * @example
+ * ```ts
+ * parseSpec({ ...cvc.spec, amount: exactAmount(cvc) });
+ * ```
+ */
+export function exactAmount(object: Pick<CryptoValueCalculatorObject, 'metadata' | 'spec'>): number | string | undefined {
+  const stored = object.spec?.amount;
+  const kept = object.metadata?.annotations?.[conversionDataAnnotation(CryptoValueCalculators)];
+  if (kept === undefined || typeof stored !== 'number') return stored;
+  try {
+    const text = (JSON.parse(kept) as { v2?: { spec?: { amount?: unknown } } }).v2?.spec?.amount;
+    // The kept text is only the truth while it still reads as the stored number (an edit in v1 wins).
+    if (typeof text === 'string' && numberFromExact(text) === stored) return text;
+  } catch {
+    // A hand-edited annotation: the stored number is all there is.
+  }
+  return stored;
+}

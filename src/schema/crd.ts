@@ -24,7 +24,9 @@ import type {
 import type { ObjectMeta } from '../client/types.ts';
 import { SchemaError, type SchemaProblem } from './errors.ts';
 import type { CustomResource, Scope } from './resource.ts';
+import { checkValidationRules } from './cel.ts';
 import { assertStructuralSchema, canonicalSchema, type JSONSchemaProps } from './structural.ts';
+import { isVersionedResource, type VersionedResource } from './versions.ts';
 
 /** One version of a CRD, with the schema typed as Operon emits it. */
 export interface CustomResourceDefinitionVersion {
@@ -51,7 +53,40 @@ export interface CustomResourceDefinition {
     names: CustomResourceDefinitionNames;
     scope: Scope;
     versions: CustomResourceDefinitionVersion[];
+    conversion?: CustomResourceConversion;
   };
+}
+
+/** Where the API server sends ConversionReviews: a Service in the cluster, or a URL (local development). */
+export type WebhookClientConfig =
+  | { service: { namespace: string; name: string; path?: string; port?: number }; caBundle?: string }
+  | { url: string; caBundle?: string };
+
+/** `spec.conversion` of a CRD. */
+export interface CustomResourceConversion {
+  strategy: 'None' | 'Webhook';
+  webhook?: { conversionReviewVersions: string[]; clientConfig: WebhookClientConfig };
+}
+
+/**
+ * The client config `operon crd` writes for a conversion webhook when none is given: a Service
+ * the manager patches (namespace, name and `caBundle`) when it serves the webhook. The path is
+ * {@link conversionPath}. The API server accepts a CRD with it even while no such Service exists;
+ * only reads that need a conversion fail until the webhook is up.
+ */
+export const PLACEHOLDER_WEBHOOK_SERVICE = { namespace: 'operon-system', name: 'operon-webhook', port: 443 } as const;
+
+/**
+ * The HTTP path of a resource's conversion webhook: `/convert/<plural>.<group>`, one route per
+ * CRD so the handler knows the resource without reading the objects.
+ *
+ * @example
+ * ```ts
+ * conversionPath(Widgets); // '/convert/widgets.example.com'
+ * ```
+ */
+export function conversionPath(resource: Pick<VersionedResource, 'crdName'>): string {
+  return `/convert/${resource.crdName}`;
 }
 
 export interface CrdOptions {
@@ -64,19 +99,33 @@ export interface CrdOptions {
   unservedVersions?: readonly string[];
   labels?: { readonly [key: string]: string };
   annotations?: { readonly [key: string]: string };
+  /**
+   * Where the conversion webhook is, for a {@link VersionedResource} whose strategy is `Webhook`.
+   * Default: {@link PLACEHOLDER_WEBHOOK_SERVICE} at {@link conversionPath}.
+   */
+  conversionClientConfig?: WebhookClientConfig;
 }
 
 /**
- * The CustomResourceDefinition for one resource, or for several versions of one kind.
+ * The CustomResourceDefinition for one resource, for several versions of one kind, or for a
+ * {@link VersionedResource} (storage, served versions and `spec.conversion` from its declaration).
  *
- * @throws {SchemaError} `InvalidDeclaration` when versions disagree or the storage version is unclear.
+ * @throws {SchemaError} `InvalidDeclaration` when versions disagree or the storage version is
+ *   unclear; `InvalidRule` for a CEL rule the API server would refuse.
  * @example
  * ```ts
  * const crd = toCrd(CryptoValueCalculator);
  * crd.metadata.name; // 'cryptovaluecalculators.crypto.tools'
  * ```
  */
-export function toCrd(resources: CustomResource | readonly CustomResource[], options: CrdOptions = {}): CustomResourceDefinition {
+export function toCrd(resources: CustomResource | readonly CustomResource[] | VersionedResource, options: CrdOptions = {}): CustomResourceDefinition {
+  if (isVersionedResource(resources)) {
+    const crd = toCrd(resources.versions, { ...options, storageVersion: resources.storage, unservedVersions: resources.unserved });
+    const clientConfig: WebhookClientConfig = options.conversionClientConfig ?? { service: { ...PLACEHOLDER_WEBHOOK_SERVICE, path: conversionPath(resources) } };
+    crd.spec.conversion =
+      resources.strategy === 'None' ? { strategy: 'None' } : { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig } };
+    return crd;
+  }
   const list: readonly CustomResource[] = isList(resources) ? resources : [resources];
   const [first] = list;
   if (!first) return invalid('toCrd', 'no resource given', 'pass at least one resource declared with defineResource');
@@ -84,7 +133,7 @@ export function toCrd(resources: CustomResource | readonly CustomResource[], opt
 
   const storage = options.storageVersion ?? (list.length === 1 ? first.version : undefined);
   if (storage === undefined) {
-    return invalid(`${first.kind}`, `${list.length} versions given and no storageVersion`, `set storageVersion to one of ${list.map((r) => r.version).join(', ')}`);
+    return invalid(`${first.kind}`, `${list.length} versions given and no storage version`, `group them with defineVersions({ versions, storage, conversions }) and export that, or set storageVersion to one of ${list.map((r) => r.version).join(', ')}`);
   }
   if (!list.some((r) => r.version === storage)) {
     return invalid(`${first.kind}`, `storageVersion ${JSON.stringify(storage)} is not among the given versions`, `use one of ${list.map((r) => r.version).join(', ')}`);
@@ -121,7 +170,10 @@ function toVersion(resource: CustomResource, storage: boolean, served: boolean):
   if (resource.schemas.status) root.properties['status'] = resource.schemas.status;
   if (declaration.validations && declaration.validations.length > 0) root['x-kubernetes-validations'] = declaration.validations.map((v) => ({ ...v }));
   const openAPIV3Schema = canonicalSchema(root);
-  assertStructuralSchema(openAPIV3Schema, { path: `${resource.kind}.${resource.version}.openAPIV3Schema`, root: true });
+  const path = `${resource.kind}.${resource.version}.openAPIV3Schema`;
+  assertStructuralSchema(openAPIV3Schema, { path, root: true });
+  const [problem, ...more] = checkValidationRules(openAPIV3Schema, { path, root: true });
+  if (problem) throw new SchemaError('InvalidRule', [problem, ...more]);
 
   const version: CustomResourceDefinitionVersion = { name: resource.version, served, storage, schema: { openAPIV3Schema } };
   const deprecated = declaration.deprecated;
@@ -216,7 +268,7 @@ function canonicalCrd(crd: CustomResourceDefinition): unknown {
 
 const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_ORDER = ['name', 'labels', 'annotations'];
-const SPEC_ORDER = ['group', 'names', 'scope', 'versions'];
+const SPEC_ORDER = ['group', 'names', 'scope', 'versions', 'conversion'];
 const NAMES_ORDER = ['kind', 'listKind', 'plural', 'singular', 'shortNames', 'categories'];
 const VERSION_ORDER = ['name', 'served', 'storage', 'deprecated', 'deprecationWarning', 'schema', 'subresources', 'additionalPrinterColumns'];
 const COLUMN_ORDER = ['name', 'type', 'format', 'jsonPath', 'description', 'priority'];

@@ -17,6 +17,8 @@ export type SchemaErrorKind =
   | 'UnresolvedRef'
   /** A schema refers to itself; structural schemas are finite trees. */
   | 'Recursive'
+  /** A CEL rule (`x-kubernetes-validations`) the API server would refuse. */
+  | 'InvalidRule'
   /** A resource declaration (names, scope, printer columns, versions) is invalid. */
   | 'InvalidDeclaration';
 

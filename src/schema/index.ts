@@ -33,5 +33,39 @@ export {
   type ResourceObject,
   type Scope,
 } from './resource.ts';
-export { toCrd, crdToYaml, type CrdOptions, type CustomResourceDefinition, type CustomResourceDefinitionVersion } from './crd.ts';
+export {
+  toCrd,
+  crdToYaml,
+  conversionPath,
+  PLACEHOLDER_WEBHOOK_SERVICE,
+  type CrdOptions,
+  type CustomResourceConversion,
+  type CustomResourceDefinition,
+  type CustomResourceDefinitionVersion,
+  type WebhookClientConfig,
+} from './crd.ts';
+export { withRules, checkValidationRules } from './cel.ts';
+export {
+  defineVersions,
+  conversion,
+  isVersionedResource,
+  type Conversion,
+  type ConvertedObject,
+  type ConversionStep,
+  type VersionedResource,
+  type VersionsDeclaration,
+} from './versions.ts';
+export {
+  convertObject,
+  convertReview,
+  isConversionReviewRequest,
+  conversionDataAnnotation,
+  ConversionError,
+  CONVERSION_DATA,
+  type ConversionErrorKind,
+  type ConversionRequest,
+  type ConversionResponse,
+  type ConversionReview,
+  type ConversionReviewRequest,
+} from './conversion.ts';
 export { ConditionSchema, conditionList, type ConditionShape } from './conditions.ts';

@@ -33,6 +33,7 @@ import type {
 import type { Event as EventsEvent } from 'kubernetes-types/events/v1.d.ts';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.d.ts';
 import type { KubeObject, ObjectMeta, ResourceRef, Stored } from '../client/types.ts';
+import { checkValidationRules } from './cel.ts';
 import { SchemaError, type SchemaProblem } from './errors.ts';
 import { toStructuralSchema, type JSONSchemaProps, type SchemaInput } from './structural.ts';
 
@@ -257,6 +258,11 @@ export function defineResource<const D extends ResourceDeclaration>(declaration:
   const spec = toStructuralSchema(declaration.spec, { path: at('spec'), ...(definitions ? { definitions } : {}) });
   const status =
     declaration.status === undefined ? undefined : toStructuralSchema(declaration.status, { path: at('status'), ...(definitions ? { definitions } : {}) });
+
+  // Rules the API server would refuse fail here, at import, like any other schema mistake.
+  const ruleProblems = [...checkValidationRules(spec, { path: at('spec') }), ...(status ? checkValidationRules(status, { path: at('status') }) : [])];
+  const [ruleProblem, ...moreRuleProblems] = ruleProblems;
+  if (ruleProblem) throw new SchemaError('InvalidRule', [ruleProblem, ...moreRuleProblems]);
 
   const printerColumns = [...(declaration.printerColumns ?? [])];
   checkColumns(printerColumns, { spec, status }, report);

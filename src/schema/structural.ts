@@ -846,7 +846,8 @@ function check(value: unknown, path: string, inValidation: boolean, parentIntOrS
   }
 
   if (inValidation) {
-    for (const key of ['type', 'description', 'default', 'nullable', 'additionalProperties', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource'] as const) {
+    // x-kubernetes-validations too: the API server refuses CEL rules inside junctors ("must be empty to be structural").
+    for (const key of ['type', 'description', 'default', 'nullable', 'additionalProperties', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-validations'] as const) {
       if (s[key] === undefined) continue;
       if (key === 'type' && parentIntOrString) continue; // `anyOf: [{type: integer}, {type: string}]` is the one exception
       problems.push({

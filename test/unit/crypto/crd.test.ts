@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { crdToYaml, toCrd } from '../../../src/index.ts';
-import { CryptoValueCalculator } from '../../../operators/crypto/resource.ts';
+import { CryptoValueCalculators } from '../../../operators/crypto/resource.ts';
 import { FROM_SOURCE } from '../../support/source.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,7 +24,7 @@ describe('operators/crypto/crd.yaml', () => {
   it('is byte for byte what `operon crd operators/crypto/resource.ts` prints (regenerate when this fails)', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [...FROM_SOURCE, `${root}src/cli/main.ts`, 'crd', `${root}operators/crypto/resource.ts`]);
     assert.equal(checkedIn, stdout, 'crd.yaml is stale: run `node -C operon-source src/cli/main.ts crd operators/crypto/resource.ts > operators/crypto/crd.yaml`');
-    assert.equal(checkedIn, crdToYaml(toCrd(CryptoValueCalculator)));
+    assert.equal(checkedIn, crdToYaml(toCrd(CryptoValueCalculators)));
   });
 
   it("keeps the design document's names, scope, fields and columns", () => {

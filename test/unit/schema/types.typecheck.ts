@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import type { KubeObject, ResourceRef } from '../../../src/client/types.ts';
-import { builtin, defineResource, toCrd, type CustomResource, type ResourceObject } from '../../../src/schema/index.ts';
+import { builtin, conversion, defineResource, defineVersions, toCrd, type CustomResource, type ResourceObject } from '../../../src/schema/index.ts';
 
 const Printer = defineResource({
   group: 'operon.dev',
@@ -99,4 +99,20 @@ export function _resourcesAreRefsAndFeedToCrd(object: KubeObject): void {
     void text;
   }
   void [ref, any, objects];
+}
+
+export function _conversionsAreTypedByTheirVersions(): void {
+  const V1 = defineResource({ group: 'example.com', version: 'v1', kind: 'Gadget', spec: Type.Object({ size: Type.Number() }) });
+  const V2 = defineResource({ group: 'example.com', version: 'v2', kind: 'Gadget', spec: Type.Object({ size: Type.String() }) });
+  conversion(V1, V2, {
+    up: (o) => ({ spec: { size: String(o.spec?.size satisfies number | undefined) } }),
+    down: (o) => ({ spec: { size: Number(o.spec?.size satisfies string | undefined) } }),
+  });
+  conversion(V1, V2, {
+    // @ts-expect-error v2's size is a string, not a number
+    up: (o) => ({ spec: { size: o.spec?.size ?? 0 } }),
+    down: () => ({}),
+  });
+  const set = defineVersions({ versions: [V1, V2], storage: 'v1', conversions: [conversion(V1, V2, { up: () => ({}), down: () => ({}) })] });
+  toCrd(set);
 }
