@@ -50,6 +50,8 @@ Usage:
   operon crd <file>...                        print the CRDs of the resources the files declare
   operon rbac <file>... [--name N] [--namespace NS] [-w NS]...
                                               print the least-privilege RBAC the operator needs
+  operon webhooks <file>... --name N --namespace NS [--service S] [--port P] [--cert-manager]
+                                              print the webhook configurations (and Service) for GitOps
   operon version
 
 Options for run:

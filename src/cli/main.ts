@@ -8,6 +8,7 @@ import { parseCommand } from './args.ts';
 import { CliError } from './load.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'webhooks') return (await import('./webhooks.ts')).webhooksMain(argv.slice(1));
   const cmd = parseCommand(argv, process.stderr.isTTY === true);
   switch (cmd.command) {
     case 'help':

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import YAML from 'yaml';
+import { webhooksCommand } from '../../../src/cli/webhooks.ts';
+
+const index = pathToFileURL(fileURLToPath(new URL('../../../src/index.ts', import.meta.url))).href;
+const dir = mkdtempSync(join(tmpdir(), 'operon-webhooks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const file = join(dir, 'gadgets.ts');
+writeFileSync(
+  file,
+  `import { resource, Type, Operator, Registry } from ${JSON.stringify(index)};
+const registry = new Registry();
+resource({ group: 'cli.operon.dev', version: 'v1', kind: 'Gadget', spec: Type.Object({}) }, { registry }).validate(() => undefined, { id: 'check' });
+export const operator = new Operator({ registry });`,
+);
+
+describe('operon webhooks', () => {
+  it('prints a Service and the configuration pointing at it', async () => {
+    const docs = YAML.parseAllDocuments(await webhooksCommand([file, '--name', 'gadgets', '--namespace', 'ops'])).map((d) => d.toJS() as { kind: string; webhooks?: Array<{ clientConfig: unknown }> });
+    assert.deepEqual(docs.map((d) => d.kind), ['Service', 'ValidatingWebhookConfiguration']);
+    assert.deepEqual(docs[1]?.webhooks?.[0]?.clientConfig, { service: { namespace: 'ops', name: 'gadgets-webhooks', port: 443, path: '/validate/cli.operon.dev/v1/gadgets/check' } });
+  });
+
+  it('with --cert-manager adds an Issuer, a Certificate for the Service names, and the CA injection annotation', async () => {
+    const docs = YAML.parseAllDocuments(await webhooksCommand([file, '--name', 'gadgets', '--namespace', 'ops', '--cert-manager'])).map((d) => d.toJS() as { kind: string; metadata: { annotations?: Record<string, string> }; spec?: { dnsNames?: string[]; secretName?: string } });
+    assert.deepEqual(docs.map((d) => d.kind), ['Service', 'Issuer', 'Certificate', 'ValidatingWebhookConfiguration']);
+    assert.deepEqual(docs[2]?.spec?.dnsNames, ['gadgets-webhooks.ops.svc', 'gadgets-webhooks.ops.svc.cluster.local']);
+    assert.equal(docs[2]?.spec?.secretName, 'gadgets-webhook-tls');
+    assert.deepEqual(docs[3]?.metadata.annotations, { 'cert-manager.io/inject-ca-from': 'ops/gadgets-webhooks' });
+  });
+
+  it('refuses missing arguments with the usage', async () => {
+    await assert.rejects(webhooksCommand([file]), /give the operator files, --name and --namespace/);
+  });
+});
