@@ -47,7 +47,8 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const namespaces = cmd.allNamespaces || cmd.namespaces.length === 0 ? undefined : cmd.namespaces;
   const metrics = cmd.healthAddress !== undefined ? await Metrics.load() : undefined;
   const leaderElection = leaderElectionOf(cmd, registry, client);
-  const deployment = { ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}) };
+  const webhooks = (await import('./webhooks.ts')).webhooksFromEnv(process.env);
+  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}) };
   const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
   if (exported) exported.configure(deployment);
 

@@ -529,7 +529,12 @@ export class Operator {
     const hasAdmission = this.registry.resources.some((r) => r.admission.length > 0);
     const options = this.#options.webhooks;
     if (!options) {
-      if (hasAdmission) throw new Error(`operator ${this.name} has validate/mutate handlers but no webhooks option; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service) to serve them`);
+      // Not an error: the same operator file runs in tests and tools that need no admission.
+      if (hasAdmission) {
+        logger.warn(
+          `operator ${this.name} has validate/mutate handlers but no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
+        );
+      }
       return;
     }
     this.#webhooks = new WebhookRuntime({ registry: this.registry, client, logger, clock: this.#clock, options, operatorName: this.name });

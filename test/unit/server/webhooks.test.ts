@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { after, describe, it } from 'node:test';
 import { recordingLogger } from '../../../src/base/logger.ts';
 import { MalformedReviewError } from '../../../src/admission/types.ts';
@@ -23,7 +24,7 @@ after(() => server.stop());
 function post(path: string, body: string, method = 'POST'): Promise<{ status: number; body: string; cert: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, ca: ca.cert, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      const cert = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()?.serialNumber ?? '';
+      const cert = (res.socket as TLSSocket).getPeerX509Certificate()?.serialNumber ?? '';
       let text = '';
       res.on('data', (c: Buffer) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, cert }));
