@@ -38,3 +38,26 @@ describe('operon webhooks', () => {
     await assert.rejects(webhooksCommand([file]), /give the operator files, --name and --namespace/);
   });
 });
+
+describe('webhooksFromEnv', () => {
+  it('reads nothing when unset', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.equal(webhooksFromEnv({}), undefined);
+  });
+  it('serves a loopback URL on its host and port', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.deepEqual(webhooksFromEnv({ OPERON_WEBHOOK_URL: 'https://127.0.0.1:9444' }), { clientConfig: { url: 'https://127.0.0.1:9444' }, port: 9444, host: '127.0.0.1' });
+  });
+  it('points at a Service, with cert-manager certificates from a directory', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.deepEqual(webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'ops/crypto-webhooks', OPERON_WEBHOOK_CERT_DIR: '/certs' }), {
+      clientConfig: { service: { namespace: 'ops', name: 'crypto-webhooks' } },
+      certificates: { directory: '/certs' },
+    });
+  });
+  it('refuses a malformed value with the fix', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'crypto' }), /is not <namespace>\/<name>; use e.g. ops\/crypto-webhooks/);
+    assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_URL: 'http://x' }), /is not an https base URL/);
+  });
+});
