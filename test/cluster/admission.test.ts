@@ -27,7 +27,8 @@ const group = 'admission.test.operon.dev';
 const widgetDecl = { group, version: 'v1', kind: 'Widget', spec: Type.Object({ size: Type.Integer(), mode: Type.Optional(Type.String()) }) } as const;
 const strictDecl = { group, version: 'v1', kind: 'Strict', spec: Type.Object({ n: Type.Integer() }) } as const;
 const lenientDecl = { group, version: 'v1', kind: 'Lenient', spec: Type.Object({ n: Type.Integer() }) } as const;
-for (const decl of [widgetDecl, strictDecl, lenientDecl]) await installCrd(client, resource(decl, { registry: new Registry() }));
+const convertedDecl = { group, version: 'v1', kind: 'Converted', spec: Type.Object({ n: Type.Integer() }) } as const;
+for (const decl of [widgetDecl, strictDecl, lenientDecl, convertedDecl]) await installCrd(client, resource(decl, { registry: new Registry() }));
 
 const scoped: AdmissionOptions = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } };
 const configName = `admission-test-${ns}`;
@@ -186,5 +187,27 @@ describe('admission webhooks', () => {
     assert.match(refused.stderr, /denied the request: too big/);
     assert.ok((standby.operator.webhooks?.server?.requests ?? 0) > before, 'the standby answered');
     assert.equal(standby.operator.leading, false);
+  });
+
+  it("points a CRD's conversion webhook at the same server with the same CA bundle", async () => {
+    const registry = new Registry();
+    resource(widgetDecl, { registry }).validate(() => undefined, { ...scoped, id: 'noop' });
+    const run = await start(registry);
+    after(() => run.stop());
+    const webhooks = run.operator.webhooks;
+    assert.ok(webhooks);
+    let served = 0;
+    webhooks.server?.route('/convert', async () => void served++);
+    await webhooks.patchConversion(`converteds.${group}`, '/convert');
+
+    const crd = JSON.parse(await cluster.kubectl(['get', 'crd', `converteds.${group}`, '-o', 'json'])) as {
+      spec: { conversion: { strategy: string; webhook: { clientConfig: { url: string; caBundle: string }; conversionReviewVersions: string[] } } };
+    };
+    const secret = JSON.parse(await cluster.kubectl(['get', 'secret', 'webhook-tls', '-n', ns, '-o', 'json'])) as { data: Record<string, string> };
+    assert.equal(crd.spec.conversion.strategy, 'Webhook');
+    assert.equal(crd.spec.conversion.webhook.clientConfig.url, `https://127.0.0.1:${webhooks.port}/convert`);
+    assert.equal(crd.spec.conversion.webhook.clientConfig.caBundle, secret.data['ca.crt']);
+    assert.deepEqual(crd.spec.conversion.webhook.conversionReviewVersions, ['v1']);
+    assert.equal(served, 0); // one served version: the API server never needs to convert
   });
 });
