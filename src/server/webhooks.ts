@@ -140,25 +140,16 @@ export class WebhookServer {
     if (!handler) return fail(404, `no webhook is served at ${url.pathname}`);
     if (req.method !== 'POST') return fail(405, `${req.method} is not allowed; webhooks take POST`);
     const limit = this.#options.maxBodyBytes ?? defaults.admission.maxBodyBytes;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > limit) {
-          // Answer now and drop the rest of the body rather than buffering it.
-          fail(400, `the request body is over ${limit} bytes`);
-          req.resume();
-          return;
-        }
-        chunks.push(chunk);
-      }
-    } catch {
-      return; // the client went away
+    const raw = await readBody(req, limit);
+    if (raw === 'aborted') return;
+    if (raw === 'too-large') {
+      // Answered at once; the rest of the body is drained, not buffered, and the socket closed after.
+      res.setHeader('connection', 'close');
+      return fail(400, `the request body is over ${limit} bytes`);
     }
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      body = JSON.parse(raw.toString('utf8'));
     } catch (error) {
       return fail(400, `the request body is not JSON: ${(error as Error).message}`);
     }
@@ -177,4 +168,27 @@ export class WebhookServer {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
+}
+
+/** The body, or why there is none: over `limit` bytes (the rest is drained), or the client went away. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (over) return;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', () => resolve('aborted'));
+    req.on('aborted', () => resolve('aborted'));
+  });
 }

@@ -42,6 +42,7 @@ describe('WebhookServer', () => {
 
   const refusals: Array<[string, string, string, string, number, RegExp]> = [
     ['a body over the limit', '/echo', 'POST', JSON.stringify({ pad: 'x'.repeat(2048) }), 400, /over 1024 bytes/],
+    ['a body far over the limit, still answered', '/echo', 'POST', 'x'.repeat(4 * 1024 * 1024), 400, /over 1024 bytes/],
     ['a body that is not JSON', '/echo', 'POST', '{', 400, /not JSON/],
     ['a malformed review', '/bad', 'POST', '{}', 400, /has no request/],
     ['an unknown path', '/nope', 'POST', '{}', 404, /no webhook is served at \/nope/],
