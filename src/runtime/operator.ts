@@ -18,6 +18,11 @@
  * turns unhealthy and `run` rejects with a {@link LeadershipLostError}, so `operon run` exits 1
  * and Kubernetes restarts the pod as a standby (controller-runtime exits the same way).
  *
+ * With `webhooks`, the webhook server (validate and mutate handlers) starts after the startup
+ * handlers and before the watches, on every replica: a standby answers admission requests as the
+ * leader does (controller-runtime runs its webhook server outside leader election too). It stops
+ * after the controllers, so writes the handlers still make are admitted.
+ *
  * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
  * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
  * the same grace → pending Events are flushed → cleanup handlers run → the lease is released

@@ -94,7 +94,16 @@ export function servingHosts(clientConfig: WebhookClientConfig): string[] {
   return [`${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`];
 }
 
-/** The webhook server and what keeps it trusted. */
+/**
+ * The webhook server and what keeps it trusted. The Operator makes one from its `webhooks` option.
+ *
+ * @example
+ * ```ts
+ * const runtime = new WebhookRuntime({ registry, client, logger, clock: systemClock, operatorName: 'crypto',
+ *   options: { clientConfig: { url: 'https://127.0.0.1:9443' } } });
+ * await runtime.start();
+ * ```
+ */
 export class WebhookRuntime {
   readonly #registry: Registry;
   readonly #client: KubeClient;

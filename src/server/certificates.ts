@@ -109,7 +109,15 @@ function names(cert: X509Certificate, host: string): boolean {
 
 const secrets: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 
-/** Reads and rotates the certificate Secret. */
+/**
+ * Reads and rotates the certificate Secret.
+ *
+ * @example
+ * ```ts
+ * const store = new CertificateStore(client, { namespace: 'ops', name: 'crypto-webhook-tls' }, { hosts: ['crypto-webhooks.ops.svc'] });
+ * const { serving, caBundle } = await store.ensure(new Date());
+ * ```
+ */
 export class CertificateStore {
   readonly #client: KubeClient;
   readonly #namespace: string;

@@ -45,7 +45,16 @@ export interface WebhookServerOptions {
   logger?: Logger;
 }
 
-/** One HTTPS server serving every webhook route of the process. */
+/**
+ * One HTTPS server serving every webhook route of the process.
+ *
+ * @example
+ * ```ts
+ * const server = new WebhookServer({ certificate: { cert, key }, port: 9443 });
+ * server.route('/validate/crypto.tools/v1/cryptovaluecalculators/supply', (body) => admit(spec, body, logger));
+ * await server.listen();
+ * ```
+ */
 export class WebhookServer {
   readonly #routes = new Map<string, WebhookRoute>();
   readonly #server: Server;
