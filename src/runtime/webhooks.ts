@@ -124,6 +124,7 @@ export class WebhookRuntime {
     this.#clock = input.clock;
     this.#options = input.options;
     this.#name = input.options.name ?? input.operatorName;
+    checkClientConfig(input.options.clientConfig);
   }
 
   /** The port the server listens on, once started. */
@@ -265,6 +266,26 @@ export class WebhookRuntime {
       ...(certificates && 'secret' in certificates ? pick(certificates) : {}),
     });
     return store.ensure(new Date(this.#clock.now()));
+  }
+}
+
+/**
+ * Refuses a client config the API server would refuse, with the fix, when the operator is
+ * constructed rather than when the configuration is applied.
+ */
+function checkClientConfig(config: WebhookClientConfig): void {
+  if ('url' in config) {
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new RangeError(`webhooks.clientConfig.url ${JSON.stringify(config.url)} is not a URL; use e.g. https://127.0.0.1:9443`);
+    }
+    if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
+      throw new RangeError(`webhooks.clientConfig.url ${config.url} must be https with no user, query or fragment (the API server's rule); use e.g. https://127.0.0.1:9443`);
+    }
+  } else if (!config.service?.namespace || !config.service.name) {
+    throw new RangeError('webhooks.clientConfig.service needs a namespace and a name, e.g. { namespace: "ops", name: "crypto-webhooks" }');
   }
 }
 

@@ -102,10 +102,16 @@ export class WebhookServer {
    * ```
    */
   listen(): Promise<number> {
+    const port = this.#options.port ?? defaults.webhooks.port;
     return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#options.port ?? defaults.webhooks.port, this.#options.host, () => {
-        this.#server.off('error', reject);
+      const failed = (error: NodeJS.ErrnoException): void => {
+        const where = `${this.#options.host ?? '*'}:${port}`;
+        const why = error.code === 'EADDRINUSE' ? 'the address is in use (another operator or process?)' : error.message;
+        reject(new Error(`the webhook server cannot listen on ${where}: ${why}; choose another port with webhooks.port or OPERON_WEBHOOK_PORT`, { cause: error }));
+      };
+      this.#server.once('error', failed);
+      this.#server.listen(port, this.#options.host, () => {
+        this.#server.off('error', failed);
         resolve((this.#server.address() as AddressInfo).port);
       });
     });

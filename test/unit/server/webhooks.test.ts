@@ -67,3 +67,10 @@ describe('WebhookServer', () => {
     assert.notEqual(afterSwap, before);
   });
 });
+
+describe('WebhookServer.listen', () => {
+  it('names the address and the fix when the port is taken', async () => {
+    const second = new WebhookServer({ certificate: serving(), port, host: '127.0.0.1' });
+    await assert.rejects(second.listen(), /the webhook server cannot listen on 127\.0\.0\.1:\d+: the address is in use .*choose another port with webhooks\.port or OPERON_WEBHOOK_PORT/);
+  });
+});
