@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
-import { AdmissionError, Registry, resource, Type, type AdmissionOptions } from '../../src/index.ts';
+import { AdmissionError, builtin, Registry, resource, Type, type AdmissionOptions } from '../../src/index.ts';
 import { startOperator, type OperatorRun } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
@@ -209,5 +209,24 @@ describe('admission webhooks', () => {
     assert.equal(crd.spec.conversion.webhook.clientConfig.caBundle, secret.data['ca.crt']);
     assert.deepEqual(crd.spec.conversion.webhook.conversionReviewVersions, ['v1']);
     assert.equal(served, 0); // one served version: the API server never needs to convert
+  });
+
+  it('validates and mutates a built-in kind (ConfigMaps) with no watch on it', async () => {
+    const registry = new Registry();
+    const configmaps = resource(builtin('v1', 'ConfigMap'), { registry });
+    configmaps.validate(({ object }) => (object?.data?.['password'] !== undefined ? { reject: 'keep passwords in a Secret, not a ConfigMap', code: 422 } : undefined), { ...scoped, id: 'no-passwords' });
+    configmaps.mutate(({ object }) => {
+      if (object) object.metadata = { ...object.metadata, labels: { ...object.metadata?.labels, 'admission.test.operon.dev/checked': 'yes' } };
+    }, { ...scoped, id: 'mark', operations: ['CREATE'] });
+    const run = await start(registry);
+    after(() => run.stop());
+    assert.deepEqual(Object.keys(run.operator.health().resources), []);
+
+    const cm = (name: string, data: Record<string, string>): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });
+    const refused = await cluster.kubectlResult(['apply', '-f', '-'], { input: cm('secretive', { password: 'x' }) });
+    assert.match(refused.stderr, /admission webhook "no-passwords\.configmaps\.core" denied the request: keep passwords in a Secret, not a ConfigMap/);
+    await cluster.kubectl(['apply', '-f', '-'], { input: cm('plain', { color: 'blue' }) });
+    const stored = JSON.parse(await cluster.kubectl(['get', 'configmap', 'plain', '-n', ns, '-o', 'json'])) as { metadata: { labels?: Record<string, string> } };
+    assert.equal(stored.metadata.labels?.['admission.test.operon.dev/checked'], 'yes');
   });
 });
