@@ -251,6 +251,58 @@ export const defaults = {
      */
     releaseOnCancel: true,
   },
+  /** Admission handlers (`validate`, `mutate`) and their webhook configurations. */
+  admission: {
+    /**
+     * Operations a validate or mutate handler intercepts when it names none. CREATE and UPDATE
+     * are where objects get their content; DELETE and CONNECT are opt-in, as in controller-gen's
+     * `+kubebuilder:webhook` markers most operators use.
+     */
+    operations: ['CREATE', 'UPDATE'] as readonly ('CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT')[],
+    /**
+     * `Fail` is the API server's own default: a policy that is not enforced while the operator is
+     * down is not a policy. Handlers that only advise (warnings, soft defaults) should pass `Ignore`.
+     */
+    failurePolicy: 'Fail' as 'Fail' | 'Ignore',
+    /**
+     * The API server's v1 default (10 s; v1beta1 had 30). Pepr uses 10 s; kopf 30 s, which holds a
+     * `kubectl apply` for half a minute when a replica hangs.
+     */
+    timeoutSeconds: 10,
+    /**
+     * Largest request body read, in bytes. The API server refuses request bodies above 3 MiB
+     * (`MaxRequestBodyBytes`), and an AdmissionReview carries the object and the old object, so
+     * twice that plus the envelope. controller-runtime caps at 7 MiB for the same reason.
+     */
+    maxBodyBytes: 7 * 1024 * 1024,
+  },
+  /** The HTTPS webhook server and the certificates Operon manages for it. */
+  webhooks: {
+    /** controller-runtime's webhook port, so Services and NetworkPolicies written for kubebuilder fit. */
+    port: 9443,
+    /**
+     * Keep-alive sockets are held this long. The API server reuses connections for up to 90 s;
+     * Node's 5 s default made it send requests on sockets Node was closing (Pepr #3056).
+     */
+    keepAliveTimeoutMs: 90_000,
+    /** Time allowed for a request's headers; the API server's longest webhook timeout is 30 s (Pepr uses 32 s). */
+    headersTimeoutMs: 32_000,
+    /** Lifetime of the self-managed CA. One year: a rotated CA must be re-injected into every configuration, so it is rare. */
+    caLifetimeMs: 365 * 24 * 3_600_000,
+    /** Lifetime of a serving certificate: cert-manager's default Certificate duration (90 days). */
+    servingLifetimeMs: 90 * 24 * 3_600_000,
+    /**
+     * A certificate is replaced when less than this fraction of its lifetime is left. cert-manager
+     * renews at 2/3 of the duration (1/3 left); the same leaves weeks to notice a failing rotation.
+     */
+    renewFraction: 1 / 3,
+    /**
+     * How often each replica re-reads the certificate Secret and checks expiry. controller-runtime's
+     * certwatcher polls every 10 s; a minute keeps a GET per replica cheap, and rotation starts
+     * weeks before expiry, so a replica picking up a new certificate a minute late loses nothing.
+     */
+    checkIntervalMs: 60_000,
+  },
   /** The health and metrics server. */
   server: {
     /**

@@ -141,3 +141,22 @@ export {
   type RbacRule,
 } from './runtime/index.ts';
 export { HealthServer, Metrics, type HealthCheck, type CheckResult, type MetricsOptions } from './server/index.ts';
+export {
+  AdmissionError,
+  diff as jsonPatchDiff,
+  webhookConfigurations,
+  webhookName,
+  webhookPath,
+  type AdmissionContext,
+  type AdmissionOperation,
+  type AdmissionOptions,
+  type AdmissionUserInfo,
+  type LabelSelector,
+  type MatchCondition,
+  type MutateFn,
+  type ValidateFn,
+  type ValidateResult,
+  type WebhookClientConfig,
+} from './admission/index.ts';
+export { WebhookServer, type WebhookRoute, type WebhookServerOptions } from './server/webhooks.ts';
+export { WebhookRuntime, admissionEndpoints, servingHosts, type WebhookCertificates, type WebhookOptions } from './runtime/webhooks.ts';

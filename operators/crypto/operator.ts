@@ -21,11 +21,15 @@ import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, ty
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
 import { COINS, CryptoValueCalculator, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';
+import { checkSupply } from './supply.ts';
 import { parseSpec, valuate } from './valuation.ts';
 
 const config = cryptoConfig(process.env);
 
 export const cvcs = resource(CryptoValueCalculator);
+
+// Refused at `kubectl apply`: an amount no coin's supply allows (served when webhooks are configured).
+cvcs.validate(checkSupply, { id: 'supply' });
 
 let prices: PriceCache | undefined;
 

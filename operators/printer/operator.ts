@@ -41,6 +41,7 @@ import {
   type RbacRule,
   type Stored,
 } from 'operon-k8s';
+import { checkText } from './admission.ts';
 import { printerImage, printerPod, printerPodName } from './pod.ts';
 import { Printer, type PrinterObject, type PrinterPhase } from './resource.ts';
 import { PRINTED, printedConditions, summarize } from './status.ts';
@@ -58,6 +59,9 @@ const nodeSelector = parseNodeSelector(process.env['PRINTER_NODE_SELECTOR']);
 const tolerations = parseTolerations(process.env['PRINTER_TOLERATIONS']);
 
 export const printers = resource(Printer);
+
+// A text the Pod could not carry is refused with the reason (served when webhooks are configured).
+printers.validate(checkText, { id: 'text' });
 
 /**
  * Permissions beyond what the registrations imply, for `operon rbac`: the reconcile handler

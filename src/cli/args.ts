@@ -5,8 +5,9 @@
  * entry in {@link SUBCOMMANDS}. Bad input never throws past this module: it yields a `usage`
  * result with the message to print and exit code 2, as kopf and kubectl do for usage errors.
  */
+import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { CheckCommand, GenerateCommand, LogLevel, RunCommand } from './options.ts';
+import type { CheckCommand, GenerateCommand, LogLevel, RunCommand, WebhooksCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -157,6 +158,24 @@ function generateOptions(command: 'crd' | 'rbac') {
   };
 }
 
+const WEBHOOKS_FLAGS = {
+  name: { type: 'string', placeholder: 'N', help: "the operator's name (names the Service and the Certificate)" },
+  namespace: { type: 'string', placeholder: 'NS', help: 'the namespace the operator and its webhook Service run in' },
+  service: { type: 'string', placeholder: 'S', help: 'the webhook Service', defaultText: '<name>-webhooks' },
+  port: { type: 'string', placeholder: 'P', help: "the webhook server's port in the pod", defaultText: String(defaults.webhooks.port) },
+  'cert-manager': { type: 'boolean', help: "add cert-manager's Issuer, Certificate and CA-injection annotation" },
+} as const satisfies FlagTable;
+
+function webhooksOptions({ values, positionals }: ParsedFlags): WebhooksCommand | Usage {
+  const name = str(values.name);
+  const namespace = str(values.namespace);
+  if (positionals.length === 0 || !name || !namespace) return { usage: 'give the operator files, --name and --namespace, e.g. operon webhooks operator.ts --name crypto --namespace ops' };
+  const p = str(values.port);
+  const port = p === undefined ? defaults.webhooks.port : Number(p);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { usage: `--port ${p} is not a port number (1-65535)` };
+  return { command: 'webhooks', files: positionals, name, namespace, service: str(values.service) ?? `${name}-webhooks`, port, certManager: values['cert-manager'] === true };
+}
+
 const CHECK_FLAGS = {
   tsconfig: RUN_FLAGS.tsconfig,
 } as const satisfies FlagTable;
@@ -202,6 +221,18 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     parse: generateOptions('rbac'),
     run: async (o) => {
       process.stdout.write(await (await import('./rbac.ts')).rbacCommand(o));
+      return 0;
+    },
+  }),
+  subcommand({
+    name: 'webhooks',
+    summary: 'print the webhook configurations (and Service) for GitOps',
+    synopsis: 'operon webhooks <file>... --name N --namespace NS [--service S] [--port P] [--cert-manager]',
+    description: "Prints the Validating/MutatingWebhookConfigurations of the files' validate and mutate handlers and their Service, for teams that keep manifests in Git instead of letting the operator patch them.",
+    flags: WEBHOOKS_FLAGS,
+    parse: webhooksOptions,
+    run: async (o) => {
+      process.stdout.write(await (await import('./webhooks.ts')).webhooksYaml(o));
       return 0;
     },
   }),

@@ -41,6 +41,22 @@ export interface GenerateCommand {
   watchNamespaces: string[];
 }
 
+/** `operon webhooks`: the webhook configurations (and Service) for GitOps users. */
+export interface WebhooksCommand {
+  command: 'webhooks';
+  files: string[];
+  /** The operator's name: it names the Service and the cert-manager Certificate. */
+  name: string;
+  /** The namespace the operator and its webhook Service run in. */
+  namespace: string;
+  /** The Service in front of the webhook server; default `<name>-webhooks`. */
+  service: string;
+  /** The port the webhook server listens on in the pod; default `defaults.webhooks.port`. */
+  port: number;
+  /** Add cert-manager's Issuer, Certificate and CA-injection annotation. */
+  certManager: boolean;
+}
+
 export interface CheckCommand {
   command: 'check';
   /** Files whose nearest tsconfig is checked; empty means the current directory's. */

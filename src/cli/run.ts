@@ -23,6 +23,7 @@ import { runUntilSignalled } from '../runtime/signals.ts';
 import { HealthServer } from '../server/health.ts';
 import { Metrics } from '../server/metrics.ts';
 import type { RunCommand } from './options.ts';
+import { webhooksFromEnv } from './webhook-env.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
 
@@ -55,7 +56,8 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const namespaces = cmd.allNamespaces || cmd.namespaces.length === 0 ? undefined : cmd.namespaces;
   const metrics = cmd.metricsAddress !== undefined ? await Metrics.load() : undefined;
   const leaderElection = leaderElectionOf(cmd, registry, client);
-  const deployment = { ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}) };
+  const webhooks = webhooksFromEnv(process.env);
+  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}) };
   const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
   if (exported) exported.configure(deployment);
 

@@ -40,6 +40,8 @@ import type {
   TimerOptions,
 } from './types.ts';
 import type { KubeClient } from '../client/client.ts';
+import { normalizeAdmission } from '../admission/options.ts';
+import type { AdmissionOptions, AdmissionSpec, MutateFn, ValidateFn } from '../admission/types.ts';
 
 /** A resource this one owns: its objects' changes wake their owners. */
 export interface OwnedResource {
@@ -60,6 +62,8 @@ export class ResourceRegistration {
   readonly resource: Resource;
   readonly handlers: HandlerSpec[] = [];
   readonly owned: OwnedResource[] = [];
+  /** Validate and mutate handlers, served by the webhook server on every replica. */
+  readonly admission: AdmissionSpec[] = [];
   readonly #explicit = new Set<string>();
 
   constructor(resource: Resource) {
@@ -207,6 +211,26 @@ export interface ResourceHandlers<T extends KubeObject> {
   daemon(fn: HandlerFn<DaemonContext<T>>, options?: DaemonOptions<T>): string;
   /** Changes of `child` objects whose controller ownerReference points here wake their owner. */
   owns(child: Resource, options?: OwnsOptions): void;
+  /**
+   * A validating admission webhook (kopf's `on.validate`): return or throw a rejection to refuse
+   * the write at `kubectl apply` time. Returns the handler id.
+   *
+   * @example
+   * ```ts
+   * printers.validate(({ object }) => (object?.spec?.text.includes('\0') ? 'text must not contain NUL' : undefined));
+   * ```
+   */
+  validate(fn: ValidateFn<T>, options?: AdmissionOptions): string;
+  /**
+   * A mutating admission webhook (kopf's `on.mutate`): change `context.object`; Operon sends the
+   * JSONPatch. Returns the handler id.
+   *
+   * @example
+   * ```ts
+   * printers.mutate(({ object }) => { object!.spec!.copies ??= 1; });
+   * ```
+   */
+  mutate(fn: MutateFn<T>, options?: AdmissionOptions): string;
 }
 
 /** Options of {@link resource}. */
@@ -256,8 +280,18 @@ export function resource(input: ResourceDeclaration | Resource, options: Resourc
         registration.owned.push({ resource: child, everyOwner: o.everyOwner ?? false });
       }
     },
+    validate: (fn, o) => addAdmission(registration, normalizeAdmission('validate', fn as ValidateFn, o)),
+    mutate: (fn, o) => addAdmission(registration, normalizeAdmission('mutate', fn as MutateFn, o)),
   };
   return Object.freeze(Object.assign(Object.create(null) as object, declared, methods)) as Resource & ResourceHandlers<Stored<KubeObject>>;
+}
+
+function addAdmission(registration: ResourceRegistration, spec: AdmissionSpec): string {
+  if (registration.admission.some((a) => a.type === spec.type && a.id === spec.id)) {
+    throw new Error(`${describe(registration.resource)}: a ${spec.type} handler with id "${spec.id}" is already registered; give each its own id`);
+  }
+  registration.admission.push(spec);
+  return spec.id;
 }
 
 /**

@@ -18,6 +18,11 @@
  * turns unhealthy and `run` rejects with a {@link LeadershipLostError}, so `operon run` exits 1
  * and Kubernetes restarts the pod as a standby (controller-runtime exits the same way).
  *
+ * With `webhooks`, the webhook server (validate and mutate handlers) starts after the startup
+ * handlers and before the watches, on every replica: a standby answers admission requests as the
+ * leader does (controller-runtime runs its webhook server outside leader election too). It stops
+ * after the controllers, so writes the handlers still make are admitted.
+ *
  * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
  * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
  * the same grace → pending Events are flushed → cleanup handlers run → the lease is released
@@ -53,6 +58,7 @@ import type { ReadonlyStore } from '../watch/store.ts';
 import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
 import type { RbacRule } from './rbac.ts';
 import { ResourceRuntime } from './resource.ts';
+import { WebhookRuntime, type WebhookOptions } from './webhooks.ts';
 
 /** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
 export interface PostedEvent {
@@ -148,6 +154,11 @@ export interface OperatorOptions {
    * writes to owned resources other than create, reads of resources not watched, and so on.
    */
   rbac?: readonly RbacRule[];
+  /**
+   * Serve the registry's validate and mutate handlers over HTTPS, on every replica (leader or
+   * not). Required when any are registered; see `docs/concepts/admission.md`.
+   */
+  webhooks?: WebhookOptions;
 }
 
 /** The state of an operator's lifecycle. */
@@ -207,6 +218,7 @@ export class Operator {
   #elector: LeaderElector | undefined;
   #lost: LeadershipLostError | undefined;
   #halting: Promise<void> | undefined;
+  #webhooks: WebhookRuntime | undefined;
 
   constructor(options: OperatorOptions = {}) {
     this.#options = options;
@@ -233,7 +245,7 @@ export class Operator {
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
     this.#options = { ...this.#options, ...options };
   }
@@ -438,6 +450,7 @@ export class Operator {
         if (this.#stop.signal.aborted) break;
         await this.#activity(activity, 'startup', client, logger, true);
       }
+      if (!this.#stop.signal.aborted) await this.#startWebhooks(client, logger);
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
       await new Promise<void>((resolve) => {
         if (this.#stop.signal.aborted) resolve();
@@ -463,7 +476,8 @@ export class Operator {
     const byKey = new Map<string, ResourceRuntime>();
     const metrics = this.#options.metrics;
     const concurrency = this.#options.concurrency ?? defaults.queue.concurrency;
-    for (const registration of this.registry.resources) {
+    // A resource with only admission handlers needs no watch: the API server sends its requests.
+    for (const registration of this.registry.resources.filter((r) => r.handlers.length > 0 || r.owned.length > 0 || r.admission.length === 0)) {
       // One label for the controller, its queue and its watch: `plural.group`, unique per resource.
       const label = describeResource(registration.resource);
       const runtime = new ResourceRuntime({
@@ -539,6 +553,28 @@ export class Operator {
     });
   }
 
+  /** The webhook server, when this operator serves admission handlers. */
+  get webhooks(): WebhookRuntime | undefined {
+    return this.#webhooks;
+  }
+
+  /** Webhooks serve on every replica, so they start before (and apart from) leader election. */
+  async #startWebhooks(client: KubeClient, logger: Logger): Promise<void> {
+    const hasAdmission = this.registry.resources.some((r) => r.admission.length > 0);
+    const options = this.#options.webhooks;
+    if (!options) {
+      // Not an error: the same operator file runs in tests and tools that need no admission.
+      if (hasAdmission) {
+        logger.warn(
+          `operator ${this.name} has validate/mutate handlers but no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
+        );
+      }
+      return;
+    }
+    this.#webhooks = new WebhookRuntime({ registry: this.registry, client, logger, clock: this.#clock, options, operatorName: this.name });
+    await this.#webhooks.start();
+  }
+
   /** Leadership lost: stop every handler now and end `run` with the error. */
   #lose(error: LeadershipLostError): void {
     if (this.#lost) return;
@@ -582,6 +618,7 @@ export class Operator {
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
     await Promise.all([...this.#runtimes.map((r) => r.stop()), ...[...this.#owned.values()].map((r) => r.stop())]);
+    await this.#webhooks?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
       let cancel = (): void => {};

@@ -61,6 +61,16 @@ export interface RbacOptions {
   extraRules?: readonly RbacRule[];
   /** Grant the leader-election Lease access. Default true. */
   leaderElection?: boolean;
+  /**
+   * Names the webhook server uses, when validate/mutate handlers are registered. Default: the
+   * configurations are named `name` and the certificate Secret `<name>-webhook-tls`.
+   */
+  webhooks?: {
+    /** The webhook configurations' name. */
+    configurationName?: string;
+    /** The certificate Secret's name. */
+    secretName?: string;
+  };
 }
 
 /** A rule with its scope decided: namespaced rules follow the watched namespaces. */
@@ -84,6 +94,8 @@ const VERB_ORDER = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete
 export function registryRules(registry: Registry): Array<{ rule: RbacRule; cluster: boolean }> {
   const grants = new Grants();
   for (const registration of registry.resources) {
+    // Admission-only resources are not watched (the API server sends their requests): no grant.
+    if (registration.admission.length > 0 && registration.handlers.length === 0 && registration.owned.length === 0) continue;
     const resource = registration.resource;
     grants.add(resource, resource.plural, ['get', 'list', 'watch', 'patch']);
     if (hasStatus(resource)) grants.add(resource, `${resource.plural}/status`, ['patch']);
@@ -110,6 +122,8 @@ export function rbacFor(registry: Registry, options: RbacOptions): KubeObject[] 
     ...registryRules(registry),
     ...(options.extraRules ?? []).map((rule) => ({ rule: stripScope(rule), cluster: rule.scope === 'cluster' })),
   ];
+  const webhooks = webhookRbac(registry, options);
+  scoped.push(...webhooks.cluster.map((rule) => ({ rule, cluster: true })));
   const events: RbacRule = { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] };
   const subject = { kind: 'ServiceAccount', name, namespace };
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'operon' };
@@ -146,10 +160,39 @@ export function rbacFor(registry: Registry, options: RbacOptions): KubeObject[] 
     const eventNamespaces = clusterScoped.length > 0 && !watchNamespaces.includes('default') ? ['default'] : [];
     for (const ns of [...new Set([...watchNamespaces, ...eventNamespaces])].sort()) role(name, ns, watchNamespaces.includes(ns) ? namespaced : [events]);
   }
+  if (webhooks.own.length > 0) role(`${name}-webhooks`, namespace, webhooks.own);
   if (options.leaderElection ?? true) {
     role(`${name}-leader-election`, namespace, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   }
   return objects;
+}
+
+/**
+ * What the webhook server needs, only when validate/mutate handlers are registered: in the
+ * operator's namespace, its certificate Secret (read it, create it once, replace it on rotation);
+ * cluster-wide, its own two webhook configurations (create once, merge-patch after). Names are
+ * pinned with `resourceNames` wherever the verb allows it (`create` cannot be).
+ *
+ * @example
+ * ```ts
+ * webhookRbac(registry, { name: 'crypto', namespace: 'ops' }).own; // secrets: get, update (named), create
+ * ```
+ */
+export function webhookRbac(registry: Registry, options: RbacOptions): { cluster: RbacRule[]; own: RbacRule[] } {
+  if (!registry.resources.some((r) => r.admission.length > 0)) return { cluster: [], own: [] };
+  const configuration = options.webhooks?.configurationName ?? options.name;
+  const secret = options.webhooks?.secretName ?? `${configuration}-webhook-tls`;
+  const configurations = ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'];
+  return {
+    cluster: [
+      { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['create'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['patch'], resourceNames: [configuration] },
+    ],
+    own: [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [secret] },
+    ],
+  };
 }
 
 /**

@@ -1,0 +1,65 @@
+/**
+ * The CVC's supply webhook on a real API server: an amount beyond the coin's supply is refused
+ * at `kubectl apply` with a message naming the limit, and an object stored before the webhook
+ * existed stays, and stays editable.
+ *
+ * The handler is the operator's own (`checkSupply`), registered here with a namespaceSelector for
+ * this file's namespace: crypto.test.ts creates CVCs on the same plane at the same time.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { checkSupply } from '../../operators/crypto/supply.ts';
+import { CryptoValueCalculator } from '../../operators/crypto/resource.ts';
+import { Registry, resource } from '../../src/index.ts';
+import { startOperator } from '../../src/testing/index.ts';
+import { useCluster } from '../support/cluster.ts';
+
+const cluster = await useCluster();
+const ns = await cluster.namespace('crypto-admission');
+await cluster.kubectl(['apply', '-f', fileURLToPath(new URL('../../operators/crypto/crd.yaml', import.meta.url))]);
+await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
+const configName = `crypto-admission-${ns}`;
+after(async () => {
+  await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
+});
+
+const cvc = (name: string, coin: string, amount: number, labels: Record<string, string> = {}): string =>
+  JSON.stringify({ apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name, namespace: ns, labels }, spec: { coin, amount } });
+
+describe('the CVC supply webhook', () => {
+  it('refuses an amount beyond the supply at kubectl apply, naming the limit, and leaves stored objects editable', async () => {
+    // Stored before the webhook existed: today's behaviour must not change for it.
+    await cluster.kubectl(['apply', '-f', '-'], { input: cvc('legacy', 'bitcoin', 30_000_000) });
+
+    const registry = new Registry();
+    resource(CryptoValueCalculator, { registry }).validate(checkSupply, { id: 'supply', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const run = startOperator(registry, {
+      kubeconfig: cluster.kubeconfig,
+      namespaces: [ns],
+      webhooks: { clientConfig: { url: `https://127.0.0.1:${port}` }, host: '127.0.0.1', port, name: configName, certificates: { secret: { namespace: ns, name: 'crypto-webhook-tls' } } },
+    });
+    after(() => run.stop());
+    await run.ready;
+
+    const refused = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('whale', 'bitcoin', 30_000_000) });
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /admission webhook "supply\.cryptovaluecalculators\.crypto\.tools" denied the request: spec\.amount 30000000 is more than the supply of bitcoin \(21000000 coins can exist\)/,
+    );
+
+    const fits = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('holder', 'bitcoin', 21_000_000) });
+    assert.equal(fits.code, 0, fits.stderr);
+
+    const relabelled = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('legacy', 'bitcoin', 30_000_000, { team: 'a' }) });
+    assert.equal(relabelled.code, 0, relabelled.stderr);
+    const raised = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('legacy', 'bitcoin', 40_000_000, { team: 'a' }) });
+    assert.match(raised.stderr, /more than the supply of bitcoin/);
+  });
+});
