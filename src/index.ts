@@ -61,6 +61,7 @@ export {
   onCleanup,
   onLogin,
   probe,
+  serveConversion,
   Registry,
   defaultRegistry,
   TemporaryError,

@@ -19,6 +19,7 @@ export {
   onLogin,
   onStartup,
   probe,
+  serveConversion,
   resource,
   resourceKey,
   type ActivityOptions,

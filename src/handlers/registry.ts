@@ -16,6 +16,7 @@
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { defineResource, type CustomResource, type ObjectOf, type Resource, type ResourceDeclaration } from '../schema/resource.ts';
+import type { VersionedResource } from '../schema/versions.ts';
 import { parseFieldPath } from '../state/fields.ts';
 import { optionalDuration, parseDuration, type Duration } from './duration.ts';
 import type {
@@ -143,6 +144,8 @@ export class Registry {
   readonly cleanup: ActivitySpec[] = [];
   /** The {@link probe} functions, in registration order. */
   readonly probes: ProbeSpec[] = [];
+  /** Kinds whose conversion webhook this operator serves ({@link serveConversion}), in registration order. */
+  readonly conversions: VersionedResource[] = [];
   /** The {@link onLogin} functions, in registration order; the first one's client is used. */
   readonly login: Array<(context: LoginContext) => KubeClient | Promise<KubeClient>> = [];
 
@@ -426,6 +429,27 @@ export function onCleanup(fn: (context: OperatorContext) => unknown, options: Ac
   const spec = activity(fn, options, 'cleanup');
   (options.registry ?? defaultRegistry).cleanup.push(spec);
   return spec.id;
+}
+
+/**
+ * Serves the conversion webhook of a kind with several versions (controller-runtime's conversion
+ * webhook; kopf has none): the operator's webhook server answers the API server's
+ * ConversionReviews with the declared conversions, and points the CRD's `spec.conversion` at
+ * itself with its CA bundle. Needs the operator's `webhooks` option (`OPERON_WEBHOOK_URL` or
+ * `OPERON_WEBHOOK_SERVICE` for `operon run`), as validate and mutate handlers do. Every replica
+ * serves it, leader or not.
+ *
+ * @example
+ * ```ts
+ * export const Gadgets = defineVersions({ versions: [GadgetV1, GadgetV2], storage: 'v1', conversions: [conversion(GadgetV1, GadgetV2, { up, down })] });
+ * serveConversion(Gadgets);
+ * ```
+ */
+export function serveConversion(versions: VersionedResource, options: { registry?: Registry } = {}): void {
+  const registry = options.registry ?? defaultRegistry;
+  if (registry.conversions.some((v) => v.crdName === versions.crdName)) throw new Error(`the conversion of ${versions.crdName} is already served by this registry`);
+  if (versions.strategy !== 'Webhook') throw new Error(`${versions.crdName} needs no conversion webhook: its versions share one schema (strategy None)`);
+  registry.conversions.push(versions);
 }
 
 /**

@@ -560,13 +560,13 @@ export class Operator {
 
   /** Webhooks serve on every replica, so they start before (and apart from) leader election. */
   async #startWebhooks(client: KubeClient, logger: Logger): Promise<void> {
-    const hasAdmission = this.registry.resources.some((r) => r.admission.length > 0);
+    const hasAdmission = this.registry.resources.some((r) => r.admission.length > 0) || this.registry.conversions.length > 0;
     const options = this.#options.webhooks;
     if (!options) {
       // Not an error: the same operator file runs in tests and tools that need no admission.
       if (hasAdmission) {
         logger.warn(
-          `operator ${this.name} has validate/mutate handlers but no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
+          `operator ${this.name} has validate/mutate handlers or serves a conversion but has no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
         );
       }
       return;

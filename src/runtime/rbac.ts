@@ -179,14 +179,22 @@ export function rbacFor(registry: Registry, options: RbacOptions): KubeObject[] 
  * ```
  */
 export function webhookRbac(registry: Registry, options: RbacOptions): { cluster: RbacRule[]; own: RbacRule[] } {
-  if (!registry.resources.some((r) => r.admission.length > 0)) return { cluster: [], own: [] };
+  const admission = registry.resources.some((r) => r.admission.length > 0);
+  const conversions = registry.conversions.map((v) => v.crdName);
+  if (!admission && conversions.length === 0) return { cluster: [], own: [] };
   const configuration = options.webhooks?.configurationName ?? options.name;
   const secret = options.webhooks?.secretName ?? `${configuration}-webhook-tls`;
   const configurations = ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'];
   return {
     cluster: [
-      { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['create'] },
-      { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['patch'], resourceNames: [configuration] },
+      ...(admission
+        ? [
+            { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['create'] },
+            { apiGroups: ['admissionregistration.k8s.io'], resources: configurations, verbs: ['patch'], resourceNames: [configuration] },
+          ]
+        : []),
+      // Only the CRDs whose conversion it serves, and only to point them at itself.
+      ...(conversions.length > 0 ? [{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['patch'], resourceNames: conversions }] : []),
     ],
     own: [
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },

@@ -24,6 +24,9 @@ import type { ResourceRef } from '../client/types.ts';
 import { admit } from '../admission/review.ts';
 import { webhookConfigurations, webhookPath, type AdmissionEndpoint, type WebhookClientConfig } from '../admission/configuration.ts';
 import { defaults } from '../defaults.ts';
+import { convertReview, isConversionReviewRequest } from '../schema/conversion.ts';
+import { conversionPath } from '../schema/crd.ts';
+import { MalformedReviewError } from '../admission/types.ts';
 import type { Registry } from '../handlers/registry.ts';
 import { CertificateStore, type ServingMaterial } from '../server/certificates.ts';
 import { WebhookServer } from '../server/webhooks.ts';
@@ -164,10 +167,16 @@ export class WebhookRuntime {
     for (const endpoint of admissionEndpoints(this.#registry)) {
       server.route(webhookPath(endpoint.resource, endpoint.spec), (body) => admit(endpoint.spec, body, this.#logger));
     }
+    for (const versions of this.#registry.conversions) {
+      server.route(conversionPath(versions), async (body) => {
+        if (!isConversionReviewRequest(body)) throw new MalformedReviewError(`not a ConversionReview v1 request for ${versions.crdName}`);
+        return convertReview(versions, body);
+      });
+    }
     this.#server = server;
     this.#port = await server.listen();
     await this.applyConfigurations();
-    this.#logger.info({ port: this.#port, webhooks: admissionEndpoints(this.#registry).length }, 'webhook server is serving');
+    this.#logger.info({ port: this.#port, webhooks: admissionEndpoints(this.#registry).length, conversions: this.#registry.conversions.length }, 'webhook server is serving');
     this.#schedule();
   }
 
@@ -182,6 +191,8 @@ export class WebhookRuntime {
    */
   async applyConfigurations(): Promise<void> {
     if (!this.#managed || !this.#material) return;
+    // CRDs first: a conversion the API server cannot verify fails every read of the other versions.
+    for (const versions of this.#registry.conversions) await this.patchConversion(versions.crdName, conversionPath(versions));
     const objects = webhookConfigurations(admissionEndpoints(this.#registry), { name: this.#name, clientConfig: this.#options.clientConfig, caBundle: this.#material.caBundle });
     for (const object of objects) {
       const ref = configurationRefs[object.kind as string] as ResourceRef;
@@ -196,7 +207,8 @@ export class WebhookRuntime {
 
   /**
    * Points a CRD's conversion webhook at this server: `spec.conversion.strategy: Webhook` with the
-   * client config for `path` and the current CA bundle. For the conversion route the lead wires.
+   * client config for `path` and the current CA bundle. {@link applyConfigurations} does it for
+   * every kind registered with `serveConversion`.
    *
    * @example
    * ```ts
@@ -208,7 +220,11 @@ export class WebhookRuntime {
     const config = this.#options.clientConfig;
     const caBundle = this.#material?.caBundle ? { caBundle: Buffer.from(this.#material.caBundle).toString('base64') } : {};
     const clientConfig =
-      'url' in config ? { url: `${config.url.replace(/\/+$/, '')}${path}`, ...caBundle } : { service: { ...config.service, port: config.service.port ?? 443, path }, ...caBundle };
+      // A merge patch keeps what it does not name: the other way in (e.g. `operon crd`'s
+      // placeholder Service) is removed explicitly, since exactly one of url and service may be set.
+      'url' in config
+        ? { url: `${config.url.replace(/\/+$/, '')}${path}`, service: null, ...caBundle }
+        : { service: { ...config.service, port: config.service.port ?? 443, path }, url: null, ...caBundle };
     await this.#client.patch(crds, crdName, { type: 'merge', body: { spec: { conversion: { strategy: 'Webhook', webhook: { clientConfig, conversionReviewVersions: ['v1'] } } } } });
   }
 

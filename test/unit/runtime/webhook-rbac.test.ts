@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry, resource } from '../../../src/handlers/registry.ts';
 import { rbacFor, webhookRbac } from '../../../src/runtime/rbac.ts';
-import { builtin } from '../../../src/schema/resource.ts';
+import { builtin, defineResource } from '../../../src/schema/resource.ts';
+import { conversion, defineVersions } from '../../../src/schema/versions.ts';
+import { serveConversion } from '../../../src/handlers/registry.ts';
+import { Type } from '@sinclair/typebox';
 
 describe('webhookRbac', () => {
   it('grants nothing without admission handlers', () => {
@@ -25,6 +28,19 @@ describe('webhookRbac', () => {
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['create'] },
       { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['patch'], resourceNames: ['op'] },
+    ]);
+  });
+
+  it('for a served conversion grants patch on that CRD alone, the Secret, and no webhook configurations', () => {
+    const V1 = defineResource({ group: 'rbac.operon.test', version: 'v1', kind: 'Gadget', spec: Type.Object({ n: Type.Number() }) });
+    const V2 = defineResource({ group: 'rbac.operon.test', version: 'v2', kind: 'Gadget', spec: Type.Object({ n: Type.String() }) });
+    const registry = new Registry();
+    serveConversion(defineVersions({ versions: [V1, V2], storage: 'v1', conversions: [conversion(V1, V2, { up: (o) => ({ ...o, spec: o.spec && { n: String(o.spec.n) } }), down: (o) => ({ ...o, spec: o.spec && { n: Number(o.spec.n) } }) })] }), { registry });
+    const { cluster, own } = webhookRbac(registry, { name: 'op', namespace: 'ops' });
+    assert.deepEqual(cluster, [{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['patch'], resourceNames: ['gadgets.rbac.operon.test'] }]);
+    assert.deepEqual(own, [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: ['op-webhook-tls'] },
     ]);
   });
 });
