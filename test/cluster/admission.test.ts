@@ -9,7 +9,6 @@
  * `Fail` webhook would otherwise refuse other files' writes on the shared plane.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
@@ -17,6 +16,7 @@ import { AdmissionError, builtin, Registry, resource, Type, type AdmissionOption
 import { startOperator, type OperatorRun } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
+import { freePort } from '../support/ports.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('admission');
@@ -39,14 +39,6 @@ async function deleteConfigurations(): Promise<void> {
   }
 }
 afterEach(deleteConfigurations);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function start(registry: Registry, extra: Partial<Parameters<typeof startOperator>[1]> = {}): Promise<OperatorRun> {
   const port = await freePort();

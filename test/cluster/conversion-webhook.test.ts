@@ -6,7 +6,6 @@
  * storage version), and read back in v2 with that field intact (the conversion-data annotation).
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
@@ -16,6 +15,7 @@ import { defineResource } from '../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../src/schema/versions.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
+import { freePort } from '../support/ports.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('conversion');
@@ -36,14 +36,6 @@ const Gadgets = defineVersions({
     }),
   ],
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function read(version: 'v1' | 'v2', name: string): Promise<{ spec: Record<string, unknown>; apiVersion: string }> {
   return JSON.parse(await cluster.kubectl(['get', `gadgets.${version}.${group}`, name, '-n', ns, '-o', 'json'])) as { spec: Record<string, unknown>; apiVersion: string };
