@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { defaultRegistry, type Condition } from '../../src/index.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
-import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/index.ts';
+import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/server.ts';
 import { CryptoValueCalculator, type CryptoValueCalculatorObject } from '../../operators/crypto/resource.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 

@@ -1,6 +1,7 @@
 /**
  * The price side of the CryptoValueCalculator operator, independent of the framework: exact
- * decimals, the CoinGecko client, the shared cache/poller and a local CoinGecko for tests and demos.
+ * decimals, the CoinGecko client and the shared cache/poller. The local CoinGecko that tests, the
+ * demo and the benchmark use is `./server.ts`, imported from there: the operator never loads it.
  */
 export { Decimal, DecimalError, DECIMAL_LIMITS, USD_DISPLAY_PLACES, PERCENT_PLACES, coinValue, formatUsd, formatChange, valueChange } from './decimal.ts';
 export type { DecimalErrorKind, RoundingMode, ValueChange } from './decimal.ts';
@@ -17,5 +18,3 @@ export {
 export type { CoinGeckoOptions, CoinGeckoPlan, CoinPrice, PriceFailure, PriceFailureKind, PriceFetch, PriceSnapshot, PriceSource } from './coingecko.ts';
 export { PRICE_CACHE_DEFAULTS, PriceCache, systemClock } from './cache.ts';
 export type { Clock, PriceCacheOptions, PriceCacheStats, PriceReading, StaleReason } from './cache.ts';
-export { CoinGeckoServer, SAMPLE_CHANGES_24H, SAMPLE_PRICES } from './server.ts';
-export type { CoinGeckoServerOptions, Fault, ServedRequest } from './server.ts';
