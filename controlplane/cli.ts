@@ -2,16 +2,19 @@
 /**
  * The local control plane's command line.
  *
- *   node controlplane/cli.ts up [--quiet]   build if needed, start (or reuse), print the kubeconfig path
+ *   node controlplane/cli.ts up [--quiet]   build if needed, start (or reuse), print the kubeconfig path;
+ *                                           components that are down start again on their recorded ports and data
  *   node controlplane/cli.ts status         each component's health; exit 1 when not healthy
- *   node controlplane/cli.ts down           stop what `up` started and remove its state
  *   node controlplane/cli.ts env            shell lines: export KUBECONFIG=…; PATH with the matching kubectl
+ *   node controlplane/cli.ts restart <c>    stop one component and start it again (etcd, kube-apiserver, …)
+ *   node controlplane/cli.ts down           stop the plane and DELETE its state (etcd data included)
+ *   node controlplane/cli.ts reset          down, then up: an empty plane on new ports
  *
  * OPERON_CONTROLPLANE_DIR chooses the state folder (default: .cache/controlplane in the checkout).
  * OPERON_REAL_NODE=0 leaves the real node out, =1 makes `up` fail without it (docs/real-node.md).
  */
 import { describeRealNode } from './src/node.ts';
-import { down, readState, status, up } from './src/plane.ts';
+import { COMPONENT_NAMES, down, readState, restart, status, up } from './src/plane.ts';
 
 const [command = 'help', ...rest] = process.argv.slice(2);
 const quiet = rest.includes('--quiet');
@@ -27,6 +30,20 @@ async function main(): Promise<number> {
     case 'down':
       await down({ log });
       return 0;
+    case 'reset': {
+      await down({ log });
+      console.log((await up({ log })).kubeconfig);
+      return 0;
+    }
+    case 'restart': {
+      const component = rest.find((a) => !a.startsWith('--'));
+      if (!component) {
+        console.error(`restart needs a component: ${COMPONENT_NAMES.join(', ')}`);
+        return 2;
+      }
+      console.log((await restart(component, { log })).kubeconfig);
+      return 0;
+    }
     case 'status': {
       const s = await status();
       if (!s.state) {
@@ -49,7 +66,17 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: node controlplane/cli.ts up [--quiet] | status | down | env');
+      console.error(
+        [
+          'usage: node controlplane/cli.ts <command>',
+          '  up [--quiet]         start the plane, or start again what is down (same ports, same data)',
+          '  status               health of each component; exit 1 when not healthy',
+          '  env                  shell lines: export KUBECONFIG=…; PATH with the matching kubectl',
+          `  restart <component>  stop and start one of: ${COMPONENT_NAMES.join(', ')}`,
+          '  down                 stop the plane and delete its state, etcd data included',
+          '  reset                down, then up: an empty plane',
+        ].join('\n'),
+      );
       return command === 'help' ? 0 : 2;
   }
 }

@@ -5,7 +5,10 @@
  * node (node.ts: kubelet and containerd, for Pods that must really run).
  *
  * Guarantees:
- * - `up` is idempotent: when a healthy plane already runs from the same state folder it is reused.
+ * - `up` is idempotent: when a healthy plane already runs from the same state folder it is reused;
+ *   when some of its components are down, only those start again, on the recorded ports and data.
+ * - Nothing of the user's is deleted unless asked: `down` (stop and remove the folder) and `reset`
+ *   (down, then up) are the only ways state goes.
  * - Ports are chosen by the OS, so two planes (two state folders) on one machine never clash.
  * - `down` stops exactly the processes `up` started (by recorded pid, checked against the binary)
  *   and removes the state folder.
@@ -108,8 +111,14 @@ export function buildBinaries(log: (line: string) => void): string {
 }
 
 /**
- * Brings the plane up (or reuses a healthy one) and returns its state. The admin kubeconfig is at
- * `state.kubeconfig`.
+ * Brings the plane up and returns its state. The admin kubeconfig is at `state.kubeconfig`.
+ *
+ * - No plane recorded in the folder: a new one starts, on ports the OS picks.
+ * - A healthy plane: reused as it is.
+ * - A recorded plane with components down (a crash, a reboot, a killed process): only those are
+ *   started again, on the recorded ports, with the same arguments and the same etcd data, so the
+ *   objects created before are still there and kubeconfigs stay valid. Nothing is deleted; wiping
+ *   is `down` or `reset`, and only when asked for.
  *
  * @example
  * ```ts
@@ -125,18 +134,41 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
     log(`control plane: already running (${current.state.server})`);
     return current.state;
   }
-  if (current.state) {
-    log('control plane: found a stopped or broken plane, cleaning it up');
-    await down({ dir, log: () => {} });
-  }
+  if (current.state) return repair(current.state, current.components, log);
+  return startNew(dir, log);
+}
 
-  const binDir = buildBinaries(log);
-  const bin = (c: string): string => join(binDir, c);
-  mkdirSync(dir, { recursive: true });
-  const [etcd, etcdPeer, apiserver, controllerManager, scheduler, kwok] = (await freePorts(6)) as [number, number, number, number, number, number];
-  const ports = { etcd, etcdPeer, apiserver, controllerManager, scheduler, kwok };
-  const server = `https://127.0.0.1:${apiserver}`;
-  const pki = ensurePki(join(dir, 'pki'), {
+/**
+ * Stops one component of the plane in `dir` (by its recorded pid) and starts it again with its
+ * recorded arguments; the rest of the plane keeps running. Returns the plane's state.
+ *
+ * @example
+ * ```ts
+ * await restart('kube-scheduler');
+ * ```
+ */
+export async function restart(component: string, options: UpOptions = {}): Promise<PlaneState> {
+  const dir = resolve(options.dir ?? defaultStateDir);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!isComponent(component)) throw new Error(`unknown component "${component}": expected one of ${COMPONENTS.join(', ')}`);
+  const state = readState(dir);
+  if (!state) throw new Error(`no control plane recorded in ${dir}: start one with "up"`);
+  const pid = state.pids[component];
+  if (pid) await stopProcess(pid, join(state.binDir, component));
+  const now = await status(dir);
+  return repair(state, now.components, log);
+}
+
+/** The components of every plane, in start order. */
+export const COMPONENT_NAMES: readonly string[] = COMPONENTS;
+
+function isComponent(name: string): name is Component {
+  return (COMPONENTS as readonly string[]).includes(name);
+}
+
+/** The PKI of a plane: every identity its components and the real node use. Created once, then reused. */
+function planePki(dir: string): Pki {
+  return ensurePki(join(dir, 'pki'), {
     // Components act for the whole cluster; system:masters keeps their permissions out of the way
     // (the names still show who did what in audit and events).
     admin: ['system:masters'],
@@ -147,146 +179,249 @@ export async function up(options: UpOptions = {}): Promise<PlaneState> {
     [KUBELET_CLIENT_USER]: ['system:masters'],
     [REAL_NODE_USER]: [REAL_NODE_GROUP],
   });
-  const kubeconfigs = {
+}
+
+function kubeconfigFiles(dir: string): Record<'admin' | 'system:kube-controller-manager' | 'system:kube-scheduler' | 'system:kwok', string> {
+  return {
     admin: join(dir, 'admin.kubeconfig'),
     'system:kube-controller-manager': join(dir, 'controller-manager.kubeconfig'),
     'system:kube-scheduler': join(dir, 'scheduler.kubeconfig'),
     'system:kwok': join(dir, 'kwok.kubeconfig'),
   };
-  for (const [user, file] of Object.entries(kubeconfigs)) writeFileSync(file, kubeconfigYaml(server, pki, user), { mode: 0o600 });
+}
 
-  const pids = {} as Record<Component, number>;
+/**
+ * A component's command line, derived only from the recorded state (folder, ports) and the PKI, so
+ * that a restart runs exactly what the first start ran.
+ */
+function componentArgs(c: Component, state: PlaneState, pki: Pki): string[] {
+  const { dir, ports } = state;
+  const kubeconfigs = kubeconfigFiles(dir);
+  const componentServing = (port: number): string[] => [
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+    '--leader-elect=false',
+  ];
+  switch (c) {
+    case 'etcd':
+      return [
+        '--name=operon',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
+        `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+        `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-cluster=operon=http://127.0.0.1:${ports.etcdPeer}`,
+        // Test data is disposable: skipping fsync makes every write much faster on a shared disk.
+        // A killed etcd keeps its data (the OS still has the writes); only a machine crash loses them.
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ];
+    case 'kube-apiserver':
+      return [
+        `--etcd-servers=${state.etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        // Without it, a loopback bind makes the server look for a default-route interface and fail.
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${ports.apiserver}`,
+        `--cert-dir=${join(dir, 'apiserver')}`,
+        `--tls-cert-file=${pki.serverCert}`,
+        `--tls-private-key-file=${pki.serverKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        // Node: kubelets (user system:node:<name>, group system:nodes) get what their Pods need.
+        '--authorization-mode=Node,RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${pki.saKey}`,
+        `--service-account-signing-key-file=${pki.saKey}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        // TaintNodesByCondition would taint every new Node not-ready until node-lifecycle (not run here) clears it.
+        '--disable-admission-plugins=TaintNodesByCondition',
+        // `kubectl logs` reaches kwok (or a kubelet) at the Node's InternalIP.
+        '--kubelet-preferred-address-types=InternalIP,Hostname',
+        `--kubelet-client-certificate=${pki.client(KUBELET_CLIENT_USER).cert}`,
+        `--kubelet-client-key=${pki.client(KUBELET_CLIENT_USER).key}`,
+        `--kubelet-certificate-authority=${pki.caCert}`,
+        // The loopback address cannot be written into the kubernetes Endpoints; nothing here needs it.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+        '--v=1',
+      ];
+    case 'kube-controller-manager':
+      return [
+        `--kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
+        `--authentication-kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
+        `--authorization-kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
+        ...componentServing(ports.controllerManager),
+        `--controllers=${CONTROLLERS.join(',')}`,
+        `--root-ca-file=${pki.caCert}`,
+        `--service-account-private-key-file=${pki.saKey}`,
+        '--use-service-account-credentials=false',
+        '--v=1',
+      ];
+    case 'kube-scheduler':
+      return [
+        `--kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
+        `--authentication-kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
+        `--authorization-kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
+        ...componentServing(ports.scheduler),
+        '--v=1',
+      ];
+    case 'kwok':
+      return [
+        `--kubeconfig=${kubeconfigs['system:kwok']}`,
+        `--config=${join(dir, 'kwok.yaml')}`,
+        '--manage-nodes-with-label-selector=type=kwok',
+        '--node-ip=127.0.0.1',
+        `--node-port=${ports.kwok}`,
+        `--server-address=127.0.0.1:${ports.kwok}`,
+        `--tls-cert-file=${pki.serverCert}`,
+        `--tls-private-key-file=${pki.serverKey}`,
+        '--cidr=10.244.0.0/16',
+        '--node-lease-duration-seconds=0',
+      ];
+  }
+}
+
+/** Starts components of a recorded plane and waits for each to be healthy, in start order. */
+class Launcher {
+  readonly state: PlaneState;
+  readonly pki: Pki;
+  constructor(state: PlaneState, pki: Pki) {
+    this.state = state;
+    this.pki = pki;
+  }
+
+  save(): void {
+    writeFileSync(stateFile(this.state.dir), JSON.stringify(this.state, null, 2));
+  }
+
+  private logFile(c: Component): string {
+    return join(this.state.dir, `${c}.log`);
+  }
+
+  private failed(c: Component): () => string {
+    return () => {
+      const alive = isRunning(this.state.pids[c], join(this.state.binDir, c)) ? 'still running' : 'exited';
+      return `${c} ${alive}; last lines of ${this.logFile(c)}:\n${tail(this.logFile(c))}`;
+    };
+  }
+
+  start(c: Component): void {
+    if (c === 'kwok') writeFileSync(join(this.state.dir, 'kwok.yaml'), kwokStages(this.state.binDir));
+    this.state.pids[c] = startDetached(join(this.state.binDir, c), componentArgs(c, this.state, this.pki), this.logFile(c)).pid;
+    this.save();
+  }
+
+  async healthy(c: Component): Promise<void> {
+    const { state, pki } = this;
+    const healthz = (port: number) => async () => (await call(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
+    switch (c) {
+      case 'etcd':
+        return waitUntil('etcd', 30_000, async () => (await call(`${state.etcdUrl}/health`, {})).body.includes('"true"'), this.failed(c));
+      case 'kube-apiserver':
+        return waitUntil('kube-apiserver', 120_000, async () => (await call(`${state.server}/readyz`, { ca: pki.caCert })).status === 200, this.failed(c));
+      case 'kube-controller-manager':
+        return waitUntil(c, 60_000, healthz(state.ports.controllerManager), this.failed(c));
+      case 'kube-scheduler':
+        return waitUntil(c, 60_000, healthz(state.ports.scheduler), this.failed(c));
+      case 'kwok':
+        await waitUntil('kwok', 60_000, healthz(state.ports.kwok), this.failed(c));
+        await createKwokNode(state.server, pki);
+        return waitUntil('the kwok Node', 60_000, () => nodeReady(state.server, pki, KWOK_NODE), this.failed(c));
+    }
+  }
+}
+
+async function startNew(dir: string, log: (line: string) => void): Promise<PlaneState> {
+  const binDir = buildBinaries(log);
+  mkdirSync(dir, { recursive: true });
+  const [etcd, etcdPeer, apiserver, controllerManager, scheduler, kwok] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const ports = { etcd, etcdPeer, apiserver, controllerManager, scheduler, kwok };
+  const server = `https://127.0.0.1:${apiserver}`;
+  const pki = planePki(dir);
+  for (const [user, file] of Object.entries(kubeconfigFiles(dir))) writeFileSync(file, kubeconfigYaml(server, pki, user), { mode: 0o600 });
+
   const state: PlaneState = {
     version: 1,
     dir,
     binDir,
     server,
-    kubeconfig: kubeconfigs.admin,
+    kubeconfig: kubeconfigFiles(dir).admin,
     etcdUrl: `http://127.0.0.1:${etcd}`,
     ports,
-    pids,
+    pids: {} as Record<Component, number>,
     startedAt: new Date().toISOString(),
   };
-  const save = (): void => writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
-  const start = (c: Component, args: string[]): string => {
-    const logFile = join(dir, `${c}.log`);
-    pids[c] = startDetached(bin(c), args, logFile).pid;
-    save();
-    return logFile;
-  };
-  const failed = (c: Component, logFile: string) => () => {
-    const alive = isRunning(pids[c], bin(c)) ? 'still running' : 'exited';
-    return `${c} ${alive}; last lines of ${logFile}:\n${tail(logFile)}`;
-  };
-
+  const launch = new Launcher(state, pki);
   try {
     log(`control plane: starting etcd on 127.0.0.1:${etcd}`);
-    const etcdLog = start('etcd', [
-      '--name=operon',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcd}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcd}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=operon=http://127.0.0.1:${etcdPeer}`,
-      // Test data is disposable: skipping fsync makes every write much faster on a shared disk.
-      '--unsafe-no-fsync=true',
-      '--log-level=warn',
-    ]);
-    await waitUntil('etcd', 30_000, async () => (await call(`${state.etcdUrl}/health`, {})).body.includes('"true"'), failed('etcd', etcdLog));
-
+    launch.start('etcd');
+    await launch.healthy('etcd');
     log(`control plane: starting kube-apiserver on ${server}`);
-    const apiLog = start('kube-apiserver', [
-      `--etcd-servers=${state.etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      // Without it, a loopback bind makes the server look for a default-route interface and fail.
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiserver}`,
-      `--cert-dir=${join(dir, 'apiserver')}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      // Node: kubelets (user system:node:<name>, group system:nodes) get what their Pods need.
-      '--authorization-mode=Node,RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.saKey}`,
-      `--service-account-signing-key-file=${pki.saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      // TaintNodesByCondition would taint every new Node not-ready until node-lifecycle (not run here) clears it.
-      '--disable-admission-plugins=TaintNodesByCondition',
-      // `kubectl logs` reaches kwok (or a kubelet) at the Node's InternalIP.
-      '--kubelet-preferred-address-types=InternalIP,Hostname',
-      `--kubelet-client-certificate=${pki.client(KUBELET_CLIENT_USER).cert}`,
-      `--kubelet-client-key=${pki.client(KUBELET_CLIENT_USER).key}`,
-      `--kubelet-certificate-authority=${pki.caCert}`,
-      // The loopback address cannot be written into the kubernetes Endpoints; nothing here needs it.
-      '--endpoint-reconciler-type=none',
-      '--profiling=false',
-      '--v=1',
-    ]);
-    await waitUntil('kube-apiserver', 120_000, async () => (await call(`${server}/readyz`, { ca: pki.caCert })).status === 200, failed('kube-apiserver', apiLog));
-
-    const componentServing = (port: number): string[] => [
-      '--bind-address=127.0.0.1',
-      `--secure-port=${port}`,
-      '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
-      '--leader-elect=false',
-    ];
+    launch.start('kube-apiserver');
+    await launch.healthy('kube-apiserver');
     log('control plane: starting kube-controller-manager and kube-scheduler');
-    const kcmLog = start('kube-controller-manager', [
-      `--kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
-      `--authentication-kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
-      `--authorization-kubeconfig=${kubeconfigs['system:kube-controller-manager']}`,
-      ...componentServing(controllerManager),
-      `--controllers=${CONTROLLERS.join(',')}`,
-      `--root-ca-file=${pki.caCert}`,
-      `--service-account-private-key-file=${pki.saKey}`,
-      '--use-service-account-credentials=false',
-      '--v=1',
-    ]);
-    const schedLog = start('kube-scheduler', [
-      `--kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
-      `--authentication-kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
-      `--authorization-kubeconfig=${kubeconfigs['system:kube-scheduler']}`,
-      ...componentServing(scheduler),
-      '--v=1',
-    ]);
-
+    launch.start('kube-controller-manager');
+    launch.start('kube-scheduler');
     log(`control plane: starting kwok (simulated node ${KWOK_NODE})`);
-    const kwokConfig = join(dir, 'kwok.yaml');
-    writeFileSync(kwokConfig, kwokStages(binDir));
-    const kwokLog = start('kwok', [
-      `--kubeconfig=${kubeconfigs['system:kwok']}`,
-      `--config=${kwokConfig}`,
-      '--manage-nodes-with-label-selector=type=kwok',
-      '--node-ip=127.0.0.1',
-      `--node-port=${kwok}`,
-      `--server-address=127.0.0.1:${kwok}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      '--cidr=10.244.0.0/16',
-      '--node-lease-duration-seconds=0',
-    ]);
-
-    const healthz = (port: number) => async () => (await call(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
-    await waitUntil('kube-controller-manager', 60_000, healthz(controllerManager), failed('kube-controller-manager', kcmLog));
-    await waitUntil('kube-scheduler', 60_000, healthz(scheduler), failed('kube-scheduler', schedLog));
-    await waitUntil('kwok', 60_000, healthz(kwok), failed('kwok', kwokLog));
-
-    await createKwokNode(server, pki);
-    await waitUntil('the kwok Node', 60_000, () => nodeReady(server, pki, KWOK_NODE), failed('kwok', kwokLog));
-    save();
+    launch.start('kwok');
+    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) await launch.healthy(c);
+    launch.save();
 
     // The real node, when the machine allows it (else its state says why, and kwok carries on alone).
-    state.realNode = await startRealNode({ stateDir: dir, binDir, server, pki, log, save: (node) => ((state.realNode = node), save()) });
-    save();
+    state.realNode = await startRealNode({ stateDir: dir, binDir, server, pki, log, save: (node) => ((state.realNode = node), launch.save()) });
+    launch.save();
     log(`control plane: ready. export KUBECONFIG=${state.kubeconfig}`);
     return state;
   } catch (err) {
+    // A plane that never came up holds no data of the user's: remove it, keep the logs.
     await down({ dir, log: () => {}, keepLogs: true });
     throw err;
   }
+}
+
+/**
+ * Starts again, in start order, the components of a recorded plane that are not running, with
+ * their recorded ports, arguments and data. A component that does not come back fails `up` with
+ * its log, and the plane's folder is left as it is for a look (or `reset`).
+ */
+async function repair(recorded: PlaneState, components: Record<string, boolean>, log: (line: string) => void): Promise<PlaneState> {
+  const state: PlaneState = { ...recorded, pids: { ...recorded.pids } };
+  // The binaries of a recorded plane stay where they were built (~/.cache/operon); only a cache
+  // that was cleared since makes `up` build them again.
+  if (!existsSync(join(state.binDir, 'kube-apiserver'))) state.binDir = buildBinaries(log);
+  const pki = planePki(state.dir);
+  const launch = new Launcher(state, pki);
+  const stopped = COMPONENTS.filter((c) => !components[c]);
+  const apiserverUnready = components['kube-apiserver'] === true && components['readyz'] === false;
+  log(`control plane: ${stopped.length > 0 ? `${stopped.join(', ')} not running` : 'API server not ready'}; starting again on the recorded ports, with the recorded data`);
+  try {
+    for (const c of COMPONENTS) {
+      if (stopped.includes(c)) {
+        log(`control plane: starting ${c}`);
+        launch.start(c);
+      }
+      // Each component needs the ones before it; an API server that was up reconnects to a
+      // restarted etcd by itself, so it is waited for rather than restarted.
+      if (stopped.includes(c) || (c === 'kube-apiserver' && (apiserverUnready || stopped.includes('etcd')))) await launch.healthy(c);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`${message}\nthe plane's data in ${state.dir} is untouched; to start from an empty plane, run "reset"`);
+  }
+  // The real node holds no data of the user's (its Pods are in etcd): when part of it died, it is
+  // stopped and started afresh.
+  const node = realNodeComponents(state.realNode);
+  if (Object.values(node).some((ok) => !ok) && state.realNode !== undefined) {
+    log('control plane: the real node is partly down; starting it again');
+    await stopRealNode(state.realNode, { server: state.server, tls: { ca: pki.caCert, ...pki.client('admin') }, log });
+    state.realNode = await startRealNode({ stateDir: state.dir, binDir: state.binDir, server: state.server, pki, log, save: (n) => ((state.realNode = n), launch.save()) });
+  }
+  launch.save();
+  log(`control plane: ready. export KUBECONFIG=${state.kubeconfig}`);
+  return state;
 }
 
 /** Stops the processes of the plane in `dir` and removes its state (logs too, unless `keepLogs`). */
