@@ -5,8 +5,9 @@
  * entry in {@link SUBCOMMANDS}. Bad input never throws past this module: it yields a `usage`
  * result with the message to print and exit code 2, as kopf and kubectl do for usage errors.
  */
+import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { CheckCommand, GenerateCommand, LogLevel, RunCommand } from './options.ts';
+import type { CheckCommand, GenerateCommand, InitCommand, LogLevel, RunCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -161,8 +162,28 @@ const CHECK_FLAGS = {
   tsconfig: RUN_FLAGS.tsconfig,
 } as const satisfies FlagTable;
 
+const INIT_FLAGS = {
+  group: { type: 'string', placeholder: 'G', help: "the API group, a DNS subdomain with a dot (a domain you own)", defaultText: defaults.init.group },
+  kind: { type: 'string', placeholder: 'K', help: 'the resource kind, UpperCamelCase', defaultText: defaults.init.kind },
+  version: { type: 'string', placeholder: 'V', help: 'the API version: v1, v1beta1, v1alpha1 …', defaultText: defaults.init.version },
+} as const satisfies FlagTable;
+
 /** Every subcommand, in the order `operon --help` lists them. */
 export const SUBCOMMANDS: readonly Subcommand[] = [
+  subcommand({
+    name: 'init',
+    summary: 'create an operator project: a resource, a handler, a test, manifests',
+    synopsis: 'operon init [<dir>] [--group G] [--kind K] [--version V]',
+    description:
+      'Writes a working project into <dir> (default: the current directory): package.json depending on operon-k8s, a strict tsconfig, src/ with one resource and its reconcile handler, a test against a real cluster, config/ (CRD, RBAC, Deployment; kustomize), a Dockerfile and a README. Refuses to overwrite any file.',
+    flags: INIT_FLAGS,
+    parse: ({ values, positionals }): InitCommand | Usage => {
+      if (positionals.length > 1) return { usage: `takes one folder, got ${positionals.length}: ${positionals.join(' ')}` };
+      const { group, kind, version } = defaults.init;
+      return { command: 'init', dir: positionals[0] ?? '.', group: str(values.group) ?? group, kind: str(values.kind) ?? kind, version: str(values.version) ?? version };
+    },
+    run: async (o) => (await import('./init.ts')).initCommand(o),
+  }),
   subcommand({
     name: 'run',
     summary: 'run the handlers the files register',

@@ -47,3 +47,13 @@ export interface CheckCommand {
   files: string[];
   tsconfig: string | undefined;
 }
+
+/** `operon init`'s options (defaults: `defaults.init` in src/defaults.ts). */
+export interface InitCommand {
+  command: 'init';
+  /** The project folder; created when missing. */
+  dir: string;
+  group: string;
+  kind: string;
+  version: string;
+}
