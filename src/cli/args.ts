@@ -7,7 +7,7 @@
  */
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { CheckCommand, GenerateCommand, InitCommand, LogLevel, RunCommand } from './options.ts';
+import type { CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -192,6 +192,24 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     flags: RUN_FLAGS,
     parse: runOptions,
     run: async (o) => (await import('./run.ts')).runCommand(o),
+  }),
+  subcommand({
+    name: 'cluster',
+    summary: 'a local Kubernetes cluster: up, status, env, restart, down, reset',
+    synopsis: 'operon cluster <up|status|env|restart <component>|down|reset> [--quiet]',
+    description:
+      'A real local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes) built from the package\'s recipe; Go >= 1.26 builds it once into ~/.cache/operon. State: OPERON_CONTROLPLANE_DIR, else .operon/cluster in the project, else $XDG_CACHE_HOME/operon/cluster. up never deletes anything; down and reset delete the state, etcd data included.',
+    flags: { quiet: { type: 'boolean', help: 'no progress lines' } },
+    parse: ({ values, positionals }): ClusterCommand | Usage => {
+      const [action, component, ...extra] = positionals;
+      const actions = ['up', 'status', 'env', 'restart', 'down', 'reset'] as const;
+      const known = actions.find((a) => a === action);
+      if (known === undefined) return { usage: `${action === undefined ? 'needs an action' : `unknown action "${action}"`}: one of ${actions.join(', ')}` };
+      if (known !== 'restart' && component !== undefined) return { usage: `${known} takes no argument, got "${component}"` };
+      if (extra.length > 0) return { usage: `too many arguments: ${extra.join(' ')}` };
+      return { command: 'cluster', action: known, component, quiet: values.quiet === true };
+    },
+    run: async (o) => (await import('./cluster.ts')).clusterCommand(o),
   }),
   subcommand({
     name: 'check',

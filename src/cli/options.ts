@@ -57,3 +57,12 @@ export interface InitCommand {
   kind: string;
   version: string;
 }
+
+/** `operon cluster`'s options. */
+export interface ClusterCommand {
+  command: 'cluster';
+  action: 'up' | 'status' | 'env' | 'restart' | 'down' | 'reset';
+  /** For restart: the component. */
+  component: string | undefined;
+  quiet: boolean;
+}

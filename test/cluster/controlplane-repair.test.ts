@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { call } from '../../controlplane/src/http.ts';
-import { readState, restart, status, up } from '../../controlplane/src/plane.ts';
-import { isRunning } from '../../controlplane/src/process.ts';
+import { call } from '../../src/cluster/http.ts';
+import { readState, restart, status, up } from '../../src/cluster/plane.ts';
+import { isRunning } from '../../src/cluster/process.ts';
 import { eventually } from '../support/cluster.ts';
 import { ownPlane } from '../support/own-plane.ts';
 

@@ -18,22 +18,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { call, waitUntil } from './http.ts';
 import { ensurePki, kubeconfigYaml, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { isRunning, startDetached, stopProcess, tail } from './process.ts';
+import { controlplaneDir, stateDirFor } from './recipe.ts';
 // The real node (kubelet + containerd beside kwok) lives in node.ts; plane.ts only calls it.
 import { KUBELET_CLIENT_USER, REAL_NODE_GROUP, REAL_NODE_USER, realNodeComponents, startRealNode, stopRealNode, type RealNodeState } from './node.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The controlplane/ folder. */
-export const controlplaneDir = resolve(here, '..');
-const repoDir = resolve(controlplaneDir, '..');
-
-/** Where state lives unless OPERON_CONTROLPLANE_DIR says otherwise: inside the (ignored) .cache of the checkout. */
-export const defaultStateDir = process.env.OPERON_CONTROLPLANE_DIR ?? join(repoDir, '.cache', 'controlplane');
+/** Where state lives unless a `dir` is given (`stateDirFor` in recipe.ts says how it is chosen). */
+export const defaultStateDir = stateDirFor();
 
 /** The simulated Node every plane has. */
 export const KWOK_NODE = 'kwok-node-0';
@@ -409,7 +404,7 @@ async function repair(recorded: PlaneState, components: Record<string, boolean>,
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`${message}\nthe plane's data in ${state.dir} is untouched; to start from an empty plane, run "reset"`);
+    throw new Error(`${message}\nthe plane's data in ${state.dir} is untouched; to start from an empty plane, run "reset"`, { cause: err });
   }
   // The real node holds no data of the user's (its Pods are in etcd): when part of it died, it is
   // stopped and started afresh.
