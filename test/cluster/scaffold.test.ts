@@ -1,0 +1,65 @@
+/**
+ * A user's first hour, end to end, from the packed package (docs/getting-started.md follows the
+ * same steps): `npm pack`, install into a folder outside the checkout, `npx operon init`, the new
+ * project's `npm install`, its type-check against the shipped declarations, its own `npm test`
+ * against the test plane, its CRD and RBAC accepted by the API server, and `operon run`
+ * reconciling the example object.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { eventually, useCluster } from '../support/cluster.ts';
+import { command, mustRun, packOperon, userEnv } from '../support/package.ts';
+
+const cluster = await useCluster();
+const ns = await cluster.namespace('scaffold');
+const tarball = await packOperon();
+const root = mkdtempSync(join(tmpdir(), 'operon-scaffold-'));
+const tools = join(root, 'tools');
+mkdirSync(tools);
+await mustRun('npm', ['init', '-y'], tools);
+await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], tools, { timeoutMs: 600_000 });
+const project = join(root, 'my-operator');
+const env = { KUBECONFIG: cluster.kubeconfig, OPERON_INIT_DEPENDENCY: `file:${tarball}` };
+const operon = join(project, 'node_modules', '.bin', 'operon');
+
+describe('operon init, from the packed package', () => {
+  it('writes a project whose own install, type-check and tests pass against the cluster', async () => {
+    await mustRun(join(tools, 'node_modules', '.bin', 'operon'), ['init', project, '--group', 'scaffold.operon.dev', '--kind', 'Echo'], root, { env });
+    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    assert.equal(pkg.dependencies['operon-k8s'], `file:${tarball}`);
+    await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project, { timeoutMs: 600_000 });
+    await mustRun('npm', ['run', 'check'], project, { env });
+    const test = await command('npm', ['test'], project, { env, timeoutMs: 300_000 });
+    assert.equal(test.code, 0, `${test.stdout}\n${test.stderr}`);
+    assert.match(test.stdout, /pass 1/);
+  });
+
+  it('regenerates config/ byte for byte, and the API server accepts the CRD and the RBAC', async () => {
+    const crd = await mustRun(operon, ['crd', 'src/operator.ts'], project, { env });
+    assert.equal(crd, readFileSync(join(project, 'config', 'crd', 'crd.yaml'), 'utf8'));
+    const rbac = await mustRun(operon, ['rbac', 'src/operator.ts', '--name', 'my-operator', '--namespace', ns], project, { env });
+    await cluster.kubectl(['apply', '-f', '-'], { input: crd });
+    await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rbac });
+    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/echos.scaffold.operon.dev']);
+  });
+
+  it('reconciles its example object under operon run: status.echo and Ready written', async () => {
+    const child = spawn(operon, ['run', 'src/operator.ts', '-n', ns, '--log-format', 'json'], { cwd: project, env: userEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    after(() => {
+      child.kill('SIGTERM');
+    });
+    await cluster.kubectl(['apply', '-n', ns, '-f', join(project, 'config', 'samples', 'echo.yaml')]);
+    await eventually(async () => (await cluster.kubectl(['get', 'echo', 'hello', '-n', ns, '-o', 'jsonpath={.status.echo}'])) === 'hello', {
+      timeoutMs: 120_000,
+      what: `status.echo of the sample (operator output: ${output.slice(-2000)})`,
+    });
+    assert.equal(await cluster.kubectl(['get', 'echo', 'hello', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']), 'True');
+  });
+});
