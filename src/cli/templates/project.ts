@@ -152,7 +152,7 @@ export function packageJson(n: ProjectNames): string {
       engines: { node: '>=24' },
       scripts: {
         start: 'operon run src/operator.ts',
-        test: 'node --test test/',
+        test: "node --test --test-reporter=spec 'test/**/*.test.ts'",
         check: 'tsc --noEmit',
         generate: 'operon crd src/operator.ts > config/crd/crd.yaml && operon rbac src/operator.ts --name ' + n.name + ' --namespace ' + n.name + ' > config/rbac/rbac.yaml',
       },
