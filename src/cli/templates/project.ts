@@ -131,7 +131,7 @@ describe('the ${n.kind} operator', () => {
   after(() => run.stop());
 
   it('echoes spec.message into the status and reports Ready', async () => {
-    await cluster.client.create(${plural}, { metadata: { name: 'hello', namespace }, spec: { message: 'hello, world' } });
+    await cluster.client.create(${plural}, { apiVersion: '${n.group}/${n.version}', kind: '${n.kind}', metadata: { name: 'hello', namespace }, spec: { message: 'hello, world' } });
     const done = await waitFor(cluster.client, ${plural}, 'hello', namespace, (o) => o?.status?.echo === 'hello, world');
     const ready = done?.status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');
