@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, useCluster } from '../support/cluster.ts';
-import { command, mustRun, packOperon, userEnv } from '../support/package.ts';
+import { command, mustRun, packOperon, repoRoot, userEnv } from '../support/package.ts';
 
 // This file runs under node --test, which marks its children as test workers (NODE_TEST_CONTEXT):
 // the project's own `node --test` would then report to this runner instead of printing.
@@ -41,6 +41,14 @@ describe('operon init, from the packed package', () => {
     assert.equal(test.code, 0, `${test.stdout}\n${test.stderr}`);
     assert.match(test.stdout, /✔ echoes spec.message into the status and reports Ready/);
     assert.match(test.stdout, /pass 1\n/);
+  });
+
+  it('writes exactly the files docs/getting-started.md shows', () => {
+    const guide = readFileSync(join(repoRoot, 'docs', 'getting-started.md'), 'utf8');
+    for (const file of ['src/echo.ts', 'src/operator.ts', 'test/operator.test.ts']) {
+      const written = readFileSync(join(project, file), 'utf8').replaceAll('scaffold.operon.dev', 'example.com').trim();
+      assert.ok(guide.includes(written), `docs/getting-started.md does not show ${file} as operon init writes it`);
+    }
   });
 
   it('regenerates config/ byte for byte, and the API server accepts the CRD and the RBAC', async () => {
