@@ -1,9 +1,8 @@
 /**
- * Checks that an operator file belongs to a project this `operon` can run: a package.json at or
- * above it, and, when that project depends on `operon-k8s`, a version range this CLI satisfies
- * in its major version (in its minor version below 1.0, as npm's caret ranges do). Without these
- * checks the failure is Node's "Cannot find package 'operon-k8s'", or handlers registered in a
- * second copy of Operon that this command never reads.
+ * Checks that an operator file's project (the nearest package.json above it), when it depends on
+ * `operon-k8s`, asks for a version range this CLI satisfies in its major version (in its minor
+ * version below 1.0, as npm's caret ranges do). Without the check, the project's handlers could
+ * register in a second copy of Operon that this command never reads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -25,16 +24,33 @@ export function projectOf(file: string): string | undefined {
   }
 }
 
+/** The one line for an operator file that no project holds. */
+export function noProject(file: string): string {
+  return `${file} is in no project (no package.json at or above it), so operon-k8s cannot be found: create one with npx operon init <dir>, or npm init -y && npm install operon-k8s`;
+}
+
+function importsOperon(file: string): boolean {
+  try {
+    return /['"]operon-k8s(\/[a-z]+)?['"]/.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Throws a one-line CliError (exit 2) when a file is in no project, or in one that pins another
- * release line of operon-k8s than `cliVersion`.
+ * Throws a one-line CliError (exit 2) when a file importing operon-k8s is in no project, or when
+ * its project asks for another release line of operon-k8s than `cliVersion`.
  */
 export function checkProjects(files: readonly string[], cliVersion: string): void {
   const seen = new Set<string>();
   for (const file of files) {
     const project = projectOf(file);
+    // A lone file may still run when it does not import operon-k8s; one that does (read here, or
+    // found when loading it: load.ts) is told how to make a project, before the type-check would
+    // complain about a missing tsconfig.json.
     if (project === undefined) {
-      throw new CliError(`${file} is in no project (no package.json at or above it): create one with npx operon init <dir>, or npm init -y && npm install operon-k8s`, 2);
+      if (importsOperon(file)) throw new CliError(noProject(file), 2);
+      continue;
     }
     if (seen.has(project)) continue;
     seen.add(project);

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { command, mustRun, packOperon, repoRoot, userEnv } from '../support/package.ts';
@@ -69,10 +69,51 @@ describe('operon init, from the packed package', () => {
       child.kill('SIGTERM');
     });
     await cluster.kubectl(['apply', '-n', ns, '-f', join(project, 'config', 'samples', 'echo.yaml')]);
-    await eventually(async () => (await cluster.kubectl(['get', 'echo', 'hello', '-n', ns, '-o', 'jsonpath={.status.echo}'])) === 'hello', {
+    await eventually(async () => (await cluster.kubectl(['get', 'echos.scaffold.operon.dev', 'hello', '-n', ns, '-o', 'jsonpath={.status.echo}'])) === 'hello', {
       timeoutMs: 120_000,
       what: `status.echo of the sample (operator output: ${output.slice(-2000)})`,
     });
-    assert.equal(await cluster.kubectl(['get', 'echo', 'hello', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']), 'True');
+    assert.equal(await cluster.kubectl(['get', 'echos.scaffold.operon.dev', 'hello', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']), 'True');
+  });
+});
+
+describe('bad input to the installed operon: one line, exit 2, never a stack', () => {
+  const tool = join(tools, 'node_modules', '.bin', 'operon');
+  const oneLine = (r: { code: number; stdout: string; stderr: string }, pattern: RegExp) => {
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  };
+
+  it('init into a folder with conflicting files lists them and writes nothing', async () => {
+    oneLine(await command(tool, ['init', project], root, { env }), /already has package\.json, tsconfig\.json, .*nothing was written/);
+  });
+
+  it('init with an invalid kind or group names the rule', async () => {
+    oneLine(await command(tool, ['init', join(root, 'bad'), '--kind', 'my_kind'], root, { env }), /--kind "my_kind" must be UpperCamelCase/);
+    oneLine(await command(tool, ['init', join(root, 'bad'), '--group', 'nodot'], root, { env }), /--group "nodot" must be a DNS subdomain with a dot/);
+  });
+
+  it('run on a file outside any project says how to make one', async () => {
+    const loose = mkdtempSync(join(tmpdir(), 'operon-loose-'));
+    writeFileSync(join(loose, 'op.ts'), "import { resource } from 'operon-k8s';\nexport const x = resource;\n");
+    oneLine(await command(tool, ['run', join(loose, 'op.ts')], loose, { env }), /is in no project \(no package\.json at or above it\).*npx operon init/);
+  });
+
+  it('run in a project that asks for another major version of operon-k8s names both', async () => {
+    const other = join(root, 'pins-other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'pins-other', type: 'module', dependencies: { 'operon-k8s': '^9.0.0' } }));
+    writeFileSync(join(other, 'op.ts'), "import { resource } from 'operon-k8s';\nexport const x = resource;\n");
+    oneLine(await command(tool, ['run', 'op.ts'], other, { env }), /asks for operon-k8s \^9\.0\.0, but this operon is 0\.1\.0/);
+  });
+
+  it('cluster up without Go names it and the alternative, KUBECONFIG', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'operon-nogo-'));
+    const r = await command(tool, ['cluster', 'up'], empty, {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, OPERON_CACHE: join(empty, 'cache'), OPERON_CONTROLPLANE_DIR: join(empty, 'state'), HOME: empty },
+    });
+    oneLine(r, /needs go .*point KUBECONFIG at any cluster/);
   });
 });

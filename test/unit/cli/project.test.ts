@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CliError } from '../../../src/cli/load.ts';
+import { CliError, loadError } from '../../../src/cli/load.ts';
 import { checkProjects, releaseLine } from '../../../src/cli/project.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'operon-project-'));
@@ -30,12 +30,16 @@ describe('operon run/crd/rbac: the file must be in a project this operon can run
     assert.equal(releaseLine('latest'), undefined);
   });
 
-  it('refuses a file in no project, naming operon init', () => {
-    // tmpdir() itself has no package.json above it on this machine's layout (/tmp).
+  it('refuses a file in no project that imports operon-k8s, naming operon init (a file that does not import it may run)', () => {
     const loose = mkdtempSync('/tmp/operon-loose-');
     writeFileSync(join(loose, 'op.ts'), '');
     try {
-      assert.throws(() => checkProjects([join(loose, 'op.ts')], '0.1.0'), refused(/is in no project \(no package\.json at or above it\): create one with npx operon init/));
+      checkProjects([join(loose, 'op.ts')], '0.1.0');
+      writeFileSync(join(loose, 'op.ts'), "import { resource } from 'operon-k8s';\n");
+      assert.throws(() => checkProjects([join(loose, 'op.ts')], '0.1.0'), refused(/is in no project .*create one with npx operon init/));
+      const err = loadError(join(loose, 'op.ts'), Object.assign(new Error("Cannot find package 'operon-k8s' imported from op.ts"), { code: 'ERR_MODULE_NOT_FOUND' }));
+      assert.equal(err.exitCode, 2);
+      assert.match(err.message, /is in no project \(no package\.json at or above it\), so operon-k8s cannot be found: create one with npx operon init/);
     } finally {
       rmSync(loose, { recursive: true });
     }
