@@ -7,7 +7,7 @@
  */
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand } from './options.ts';
+import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -192,6 +192,26 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     flags: RUN_FLAGS,
     parse: runOptions,
     run: async (o) => (await import('./run.ts')).runCommand(o),
+  }),
+  subcommand({
+    name: 'add',
+    summary: 'add a resource to a project: operon add resource <Kind>',
+    synopsis: 'operon add resource <Kind> [--group G] [--version V] [--dir D]',
+    description:
+      "Writes src/<kind>.ts (the resource's TypeBox declaration and a reconcile handler) into a project operon init made, and re-exports it from src/operator.ts; then npm run generate updates config/. The group and version default to the project's (package.json \"operon\").",
+    flags: {
+      group: { type: 'string', placeholder: 'G', help: 'the API group', defaultText: "the project's" },
+      version: { type: 'string', placeholder: 'V', help: 'the API version', defaultText: "the project's" },
+      dir: { type: 'string', placeholder: 'D', help: 'the project folder', defaultText: 'the current directory' },
+    },
+    parse: ({ values, positionals }): AddResourceCommand | Usage => {
+      const [what, kind, ...extra] = positionals;
+      if (what !== 'resource') return { usage: `${what === undefined ? 'needs what to add' : `cannot add "${what}"`}: operon add resource <Kind>` };
+      if (kind === undefined) return { usage: 'needs the kind: operon add resource <Kind>, e.g. operon add resource Backup' };
+      if (extra.length > 0) return { usage: `too many arguments: ${extra.join(' ')}` };
+      return { command: 'add-resource', dir: str(values.dir) ?? '.', kind, group: str(values.group), version: str(values.version) };
+    },
+    run: async (o) => (await import('./init.ts')).addResourceCommand(o),
   }),
   subcommand({
     name: 'cluster',

@@ -9,13 +9,14 @@
  * - Names are checked before anything is written; a bad one is one line naming the rule.
  * - Nothing is overwritten: when any file `init` would write exists, it writes none and lists them.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Registry, resource } from '../handlers/registry.ts';
 import { rbacFor } from '../runtime/rbac.ts';
 import { crdToYaml, toCrd } from '../schema/index.ts';
 import { CliError } from './load.ts';
-import type { InitCommand } from './options.ts';
+import { defaults } from '../defaults.ts';
+import type { AddResourceCommand, InitCommand } from './options.ts';
 import { rbacToYaml } from './rbac.ts';
 import * as t from './templates/project.ts';
 
@@ -100,5 +101,31 @@ export function initCommand(cmd: InitCommand, out: (line: string) => void = (l) 
   out('  npm install');
   out('  npx operon cluster up     # or point KUBECONFIG at any cluster');
   out('  npm test');
+  return 0;
+}
+
+/**
+ * `operon add resource <Kind>`: a second resource in a project `operon init` made. Writes
+ * `src/<kind>.ts` (declaration and reconcile handler, in the group and version package.json's
+ * `operon` block names unless flags say otherwise) and re-exports it from `src/operator.ts`. Then
+ * `npm run generate` updates config/.
+ */
+export function addResourceCommand(cmd: AddResourceCommand, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): number {
+  const dir = resolve(cmd.dir);
+  const pkgFile = join(dir, 'package.json');
+  const operator = join(dir, 'src', 'operator.ts');
+  if (!existsSync(pkgFile) || !existsSync(operator)) {
+    throw new CliError(`${dir} is not a project operon init made (no package.json and src/operator.ts): run operon init first, or --dir the project`, 2);
+  }
+  const recorded = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { operon?: { group?: string; version?: string } }).operon ?? {};
+  const names = { kind: cmd.kind, group: cmd.group ?? recorded.group ?? defaults.init.group, version: cmd.version ?? recorded.version ?? defaults.init.version };
+  const problem = checkNames(names);
+  if (problem) throw new CliError(problem, 2);
+  const file = `src/${t.stemOf(names.kind)}.ts`;
+  if (existsSync(join(dir, file))) throw new CliError(`${join(dir, file)} already exists: nothing was written; choose another kind or move it away`, 2);
+  writeFileSync(join(dir, file), t.addedResourceSource(names), { flag: 'wx' });
+  appendFileSync(operator, `export * from './${t.stemOf(names.kind)}.ts';\n`);
+  out(`operon: added ${names.kind} (${names.group}/${names.version}) in ${file}, exported from src/operator.ts`);
+  out('next: npm run generate   # config/crd and config/rbac');
   return 0;
 }

@@ -66,3 +66,13 @@ export interface ClusterCommand {
   component: string | undefined;
   quiet: boolean;
 }
+
+/** `operon add resource`'s options; group and version default to the project's (package.json `operon`). */
+export interface AddResourceCommand {
+  command: 'add-resource';
+  /** The project folder. */
+  dir: string;
+  kind: string;
+  group: string | undefined;
+  version: string | undefined;
+}

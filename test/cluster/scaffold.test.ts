@@ -77,6 +77,16 @@ describe('operon init, from the packed package', () => {
   });
 });
 
+describe('operon add resource, in the generated project', () => {
+  it('adds a second kind that type-checks and appears in operon crd', async () => {
+    await mustRun(operon, ['add', 'resource', 'Backup'], project, { env });
+    await mustRun('npm', ['run', 'check'], project, { env });
+    const crds = await mustRun(operon, ['crd', 'src/operator.ts'], project, { env });
+    assert.match(crds, /name: backups\.scaffold\.operon\.dev/);
+    assert.match(crds, /name: echos\.scaffold\.operon\.dev/);
+  });
+});
+
 describe('bad input to the installed operon: one line, exit 2, never a stack', () => {
   const tool = join(tools, 'node_modules', '.bin', 'operon');
   const oneLine = (r: { code: number; stdout: string; stderr: string }, pattern: RegExp) => {

@@ -156,6 +156,8 @@ export function packageJson(n: ProjectNames): string {
         check: 'tsc --noEmit',
         generate: 'operon crd src/operator.ts > config/crd/crd.yaml && operon rbac src/operator.ts --name ' + n.name + ' --namespace ' + n.name + ' > config/rbac/rbac.yaml',
       },
+      // Read by `operon add resource`, so a new kind lands in the project's group and version.
+      operon: { group: n.group, version: n.version },
       dependencies: { 'operon-k8s': n.dependency },
       devDependencies: { '@types/node': '^24', typescript: '^6' },
     },
@@ -308,3 +310,25 @@ ENV PATH=/nodejs/bin:/usr/bin:/bin NODE_ENV=production
 USER 65532:65532
 ENTRYPOINT ["node", "node_modules/operon-k8s/dist/src/cli/main.js", "run", "src/operator.ts"]
 `;
+
+/**
+ * `src/<kind>.ts` for `operon add resource <Kind>`: the declaration and its reconcile handler in
+ * one file, which `src/operator.ts` re-exports (so `operon run`, `operon crd` and `operon rbac` on
+ * it see the new kind).
+ */
+export function addedResourceSource(n: Pick<ProjectNames, 'group' | 'version' | 'kind'>): string {
+  const plural = `${stemOf(n.kind)}s`;
+  const declaration = resourceSource(n).replace("import { conditionList, resource, Type } from 'operon-k8s';", "import { conditionList, findCondition, resource, setCondition, Type } from 'operon-k8s';");
+  return `${declaration}
+${plural}.reconcile(({ body, spec, status, patch }) => {
+  const ready = findCondition(status?.conditions, 'Ready');
+  if (status?.echo === spec.message && ready?.observedGeneration === body.metadata.generation) return;
+  patch.status.echo = spec.message;
+  patch.status.conditions = setCondition(
+    status?.conditions,
+    { type: 'Ready', status: 'True', reason: 'Reconciled', message: '', observedGeneration: body.metadata.generation },
+    Date.now(),
+  );
+});
+`;
+}

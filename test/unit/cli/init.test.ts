@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCommand } from '../../../src/cli/args.ts';
-import { checkNames, initCommand, projectFiles } from '../../../src/cli/init.ts';
+import { addResourceCommand, checkNames, initCommand, projectFiles } from '../../../src/cli/init.ts';
 import { CliError } from '../../../src/cli/load.ts';
 import { stateDirFor } from '../../../src/cluster/recipe.ts';
 
@@ -73,6 +73,39 @@ describe('operon init: files', () => {
     assert.equal(tsconfig.compilerOptions['module'], 'nodenext');
     assert.match(files.get('config/manager/deployment.yaml') ?? '', /containerPort: 8081[\s\S]*containerPort: 8080/);
     assert.match(files.get('.gitignore') ?? '', /^\.operon\/$/m);
+  });
+});
+
+describe('operon add resource', () => {
+  it("writes src/<kind>.ts in the project's group and version, re-exports it, and refuses to overwrite", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'operon-add-'));
+    try {
+      initCommand({ command: 'init', dir, group: 'shop.example.org', kind: 'Order', version: 'v1' }, () => {});
+      addResourceCommand({ command: 'add-resource', dir, kind: 'Invoice', group: undefined, version: undefined }, () => {});
+      const added = readFileSync(join(dir, 'src', 'invoice.ts'), 'utf8');
+      assert.match(added, /group: 'shop\.example\.org',\n  version: 'v1',\n  kind: 'Invoice'/);
+      assert.match(added, /invoices\.reconcile\(/);
+      assert.match(readFileSync(join(dir, 'src', 'operator.ts'), 'utf8'), /export \* from '\.\/invoice\.ts';\n$/);
+      assert.throws(
+        () => addResourceCommand({ command: 'add-resource', dir, kind: 'Invoice', group: undefined, version: undefined }, () => {}),
+        (err: unknown) => err instanceof CliError && err.exitCode === 2 && /invoice\.ts already exists: nothing was written/.test(err.message),
+      );
+      assert.throws(
+        () => addResourceCommand({ command: 'add-resource', dir, kind: 'invoice2', group: undefined, version: undefined }, () => {}),
+        (err: unknown) => err instanceof CliError && /--kind "invoice2" must be UpperCamelCase/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('refuses a folder that is not a project, naming operon init', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'operon-add-'));
+    try {
+      assert.throws(() => addResourceCommand({ command: 'add-resource', dir, kind: 'Invoice', group: undefined, version: undefined }, () => {}), /run operon init first/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
 
