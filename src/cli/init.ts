@@ -54,6 +54,18 @@ export function dependencyRange(env: NodeJS.ProcessEnv = process.env): string {
   return `^${pkg.version}`;
 }
 
+/**
+ * The offline image build (`deploy/image/build.sh` of a new project), a shell script kept as a file
+ * beside this module's source: `src/cli/templates/` in the repository and in the package (which
+ * ships src/ beside dist/src/).
+ */
+function imageBuildScript(): string {
+  const candidates = [new URL('./templates/image-build.sh', import.meta.url), new URL('../../../src/cli/templates/image-build.sh', import.meta.url)];
+  const found = candidates.find((url) => existsSync(url));
+  if (found === undefined) throw new CliError('this operon-k8s installation lacks src/cli/templates/image-build.sh: reinstall it', 1);
+  return readFileSync(found, 'utf8');
+}
+
 /** Every file of a new project, by path relative to its folder. */
 export function projectFiles(names: t.ProjectNames): Map<string, string> {
   const stem = t.stemOf(names.kind);
@@ -67,6 +79,7 @@ export function projectFiles(names: t.ProjectNames): Map<string, string> {
     ['.gitignore', t.GITIGNORE],
     ['README.md', t.readme(names)],
     ['Dockerfile', t.DOCKERFILE],
+    ['deploy/image/build.sh', imageBuildScript()],
     [`src/${stem}.ts`, t.resourceSource(names)],
     ['src/operator.ts', t.operatorSource(names)],
     ['test/operator.test.ts', t.testSource(names)],
@@ -92,7 +105,7 @@ export function initCommand(cmd: InitCommand, out: (line: string) => void = (l) 
   }
   for (const [file, content] of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), content, { flag: 'wx' });
+    writeFileSync(join(dir, file), content, { flag: 'wx', mode: file.endsWith('.sh') ? 0o755 : 0o644 });
   }
   const cd = relative(process.cwd(), dir);
   out(`operon: created ${names.name} (${cmd.kind}, ${cmd.group}/${cmd.version}) in ${dir}`);

@@ -223,6 +223,7 @@ kubectl get ${stemOf(n.kind).toLowerCase()}s     # Echo: hello, Ready: True
 ## Deploy
 
 \`\`\`sh
+deploy/image/build.sh        # without Docker: an OCI image tarball in ~/.cache/operon/image (ctr images import, skopeo)
 docker build -t <registry>/${n.name}:0.1.0 . && docker push <registry>/${n.name}:0.1.0
 cd config && kustomize edit set image operator=<registry>/${n.name}:0.1.0 && kubectl apply -k .
 \`\`\`
