@@ -83,7 +83,7 @@ describe('operon add resource', () => {
       initCommand({ command: 'init', dir, group: 'shop.example.org', kind: 'Order', version: 'v1' }, () => {});
       addResourceCommand({ command: 'add-resource', dir, kind: 'Invoice', group: undefined, version: undefined }, () => {});
       const added = readFileSync(join(dir, 'src', 'invoice.ts'), 'utf8');
-      assert.match(added, /group: 'shop\.example\.org',\n  version: 'v1',\n  kind: 'Invoice'/);
+      assert.match(added, /group: 'shop\.example\.org',\n {2}version: 'v1',\n {2}kind: 'Invoice'/);
       assert.match(added, /invoices\.reconcile\(/);
       assert.match(readFileSync(join(dir, 'src', 'operator.ts'), 'utf8'), /export \* from '\.\/invoice\.ts';\n$/);
       assert.throws(
