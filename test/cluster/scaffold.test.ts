@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -22,6 +22,7 @@ const cluster = await useCluster();
 const ns = await cluster.namespace('scaffold');
 const tarball = await packOperon();
 const root = mkdtempSync(join(tmpdir(), 'operon-scaffold-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const tools = join(root, 'tools');
 mkdirSync(tools);
 await mustRun('npm', ['init', '-y'], tools);
