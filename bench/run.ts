@@ -17,7 +17,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { down } from '../controlplane/src/plane.ts';
+import { down } from '../src/cluster/plane.ts';
 import { runBench, type BenchReport } from './harness/bench.ts';
 import { selectContenders, type WorkloadName } from './harness/contenders.ts';
 import { markdown, mergeReports, svgChart, toPng } from './harness/report.ts';

@@ -1,63 +1,32 @@
 #!/usr/bin/env node
 /**
- * The local control plane's command line.
+ * The repository's short way to the local control plane: the same as `operon cluster <action>`
+ * (src/cli/cluster.ts), kept for scripts and habits.
  *
- *   node controlplane/cli.ts up [--quiet]   build if needed, start (or reuse), print the kubeconfig path
- *   node controlplane/cli.ts status         each component's health; exit 1 when not healthy
- *   node controlplane/cli.ts down           stop what `up` started and remove its state
- *   node controlplane/cli.ts env            shell lines: export KUBECONFIG=…; PATH with the matching kubectl
+ *   node controlplane/cli.ts up [--quiet] | status | env | restart <component> | down | reset
  *
- * OPERON_CONTROLPLANE_DIR chooses the state folder (default: .cache/controlplane in the checkout).
+ * OPERON_CONTROLPLANE_DIR chooses the state folder (default in this checkout: .cache/controlplane).
  * OPERON_REAL_NODE=0 leaves the real node out, =1 makes `up` fail without it (docs/real-node.md).
  */
-import { describeRealNode } from './src/node.ts';
-import { down, readState, status, up } from './src/plane.ts';
+import { parseCommand } from '../src/cli/args.ts';
 
-const [command = 'help', ...rest] = process.argv.slice(2);
-const quiet = rest.includes('--quiet');
-const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-
-async function main(): Promise<number> {
-  switch (command) {
-    case 'up': {
-      const state = await up({ log });
-      console.log(state.kubeconfig);
-      return 0;
-    }
-    case 'down':
-      await down({ log });
-      return 0;
-    case 'status': {
-      const s = await status();
-      if (!s.state) {
-        console.log('control plane: not started (run: node controlplane/cli.ts up)');
-        return 1;
-      }
-      console.log(`server:     ${s.state.server}\nkubeconfig: ${s.state.kubeconfig}\nstarted:    ${s.state.startedAt}`);
-      for (const [name, ok] of Object.entries(s.components)) console.log(`${ok ? 'ok  ' : 'DOWN'} ${name}`);
-      console.log(describeRealNode(s.state.realNode));
-      return s.healthy ? 0 : 1;
-    }
-    case 'env': {
-      const state = readState();
-      if (!state) {
-        console.error('control plane: not started (run: node controlplane/cli.ts up)');
-        return 1;
-      }
-      console.log(`export KUBECONFIG='${state.kubeconfig}'`);
-      console.log(`export PATH='${state.binDir}':"$PATH"`);
-      return 0;
-    }
-    default:
-      console.error('usage: node controlplane/cli.ts up [--quiet] | status | down | env');
-      return command === 'help' ? 0 : 2;
+const cmd = parseCommand(['cluster', ...process.argv.slice(2)]);
+try {
+  switch (cmd.command) {
+    case 'invoke':
+      process.exitCode = await cmd.run();
+      break;
+    case 'help':
+      process.stdout.write(cmd.text);
+      break;
+    case 'usage':
+      process.stderr.write(`${cmd.message}\n`);
+      process.exitCode = cmd.exitCode;
+      break;
+    case 'version':
+      break;
   }
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
 }
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);

@@ -19,8 +19,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { up } from '../controlplane/src/plane.ts';
-import { isRealNode, RUN_ON_REAL_NODE } from '../controlplane/src/node.ts';
+import { up } from '../src/cluster/plane.ts';
+import { isRealNode, RUN_ON_REAL_NODE } from '../src/cluster/node.ts';
 import { CoinGeckoServer } from '../operators/crypto/price/server.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -320,6 +320,15 @@ export const defaults = {
      */
     checkTimeoutMs: 800,
   },
+  /** What `operon init` names a new project's example resource when no flag says otherwise. */
+  init: {
+    /** A group that reads as an example and is valid as it is: replace it with a domain you own. */
+    group: 'example.com',
+    /** The example resource: an `Echo` copies `spec.message` into its status. */
+    kind: 'Echo',
+    /** A new API is not yet stable: Kubernetes' versioning convention (and kubebuilder's tutorials) start at v1alpha1. */
+    version: 'v1alpha1',
+  },
 } as const;
 
 /** The type of {@link defaults}. */

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { checkText } from '../../operators/printer/admission.ts';
 import { Printer } from '../../operators/printer/resource.ts';
 import { Operator, Registry, resource } from '../../src/index.ts';
-import { readState } from '../../controlplane/src/plane.ts';
+import { readState } from '../../src/cluster/plane.ts';
 
 const { values } = parseArgs({ options: { webhooks: { type: 'string', default: 'on' }, seconds: { type: 'string', default: '10' } } });
 const state = readState();

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
-import { readJsonLines } from '../../controlplane/src/http.ts';
-import type { PlaneState } from '../../controlplane/src/plane.ts';
+import { readJsonLines } from '../../src/cluster/http.ts';
+import type { PlaneState } from '../../src/cluster/plane.ts';
 
 export interface ApiResponse {
   status: number;

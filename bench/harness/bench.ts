@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { up, type PlaneState } from '../../controlplane/src/plane.ts';
+import { up, type PlaneState } from '../../src/cluster/plane.ts';
 import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
 import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
 import { CVC_WORKLOADS, printerProgram, type Contender, type Program, type Readiness, type WorkloadName } from './contenders.ts';

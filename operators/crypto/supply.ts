@@ -7,7 +7,7 @@
  * the operator): an UPDATE that leaves `coin` and `amount` as they were is always allowed, so the
  * operator's own writes (annotations, finalizers) and unrelated edits never fail on an old object.
  */
-import type { AdmissionContext } from '../../src/index.ts';
+import type { AdmissionContext } from 'operon-k8s';
 import { Decimal, DecimalError } from './price/index.ts';
 import type { Coin, CryptoValueCalculatorObject } from './resource.ts';
 

@@ -10,7 +10,7 @@
  * answers first. The webhook is what explains the refusal where the schema cannot: clusters still
  * serving an older CRD without those rules, and updates through other served versions.
  */
-import type { AdmissionContext } from '../../src/index.ts';
+import type { AdmissionContext } from 'operon-k8s';
 import { TEXT_MAX_LENGTH, type PrinterObject } from './resource.ts';
 
 /**

@@ -7,7 +7,7 @@
  */
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { CheckCommand, GenerateCommand, LogLevel, RunCommand, WebhooksCommand } from './options.ts';
+import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand, WebhooksCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -180,8 +180,28 @@ const CHECK_FLAGS = {
   tsconfig: RUN_FLAGS.tsconfig,
 } as const satisfies FlagTable;
 
+const INIT_FLAGS = {
+  group: { type: 'string', placeholder: 'G', help: "the API group, a DNS subdomain with a dot (a domain you own)", defaultText: defaults.init.group },
+  kind: { type: 'string', placeholder: 'K', help: 'the resource kind, UpperCamelCase', defaultText: defaults.init.kind },
+  version: { type: 'string', placeholder: 'V', help: 'the API version: v1, v1beta1, v1alpha1 …', defaultText: defaults.init.version },
+} as const satisfies FlagTable;
+
 /** Every subcommand, in the order `operon --help` lists them. */
 export const SUBCOMMANDS: readonly Subcommand[] = [
+  subcommand({
+    name: 'init',
+    summary: 'create an operator project: a resource, a handler, a test, manifests',
+    synopsis: 'operon init [<dir>] [--group G] [--kind K] [--version V]',
+    description:
+      'Writes a working project into <dir> (default: the current directory): package.json depending on operon-k8s, a strict tsconfig, src/ with one resource and its reconcile handler, a test against a real cluster, config/ (CRD, RBAC, Deployment; kustomize), a Dockerfile and a README. Refuses to overwrite any file.',
+    flags: INIT_FLAGS,
+    parse: ({ values, positionals }): InitCommand | Usage => {
+      if (positionals.length > 1) return { usage: `takes one folder, got ${positionals.length}: ${positionals.join(' ')}` };
+      const { group, kind, version } = defaults.init;
+      return { command: 'init', dir: positionals[0] ?? '.', group: str(values.group) ?? group, kind: str(values.kind) ?? kind, version: str(values.version) ?? version };
+    },
+    run: async (o) => (await import('./init.ts')).initCommand(o),
+  }),
   subcommand({
     name: 'run',
     summary: 'run the handlers the files register',
@@ -190,6 +210,44 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     flags: RUN_FLAGS,
     parse: runOptions,
     run: async (o) => (await import('./run.ts')).runCommand(o),
+  }),
+  subcommand({
+    name: 'add',
+    summary: 'add a resource to a project: operon add resource <Kind>',
+    synopsis: 'operon add resource <Kind> [--group G] [--version V] [--dir D]',
+    description:
+      "Writes src/<kind>.ts (the resource's TypeBox declaration and a reconcile handler) into a project operon init made, and re-exports it from src/operator.ts; then npm run generate updates config/. The group and version default to the project's (package.json \"operon\").",
+    flags: {
+      group: { type: 'string', placeholder: 'G', help: 'the API group', defaultText: "the project's" },
+      version: { type: 'string', placeholder: 'V', help: 'the API version', defaultText: "the project's" },
+      dir: { type: 'string', placeholder: 'D', help: 'the project folder', defaultText: 'the current directory' },
+    },
+    parse: ({ values, positionals }): AddResourceCommand | Usage => {
+      const [what, kind, ...extra] = positionals;
+      if (what !== 'resource') return { usage: `${what === undefined ? 'needs what to add' : `cannot add "${what}"`}: operon add resource <Kind>` };
+      if (kind === undefined) return { usage: 'needs the kind: operon add resource <Kind>, e.g. operon add resource Backup' };
+      if (extra.length > 0) return { usage: `too many arguments: ${extra.join(' ')}` };
+      return { command: 'add-resource', dir: str(values.dir) ?? '.', kind, group: str(values.group), version: str(values.version) };
+    },
+    run: async (o) => (await import('./init.ts')).addResourceCommand(o),
+  }),
+  subcommand({
+    name: 'cluster',
+    summary: 'a local Kubernetes cluster: up, status, env, restart, down, reset',
+    synopsis: 'operon cluster <up|status|env|restart <component>|down|reset> [--quiet]',
+    description:
+      'A real local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes) built from the package\'s recipe; Go >= 1.26 builds it once into ~/.cache/operon. State: OPERON_CONTROLPLANE_DIR, else .operon/cluster in the project, else $XDG_CACHE_HOME/operon/cluster. up never deletes anything; down and reset delete the state, etcd data included.',
+    flags: { quiet: { type: 'boolean', help: 'no progress lines' } },
+    parse: ({ values, positionals }): ClusterCommand | Usage => {
+      const [action, component, ...extra] = positionals;
+      const actions = ['up', 'status', 'env', 'restart', 'down', 'reset'] as const;
+      const known = actions.find((a) => a === action);
+      if (known === undefined) return { usage: `${action === undefined ? 'needs an action' : `unknown action "${action}"`}: one of ${actions.join(', ')}` };
+      if (known !== 'restart' && component !== undefined) return { usage: `${known} takes no argument, got "${component}"` };
+      if (extra.length > 0) return { usage: `too many arguments: ${extra.join(' ')}` };
+      return { command: 'cluster', action: known, component, quiet: values.quiet === true };
+    },
+    run: async (o) => (await import('./cluster.ts')).clusterCommand(o),
   }),
   subcommand({
     name: 'check',

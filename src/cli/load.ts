@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CustomResource } from '../schema/index.ts';
 
@@ -66,6 +66,10 @@ export async function importFiles(files: readonly string[]): Promise<Array<{ fil
  */
 export function loadError(file: string, err: unknown, cwd = process.cwd(), lastLoaded?: string): CliError {
   if (!(err instanceof Error)) return new CliError(`loading ${file} failed: ${String(err)}`);
+  // The first run of a lone file: Node cannot find operon-k8s because no project holds the file.
+  if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && err.message.includes("'operon-k8s'") && !inProject(file, cwd)) {
+    return new CliError(`${file} is in no project (no package.json at or above it), so operon-k8s cannot be found: create one with npx operon init <dir>, or npm init -y && npm install operon-k8s`, 2); // as project.ts noProject()
+  }
   const stack = err.stack ?? '';
   const located = syntaxLocation(err) ?? (err instanceof SyntaxError && lastLoaded?.startsWith('file:') ? checkedLocation(fileURLToPath(lastLoaded)) : undefined);
   if (located) {
@@ -81,6 +85,14 @@ export function loadError(file: string, err: unknown, cwd = process.cwd(), lastL
 }
 
 /** Where a syntax error is: V8 and Node's type stripper put `file:line` and a caret line before the stack. */
+/** True when a package.json is at or above `file`'s folder. */
+function inProject(file: string, cwd: string): boolean {
+  for (let dir = dirname(resolve(cwd, file)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
 function syntaxLocation(err: Error): { path: string; line: number; column: number } | undefined {
   if (!(err instanceof SyntaxError)) return undefined;
   const lines = (err.stack ?? '').split('\n');

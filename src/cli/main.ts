@@ -22,9 +22,20 @@ function checkSameCopy(): void {
   }
 }
 
+/**
+ * This command's package.json, through the package's own name (self-reference): the same file
+ * whether this runs as src/cli/main.ts in the repository or as dist/src/cli/main.js in node_modules.
+ */
+function ownPackage(): { name: string; version: string } {
+  return JSON.parse(readFileSync(new URL(import.meta.resolve('operon-k8s/package.json')), 'utf8')) as { name: string; version: string };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
-  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) checkSameCopy();
+  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) {
+    checkSameCopy();
+    (await import('./project.ts')).checkProjects((cmd.options as { files: string[] }).files, ownPackage().version);
+  }
   switch (cmd.command) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -33,9 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${cmd.message}\n`);
       return cmd.exitCode;
     case 'version': {
-      // Through the package's own name (self-reference): the same file whether this runs as
-      // src/cli/main.ts in the repository or as dist/src/cli/main.js in node_modules.
-      const pkg = JSON.parse(readFileSync(new URL(import.meta.resolve('operon-k8s/package.json')), 'utf8')) as { name: string; version: string };
+      const pkg = ownPackage();
       process.stdout.write(`operon (${pkg.name}) ${pkg.version} (node ${process.version})\n`);
       return 0;
     }

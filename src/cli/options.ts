@@ -63,3 +63,32 @@ export interface CheckCommand {
   files: string[];
   tsconfig: string | undefined;
 }
+
+/** `operon init`'s options (defaults: `defaults.init` in src/defaults.ts). */
+export interface InitCommand {
+  command: 'init';
+  /** The project folder; created when missing. */
+  dir: string;
+  group: string;
+  kind: string;
+  version: string;
+}
+
+/** `operon cluster`'s options. */
+export interface ClusterCommand {
+  command: 'cluster';
+  action: 'up' | 'status' | 'env' | 'restart' | 'down' | 'reset';
+  /** For restart: the component. */
+  component: string | undefined;
+  quiet: boolean;
+}
+
+/** `operon add resource`'s options; group and version default to the project's (package.json `operon`). */
+export interface AddResourceCommand {
+  command: 'add-resource';
+  /** The project folder. */
+  dir: string;
+  kind: string;
+  group: string | undefined;
+  version: string | undefined;
+}

@@ -165,3 +165,5 @@ export async function waitFor<R extends ResourceRef>(
   const shown = last === undefined ? 'absent' : JSON.stringify({ metadata: { annotations: last.metadata.annotations, finalizers: last.metadata.finalizers }, spec: last.spec, status: last.status });
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? `${plain.plural} ${namespace ? `${namespace}/` : ''}${name}`}; last seen: ${shown}`);
 }
+
+export { startCluster, type StartClusterOptions, type TestCluster } from './cluster.ts';

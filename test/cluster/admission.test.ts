@@ -16,7 +16,7 @@ import { AdmissionError, builtin, Registry, resource, Type, type AdmissionOption
 import { startOperator, type OperatorRun } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
-import { freePort } from '../support/ports.ts';
+import { freePorts } from '../../src/cluster/ports.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('admission');
@@ -41,7 +41,7 @@ async function deleteConfigurations(): Promise<void> {
 afterEach(deleteConfigurations);
 
 async function start(registry: Registry, extra: Partial<Parameters<typeof startOperator>[1]> = {}): Promise<OperatorRun> {
-  const port = await freePort();
+  const [port = 0] = await freePorts(1);
   const run = startOperator(registry, {
     client,
     namespaces: [ns],
@@ -122,7 +122,7 @@ describe('admission webhooks', () => {
     let admitted = 0;
     resource(widgetDecl, { registry }).validate(() => void admitted++, { ...scoped, id: 'count' });
     // A serving lifetime this short is always due for renewal: every check issues a new certificate.
-    const port = await freePort();
+    const [port = 0] = await freePorts(1);
     const run = startOperator(registry, {
       client,
       namespaces: [ns],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { down } from '../../controlplane/src/plane.ts';
+import { down } from '../../src/cluster/plane.ts';
 import { runBench, type BenchReport } from '../../bench/harness/bench.ts';
 import { CONTENDERS, CVC_WORKLOADS, printerProgram } from '../../bench/harness/contenders.ts';
 

@@ -31,6 +31,10 @@ const CRD = {
   },
 };
 
+// Fully qualified: other test files on the shared plane declare kinds named Widget too, and a bare
+// `kubectl get widgets` picks one of them.
+const WIDGETS = CRD.metadata.name;
+
 const cluster = await useCluster();
 const ns = await cluster.namespace('controlplane');
 await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(CRD) });
@@ -45,7 +49,7 @@ describe('the local control plane', () => {
     const read = await cluster.api('GET', `/apis/controlplane-test.operon.dev/v1/namespaces/${ns}/widgets/w1`);
     assert.equal(read.status, 200);
     assert.equal(JSON.parse(read.body).spec.size, 3);
-    const list = JSON.parse(await cluster.kubectl(['get', 'widgets', '-n', ns, '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> };
+    const list = JSON.parse(await cluster.kubectl(['get', WIDGETS, '-n', ns, '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> };
     assert.deepEqual(list.items.map((i) => i.metadata.name), ['w1']);
   });
 
@@ -62,8 +66,8 @@ describe('the local control plane', () => {
       abort.signal,
     );
     await cluster.kubectl(['create', '-f', '-'], { input: widget('w2', 1) });
-    await cluster.kubectl(['patch', 'widget', 'w2', '-n', ns, '--type=merge', '-p', '{"spec":{"size":2}}']);
-    await cluster.kubectl(['delete', 'widget', 'w2', '-n', ns]);
+    await cluster.kubectl(['patch', WIDGETS, 'w2', '-n', ns, '--type=merge', '-p', '{"spec":{"size":2}}']);
+    await cluster.kubectl(['delete', WIDGETS, 'w2', '-n', ns]);
     await eventually(() => seen.length >= 3, { what: 'three watch events for w2' });
     abort.abort();
     await watching;
@@ -81,7 +85,7 @@ describe('the local control plane', () => {
 
   it('garbage-collects a Pod owned by a custom resource once the resource is deleted', async () => {
     await cluster.kubectl(['create', '-f', '-'], { input: widget('owner', 1) });
-    const uid = await cluster.kubectl(['get', 'widget', 'owner', '-n', ns, '-o', 'jsonpath={.metadata.uid}']);
+    const uid = await cluster.kubectl(['get', WIDGETS, 'owner', '-n', ns, '-o', 'jsonpath={.metadata.uid}']);
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -93,7 +97,7 @@ describe('the local control plane', () => {
       spec: { restartPolicy: 'Always', containers: [{ name: 'c', image: 'registry.invalid/none:1' }] },
     };
     await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify(pod) });
-    await cluster.kubectl(['delete', 'widget', 'owner', '-n', ns, '--wait=false']);
+    await cluster.kubectl(['delete', WIDGETS, 'owner', '-n', ns, '--wait=false']);
     // The garbage collector notices the CRD's resource within its discovery resync (up to 30 s).
     await eventually(async () => (await cluster.kubectlResult(['get', 'pod', 'owned', '-n', ns])).code !== 0, {
       timeoutMs: 120_000,

@@ -15,7 +15,7 @@ import { defineResource } from '../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../src/schema/versions.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
-import { freePort } from '../support/ports.ts';
+import { freePorts } from '../../src/cluster/ports.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('conversion');
@@ -49,7 +49,7 @@ describe('the conversion webhook', () => {
 
     const registry = new Registry();
     serveConversion(Gadgets, { registry });
-    const port = await freePort();
+    const [port = 0] = await freePorts(1);
     const run = startOperator(registry, {
       client,
       namespaces: [ns],

@@ -28,8 +28,8 @@ import { after, describe, it } from 'node:test';
 import type { Deployment } from 'kubernetes-types/apps/v1.d.ts';
 import type { Container } from 'kubernetes-types/core/v1.d.ts';
 import { parseAllDocuments } from 'yaml';
-import { isRealNode, preflight, REAL_NODE } from '../../controlplane/src/node.ts';
-import { freePorts } from '../../controlplane/src/ports.ts';
+import { isRealNode, preflight, REAL_NODE } from '../../src/cluster/node.ts';
+import { freePorts } from '../../src/cluster/ports.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * Proof that the real node (controlplane/src/node.ts) runs Pods for real: what a container prints
+ * Proof that the real node (src/cluster/node.ts) runs Pods for real: what a container prints
  * comes back through `kubectl logs` byte for byte, the security context is enforced by the kernel,
  * and deleting a Pod's owner removes the container from containerd.
  *
@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { REAL_NODE, REAL_NODE_LABEL, RUN_ON_REAL_NODE } from '../../controlplane/src/node.ts';
+import { REAL_NODE, REAL_NODE_LABEL, RUN_ON_REAL_NODE } from '../../src/cluster/node.ts';
 import { realNodeGate } from '../support/real-node.ts';
 import { eventually, useCluster, type Cluster } from '../support/cluster.ts';
 

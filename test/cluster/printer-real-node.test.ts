@@ -15,7 +15,7 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
-import { REAL_NODE, REAL_NODE_LABEL, REAL_NODE_TAINT } from '../../controlplane/src/node.ts';
+import { REAL_NODE, REAL_NODE_LABEL, REAL_NODE_TAINT } from '../../src/cluster/node.ts';
 import { printerPodName } from '../../operators/printer/pod.ts';
 import type { PrinterObject } from '../../operators/printer/resource.ts';
 import { realNodeGate } from '../support/real-node.ts';

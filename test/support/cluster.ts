@@ -12,8 +12,8 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { call, poll, readJsonLines } from '../../controlplane/src/http.ts';
-import { defaultStateDir, readState, status, up, type PlaneState } from '../../controlplane/src/plane.ts';
+import { call, poll, readJsonLines } from '../../src/cluster/http.ts';
+import { defaultStateDir, readState, status, up, type PlaneState } from '../../src/cluster/plane.ts';
 
 export interface Cluster {
   state: PlaneState;

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { call } from '../../controlplane/src/http.ts';
-import { down, up } from '../../controlplane/src/plane.ts';
-import type { PlaneState } from '../../controlplane/src/plane.ts';
-import { isRunning, startDetached } from '../../controlplane/src/process.ts';
+import { call } from '../../src/cluster/http.ts';
+import { down, up } from '../../src/cluster/plane.ts';
+import type { PlaneState } from '../../src/cluster/plane.ts';
+import { isRunning, startDetached } from '../../src/cluster/process.ts';
 import { eventually } from './cluster.ts';
 
 export interface OwnPlane {

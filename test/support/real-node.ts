@@ -7,7 +7,7 @@
  * - broken (the machine passes the preflight but the node did not start, was interrupted, or the
  *   plane predates the real node): a failure with the reason.
  */
-import { isRealNode, preflight, type RealNode } from '../../controlplane/src/node.ts';
+import { isRealNode, preflight, type RealNode } from '../../src/cluster/node.ts';
 import type { Cluster } from './cluster.ts';
 
 export type RealNodeGate = { kind: 'running'; node: RealNode } | { kind: 'unsupported'; reason: string } | { kind: 'broken'; reason: string };

@@ -26,14 +26,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
 import { call, waitUntil, type Tls } from './http.ts';
 import { issueServingCert, kubeconfigYaml, type Pki } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { isRunning, startDetached, stopProcess, tail } from './process.ts';
+import { controlplaneDir } from './recipe.ts';
 
-const nodeAssets = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'node');
+const nodeAssets = join(controlplaneDir, 'node');
 
 /** The real Node's name, label and taint. */
 export const REAL_NODE = 'real-node-0';
@@ -413,7 +413,7 @@ function removeCgroupRoot(root: string): string[] {
 function containerdConfig(node: RealNode, tools: Tools): string {
   const q = (s: string): string => JSON.stringify(s);
   const c = join(node.dir, 'containerd');
-  return `# Written by controlplane/src/node.ts for this node only.
+  return `# Written by src/cluster/node.ts for this node only.
 version = 2
 root = ${q(join(c, 'root'))}
 state = ${q(join(c, 'state'))}
