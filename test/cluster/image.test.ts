@@ -95,7 +95,7 @@ interface Obj {
  * left out (the namespace exists; the CRD is shared), cluster-wide names made unique, and the
  * operator watching only `ns`. Everything else stays as shipped.
  */
-async function localInstall(ns: string, healthPort: number): Promise<Obj[]> {
+async function localInstall(ns: string, healthPort: number, metricsPort = 0): Promise<Obj[]> {
   const docs = parseAllDocuments(await cluster.kubectl(['kustomize', join(repo, 'deploy/local/crypto')]))
     .map((d) => d.toJS() as Obj)
     .filter((d) => d.kind !== 'Namespace' && d.kind !== 'CustomResourceDefinition');
@@ -108,8 +108,10 @@ async function localInstall(ns: string, healthPort: number): Promise<Obj[]> {
   const deployment = docs.find((d) => d.kind === 'Deployment') as (Obj & Deployment) | undefined;
   const c = deployment?.spec?.template.spec?.containers[0] as Container;
   assert.ok(c?.args?.includes('--all-namespaces'), 'deploy/local/crypto watches all namespaces');
-  c.args = c.args!.flatMap((a) => (a === '--all-namespaces' ? ['--namespace', ns] : [a.replace(/:\d+$/, `:${healthPort}`)]));
-  c.ports = [{ ...c.ports![0]!, containerPort: healthPort }];
+  // Probes and metrics each keep a port of their own, as shipped; free ones on the shared node.
+  const args = c.args!;
+  c.args = args.flatMap((a, i) => (a === '--all-namespaces' ? ['--namespace', ns] : [a.replace(/:\d+$/, `:${args[i - 1] === '--metrics-address' ? metricsPort : healthPort}`)]));
+  c.ports = (c.ports ?? []).map((p, i) => ({ ...p, containerPort: i === 0 ? healthPort : metricsPort }));
   c.image = image.IMAGE;
   c.env = [...(c.env ?? []), { name: 'COINGECKO_BASE_URL', value: coingecko.baseUrl }];
   after(async () => {
@@ -181,11 +183,11 @@ describe('the operator image', () => {
     await ctr(['images', 'import', join(imageDir, 'image.tar')]);
     t.diagnostic(`imported into the real node's containerd in ${Date.now() - importStarted} ms`);
 
-    const [healthPort] = (await freePorts(1)) as [number];
+    const [healthPort, metricsPort] = (await freePorts(2)) as [number, number];
     await cluster.kubectl(['create', 'configmap', 'local-apiserver', '-n', nodeNs, `--from-literal=port=${cluster.state.ports.apiserver}`]);
     // Host network is outside the restricted and baseline Pod Security levels (deploy/local/real-node).
     await cluster.kubectl(['label', 'namespace', nodeNs, 'pod-security.kubernetes.io/enforce=privileged']);
-    await apply(await localInstall(nodeNs, healthPort));
+    await apply(await localInstall(nodeNs, healthPort, metricsPort));
     const rolloutStarted = Date.now();
     await cluster.kubectl(['rollout', 'status', 'deployment/crypto-operator', '-n', nodeNs, '--timeout=180s']);
     t.diagnostic(`rolled out in ${Date.now() - rolloutStarted} ms`);
