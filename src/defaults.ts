@@ -168,6 +168,14 @@ export const defaults = {
     /** The handler retry backoff's growth per attempt. */
     backoffFactor: 2,
     /**
+     * A handler failing on an error that usually heals by itself (the API server unreachable,
+     * 5xx, 429) is logged at warn for this many retries, then at error. With the default backoff,
+     * five retries span about 30 s: longer than an API server restart (about 10 s here), so a
+     * restart that healed never writes an error line, and a fault that lasts still does. Other
+     * errors are logged at error from the first attempt.
+     */
+    transientErrorLogAfterRetries: 5,
+    /**
      * While a deleted object's daemons have not yet exited after their signal aborted, the
      * deletion is looked at again this often. Daemons that honour their signal exit within it.
      */
