@@ -150,6 +150,16 @@ export const defaults = {
     annotationBudgetBytes: 256 * 1024 - 32 * 1024,
   },
   /** Handlers: retries, backoff, timers, daemons. */
+  logging: {
+    /**
+     * A handler or reconcile failing on an error that usually heals by itself (the API server
+     * unreachable, a 5xx, a 429) is logged at warn for this many retries, then at error. With the
+     * default backoffs five retries span 15-30 s: longer than an API server restart (about 10 s
+     * here), so a restart that healed writes no error line (it wrote 57 before, issue #17), and a
+     * fault that lasts still does. Other errors are logged at error from the first attempt.
+     */
+    transientRetriesAtWarn: 5,
+  },
   handlers: {
     /**
      * Delay of a `TemporaryError` thrown without one. kopf's hard-coded default is 60 s: a handler
@@ -167,14 +177,6 @@ export const defaults = {
     backoffMaxMs: 60_000,
     /** The handler retry backoff's growth per attempt. */
     backoffFactor: 2,
-    /**
-     * A handler failing on an error that usually heals by itself (the API server unreachable,
-     * 5xx, 429) is logged at warn for this many retries, then at error. With the default backoff,
-     * five retries span about 30 s: longer than an API server restart (about 10 s here), so a
-     * restart that healed never writes an error line, and a fault that lasts still does. Other
-     * errors are logged at error from the first attempt.
-     */
-    transientErrorLogAfterRetries: 5,
     /**
      * While a deleted object's daemons have not yet exited after their signal aborted, the
      * deletion is looked at again this often. Daemons that honour their signal exit within it.

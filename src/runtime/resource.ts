@@ -703,7 +703,7 @@ export class ResourceRuntime {
    * and the delay (they are in the log line), so repeats of one failure aggregate into one Event
    * whose count grows instead of a new Event per attempt. A retried failure that is likely to heal
    * by itself (the API server unreachable, 5xx, 429) logs at warn until it has been retried
-   * `defaults.handlers.transientErrorLogAfterRetries` times, then at error: an alert on error lines
+   * `defaults.logging.transientRetriesAtWarn` times, then at error: an alert on error lines
    * should not page for an API server restart that healed in seconds.
    */
   #report(body: Stored, spec: HandlerSpec, outcome: Outcome, logger: Logger, cause: string, retries: number): void {
@@ -718,7 +718,7 @@ export class ResourceRuntime {
       case 'retry': {
         const fields = { err: outcome.error, cause, attempt: retries, retryInMs: outcome.delayMs };
         const line = `handler ${spec.id} failed, retrying in ${formatMs(outcome.delayMs)}: ${messageOf(outcome.error)}`;
-        if (isRetryable(outcome.error) && retries <= defaults.handlers.transientErrorLogAfterRetries) logger.warn(fields, line);
+        if (isRetryable(outcome.error) && retries <= defaults.logging.transientRetriesAtWarn) logger.warn(fields, line);
         else logger.error(fields, line);
         this.#recorder.warn(body, 'HandlerRetrying', `handler ${spec.id} failed and will be retried: ${messageOf(outcome.error)}`);
         return;
