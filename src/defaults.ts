@@ -149,7 +149,7 @@ export const defaults = {
      */
     annotationBudgetBytes: 256 * 1024 - 32 * 1024,
   },
-  /** Handlers: retries, backoff, timers, daemons. */
+  /** How failures are logged. */
   logging: {
     /**
      * A handler or reconcile failing on an error that usually heals by itself (the API server
@@ -160,6 +160,7 @@ export const defaults = {
      */
     transientRetriesAtWarn: 5,
   },
+  /** Handlers: retries, backoff, timers, daemons. */
   handlers: {
     /**
      * Delay of a `TemporaryError` thrown without one. kopf's hard-coded default is 60 s: a handler
