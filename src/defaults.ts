@@ -149,6 +149,17 @@ export const defaults = {
      */
     annotationBudgetBytes: 256 * 1024 - 32 * 1024,
   },
+  /** How failures are logged. */
+  logging: {
+    /**
+     * A handler or reconcile failing on an error that usually heals by itself (the API server
+     * unreachable, a 5xx, a 429) is logged at warn for this many retries, then at error. With the
+     * default backoffs five retries span 15-30 s: longer than an API server restart (about 10 s
+     * here), so a restart that healed writes no error line (it wrote 57 before, issue #17), and a
+     * fault that lasts still does. Other errors are logged at error from the first attempt.
+     */
+    transientRetriesAtWarn: 5,
+  },
   /** Handlers: retries, backoff, timers, daemons. */
   handlers: {
     /**

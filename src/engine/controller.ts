@@ -27,6 +27,7 @@
  */
 import { systemClock, type Clock } from '../base/clock.ts';
 import { silentLogger, type Logger } from '../base/logger.ts';
+import { isRetryable } from '../client/errors.ts';
 import { defaults } from '../defaults.ts';
 import { parseKey } from './keys.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
@@ -341,7 +342,9 @@ export class Controller {
         report('terminal_error');
       } else {
         const retryInMs = this.queue.addRateLimited(key);
-        logger.error({ err: error, attempt, retryInMs }, 'reconcile failed; will retry');
+        // A failure that heals by itself (an API server restart) is no reason to page anyone yet.
+        if (isRetryable(error) && attempt <= defaults.logging.transientRetriesAtWarn) logger.warn({ err: error, attempt, retryInMs }, 'reconcile failed; will retry');
+        else logger.error({ err: error, attempt, retryInMs }, 'reconcile failed; will retry');
         report('error');
       }
       return;

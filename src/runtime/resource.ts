@@ -33,6 +33,7 @@ import type { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
+import { isRetryable } from '../client/errors.ts';
 import { objectKey } from '../engine/keys.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
@@ -133,8 +134,15 @@ export class ResourceRuntime {
   readonly #lastChange = new Map<string, number>();
   readonly #eventChains = new Map<string, Promise<void>>();
   readonly #hashedWarned = new Set<string>();
-  /** In-memory retry state of reconcile handlers, by `uid/id`. */
-  readonly #reconcileRetries = new Map<string, { retries: number; startedAt: number }>();
+  /**
+   * In-memory retry state of reconcile handlers, by `uid/id`: attempts so far, when the first
+   * began, when the next is due (never, once failed for good), and the generation that failed. A cycle before `dueAt` skips the
+   * handler unless the spec changed (a new generation), as controller-runtime runs a changed object
+   * at once. Without the due time, the watch event of the operator's own failure-record write (often
+   * delivered before that write's reply, so the own-write filter cannot know it) ran the handler
+   * again at once: seven attempts in 40 ms, and `retries` spent in a blink (issue #13).
+   */
+  readonly #reconcileRetries = new Map<string, { retries: number; startedAt: number; dueAt?: number; generation?: number }>();
   readonly #cache: HandlerCache<Stored>;
   #initialListed = false;
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
@@ -499,7 +507,7 @@ export class ResourceRuntime {
       { record, clock: this.#clock, signal: rc.signal },
     );
     if (outcome.kind === 'aborted') return { done: false, body };
-    this.#report(body, spec, outcome, logger, reason);
+    this.#report(body, spec, outcome, logger, reason, next.retries);
     if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
     this.#storage.store(patch, spec.id, next);
 
@@ -558,7 +566,15 @@ export class ResourceRuntime {
     };
     for (const spec of specs) {
       const retryKey = `${uid}/${spec.id}`;
-      const state = this.#reconcileRetries.get(retryKey) ?? { retries: 0, startedAt: this.#clock.now() };
+      const now = this.#clock.now();
+      let state = this.#reconcileRetries.get(retryKey);
+      // A handler that failed for good starts over when the spec changes, with its retries anew.
+      if (state?.dueAt === Infinity && state.generation !== body.metadata.generation) state = undefined;
+      state ??= { retries: 0, startedAt: now };
+      if (state.dueAt !== undefined && state.dueAt > now && state.generation === body.metadata.generation) {
+        if (Number.isFinite(state.dueAt)) soonest(state.dueAt - now);
+        continue;
+      }
       const record: ProgressRecord = { purpose: 'reconcile', started: new Date(state.startedAt).toISOString(), retries: state.retries };
       const logger = rc.logger.child({ handler: spec.id });
       const { outcome, record: next } = await attempt(
@@ -567,7 +583,7 @@ export class ResourceRuntime {
         { record, clock: this.#clock, signal: rc.signal },
       );
       if (outcome.kind === 'aborted') return undefined;
-      this.#report(body, spec, outcome, logger, 'reconcile');
+      this.#report(body, spec, outcome, logger, 'reconcile', next.retries);
       if (outcome.kind === 'success') {
         this.#reconcileRetries.delete(retryKey);
         if (this.#storage.fetch(body, spec.id, 'reconcile')) this.#storage.remove(patch, spec.id);
@@ -576,10 +592,13 @@ export class ResourceRuntime {
       } else {
         this.#storage.store(patch, spec.id, next);
         if (outcome.kind === 'retry') {
-          this.#reconcileRetries.set(retryKey, { retries: next.retries, startedAt: state.startedAt });
+          const dueAt = this.#clock.now() + outcome.delayMs;
+          this.#reconcileRetries.set(retryKey, { retries: next.retries, startedAt: state.startedAt, dueAt, ...(body.metadata.generation !== undefined ? { generation: body.metadata.generation } : {}) });
           soonest(outcome.delayMs);
         } else {
-          this.#reconcileRetries.delete(retryKey);
+          // Failed for good: not run again for this generation, whatever else wakes the object
+          // (its own failure-record write did, and started the retries over).
+          this.#reconcileRetries.set(retryKey, { retries: next.retries, startedAt: state.startedAt, dueAt: Infinity, ...(body.metadata.generation !== undefined ? { generation: body.metadata.generation } : {}) });
         }
       }
     }
@@ -612,7 +631,7 @@ export class ResourceRuntime {
       (s) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(bodyOf, spec, patch, s, state.retries, new Date(state.startedAt), logger, extra)),
       { record, clock: this.#clock, signal },
     );
-    if (outcome.kind !== 'aborted' || spec.kind === 'daemon') this.#report(bodyOf(), spec, outcome, logger, spec.kind);
+    if (outcome.kind !== 'aborted' || spec.kind === 'daemon') this.#report(bodyOf(), spec, outcome, logger, spec.kind, state.retries + 1);
     if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
     try {
       await this.#writer.apply(bodyOf(), patch);
@@ -679,7 +698,15 @@ export class ResourceRuntime {
     return this.#context(body, spec, newPatch(), this.#stopping, 0, new Date(this.#clock.now()), this.#logger) as unknown as ObjectContext<KubeObject>;
   }
 
-  #report(body: Stored, spec: HandlerSpec, outcome: Outcome, logger: Logger, cause: string): void {
+  /**
+   * Logs an attempt's outcome and posts its Event. A retry's Event message leaves out the attempt
+   * and the delay (they are in the log line), so repeats of one failure aggregate into one Event
+   * whose count grows instead of a new Event per attempt. A retried failure that is likely to heal
+   * by itself (the API server unreachable, 5xx, 429) logs at warn until it has been retried
+   * `defaults.logging.transientRetriesAtWarn` times, then at error: an alert on error lines
+   * should not page for an API server restart that healed in seconds.
+   */
+  #report(body: Stored, spec: HandlerSpec, outcome: Outcome, logger: Logger, cause: string, retries: number): void {
     const quiet = spec.kind === 'timer' || spec.kind === 'reconcile';
     switch (outcome.kind) {
       case 'success':
@@ -689,9 +716,11 @@ export class ResourceRuntime {
         else logger.info({ cause }, `handler ${spec.id} succeeded`);
         return;
       case 'retry': {
-        const message = `handler ${spec.id} failed, retrying in ${formatMs(outcome.delayMs)}: ${messageOf(outcome.error)}`;
-        logger.error({ err: outcome.error, cause, retryInMs: outcome.delayMs }, message);
-        this.#recorder.warn(body, 'HandlerRetrying', message);
+        const fields = { err: outcome.error, cause, attempt: retries, retryInMs: outcome.delayMs };
+        const line = `handler ${spec.id} failed, retrying in ${formatMs(outcome.delayMs)}: ${messageOf(outcome.error)}`;
+        if (isRetryable(outcome.error) && retries <= defaults.logging.transientRetriesAtWarn) logger.warn(fields, line);
+        else logger.error(fields, line);
+        this.#recorder.warn(body, 'HandlerRetrying', `handler ${spec.id} failed and will be retried: ${messageOf(outcome.error)}`);
         return;
       }
       case 'failure': {

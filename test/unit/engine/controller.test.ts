@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/base/clock.ts';
 import { recordingLogger } from '../../../src/base/logger.ts';
+import { TransportError } from '../../../src/client/errors.ts';
+import { defaults } from '../../../src/defaults.ts';
 import {
   Controller,
   ReconcileTimeoutError,
@@ -193,6 +195,26 @@ describe('Controller', () => {
     }
     assert.equal(started.length, 22);
     assert.deepEqual(started.slice(0, 3), ['ns/first', 'ns/fresh', 'ns/initial-0']);
+  });
+
+  it('regression #17: logs a transient failure (API server unreachable) at warn for its first retries, then at error', async () => {
+    const { logger, records } = recordingLogger();
+    const controller = make({
+      name: 'printer',
+      logger,
+      reconcile: () => {
+        throw new TransportError('connect ECONNREFUSED 127.0.0.1:6443');
+      },
+    });
+    controller.start();
+    controller.queue.add('ns/a');
+    await settle();
+    for (let i = 0; i < 12; i++) await clock.advance(60_000);
+    const levels = records.filter((r) => r.msg === 'reconcile failed; will retry').map((r) => r.level);
+    const atWarn = defaults.logging.transientRetriesAtWarn + 1;
+    assert.ok(levels.length > atWarn, `only ${levels.length} attempts`);
+    assert.deepEqual(levels.slice(0, atWarn), Array(atWarn).fill('warn'));
+    assert.ok(levels.slice(atWarn).every((l) => l === 'error'));
   });
 
   it('retries a failure with growing backoff and passes the attempt number', async () => {
