@@ -66,7 +66,7 @@ describe('the CLI logger', () => {
   });
 
   it('shows the object in the plain format, namespaced or cluster-scoped, and hides the logger name', () => {
-    assert.match(plainLine('{"level":30,"time":0,"logger":"operon","namespace":"shop","name":"t1","msg":"hi"}'), /INFO  \[shop\/t1\] hi$/);
-    assert.match(plainLine('{"level":40,"time":0,"logger":"operon","name":"node-1","msg":"hi"}'), /WARN  \[node-1\] hi$/);
+    assert.match(plainLine('{"level":30,"time":0,"logger":"operon","namespace":"shop","name":"t1","msg":"hi"}'), /INFO {2}\[shop\/t1\] hi$/);
+    assert.match(plainLine('{"level":40,"time":0,"logger":"operon","name":"node-1","msg":"hi"}'), /WARN {2}\[node-1\] hi$/);
   });
 });
