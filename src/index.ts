@@ -103,6 +103,8 @@ export {
 } from './handlers/index.ts';
 export {
   adopt,
+  applyOwned,
+  type ApplyOwnedOptions,
   controllerOf,
   isOwnedBy,
   ownerReferenceTo,

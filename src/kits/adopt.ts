@@ -27,7 +27,7 @@ import type { KubeObject } from '../client/types.ts';
 export type { OwnerReference };
 
 /** Why an adoption was refused. */
-export type AdoptErrorKind = 'IncompleteOwner' | 'AlreadyControlled' | 'CrossNamespace';
+export type AdoptErrorKind = 'IncompleteOwner' | 'AlreadyControlled' | 'CrossNamespace' | 'NoName';
 
 /**
  * An adoption that Kubernetes would reject or that would get the child garbage-collected.

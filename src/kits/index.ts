@@ -4,6 +4,7 @@
  * conditions; Kubernetes Events, aggregated and rate-limited. This file only re-exports; each
  * module states its own guarantees.
  */
+export { applyOwned, type ApplyOwnedOptions } from './apply.ts';
 export { adopt, controllerOf, isOwnedBy, ownerReferenceTo, AdoptError, type AdoptErrorKind, type AdoptOptions, type OwnerReference } from './adopt.ts';
 export {
   setCondition,

@@ -7,11 +7,14 @@
  *   diff base and finalizer; every write of the runtime is a merge or JSON patch, never an
  *   update), and `patch` on `<plural>/status` when the resource has a status subresource (handler
  *   results and status changes). Finalizers need nothing more: they are patched on the object.
- * - **Each owned resource** (`owns(...)`): `get`, `list`, `watch` (changes wake the owner) and
+ * - **Each owned resource** (`owns(...)`): `get`, `list`, `watch` (changes wake the owner),
  *   `create` (owned objects are made by the owner's handlers: that is how the controller
- *   ownerReference gets there). The registry cannot see other writes a handler makes (patch,
- *   delete, reads of unwatched kinds): declare them with the Operator's `rbac` option, or export
- *   `rbac` rules from an operator file; they are added as given.
+ *   ownerReference gets there) and `patch` (keeping a child in shape: `applyOwned`'s server-side
+ *   apply is a PATCH, and so is any merge patch of a child; without it a handler met a loop of
+ *   403s, issue #13). Not `update` (Operon writes by patch) nor `delete` (the garbage collector
+ *   removes owned children). The registry cannot see other writes a handler makes (delete, reads
+ *   of unwatched kinds): declare them with the Operator's `rbac` option, or export `rbac` rules
+ *   from an operator file; they are added as given.
  * - **Owners of owned resources:** `update` on `<plural>/finalizers`. `adopt()` sets
  *   `blockOwnerDeletion`, which the OwnerReferencesPermissionEnforcement admission plugin (on in
  *   OpenShift and many hardened clusters) allows only to who may update the owner's finalizers.
@@ -100,7 +103,7 @@ export function registryRules(registry: Registry): Array<{ rule: RbacRule; clust
     grants.add(resource, resource.plural, ['get', 'list', 'watch', 'patch']);
     if (hasStatus(resource)) grants.add(resource, `${resource.plural}/status`, ['patch']);
     if (registration.owned.length > 0) grants.add(resource, `${resource.plural}/finalizers`, ['update']);
-    for (const owned of registration.owned) grants.add(owned.resource, owned.resource.plural, ['get', 'list', 'watch', 'create']);
+    for (const owned of registration.owned) grants.add(owned.resource, owned.resource.plural, ['get', 'list', 'watch', 'create', 'patch']);
   }
   return grants.rules();
 }

@@ -32,7 +32,7 @@ export const rbac = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['dele
     const docs = YAML.parseAllDocuments(yaml).map((d) => d.toJSON() as { kind: string; rules?: Array<{ resources: string[]; verbs: string[] }> });
     assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     const configmaps = docs[1]?.rules?.find((r) => r.resources.includes('configmaps'));
-    assert.deepEqual(configmaps?.verbs, ['get', 'list', 'watch', 'create', 'delete']);
+    assert.deepEqual(configmaps?.verbs, ['get', 'list', 'watch', 'create', 'patch', 'delete']);
   });
 
   it("takes an exported Operator's registry and its rbac option", async () => {

@@ -26,7 +26,7 @@ describe('RBAC derived from a registry', () => {
       { apiGroups: ['demo.operon.dev'], resources: ['printers'], verbs: ['get', 'list', 'watch', 'patch'] },
       { apiGroups: ['demo.operon.dev'], resources: ['printers/status'], verbs: ['patch'] },
       { apiGroups: ['demo.operon.dev'], resources: ['printers/finalizers'], verbs: ['update'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('RBAC derived from a registry', () => {
     );
     assert.deepEqual(rulesOf(objects, 'ClusterRole'), [
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
       { apiGroups: ['demo.operon.dev'], resources: ['printers'], verbs: ['get', 'list', 'watch', 'patch'] },
       { apiGroups: ['demo.operon.dev'], resources: ['printers/finalizers'], verbs: ['update'] },
       { apiGroups: ['demo.operon.dev'], resources: ['printers/status'], verbs: ['patch'] },
@@ -109,7 +109,7 @@ describe('RBAC derived from a registry', () => {
     assert.deepEqual(rulesOf(objects, 'ClusterRole'), [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }]);
     assert.deepEqual(
       rulesOf(objects, 'Role', 'a').find((r) => r.resources.includes('pods')),
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     );
   });
 
