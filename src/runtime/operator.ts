@@ -494,7 +494,9 @@ export class Operator {
         finalizer: finalizerName(prefix),
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
         stopping: this.#stop.signal,
-        ...(metrics ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label) } : {}),
+        ...(metrics
+          ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
+          : {}),
         ...(this.#options.watchUnhealthyAfterMs !== undefined ? { unhealthyAfterMs: this.#options.watchUnhealthyAfterMs } : {}),
         ...(this.#options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.watchIdleTimeoutMs } : {}),
       });

@@ -76,6 +76,8 @@ export interface ResourceRuntimeOptions {
   /** Metrics hooks of the engine controller and its queue. */
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
+  /** Counts each handler attempt by handler id and result (`operon_handler_runs_total`). */
+  handlerRuns?: (handler: string, result: 'success' | 'retry' | 'failure') => void;
   /** The watch reports itself unhealthy after failing this long. Default: {@link defaults}.watch.unhealthyAfterMs. */
   unhealthyAfterMs?: number;
   /** A watch silent this long is presumed stalled. Default: {@link defaults}.watch.idleTimeoutMs. */
@@ -114,6 +116,7 @@ export class ResourceRuntime {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #recorder: Recorder;
+  readonly #handlerRuns: ((handler: string, result: 'success' | 'retry' | 'failure') => void) | undefined;
   readonly #storage: ProgressStorage;
   readonly #prefix: string;
   readonly #finalizer: string;
@@ -157,6 +160,7 @@ export class ResourceRuntime {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ resource: this.resource.plural });
     this.#recorder = options.recorder;
+    this.#handlerRuns = options.handlerRuns;
     this.#storage = options.storage;
     this.#prefix = options.prefix;
     this.#finalizer = options.finalizer;
@@ -708,6 +712,7 @@ export class ResourceRuntime {
    */
   #report(body: Stored, spec: HandlerSpec, outcome: Outcome, logger: Logger, cause: string, retries: number): void {
     const quiet = spec.kind === 'timer' || spec.kind === 'reconcile';
+    if (outcome.kind !== 'aborted') this.#handlerRuns?.(spec.id, outcome.kind);
     switch (outcome.kind) {
       case 'success':
         if (outcome.ignoredError !== undefined) logger.warn({ err: outcome.ignoredError, cause }, `handler ${spec.id} failed; the error is ignored as configured`);

@@ -121,6 +121,7 @@ export class Metrics {
   readonly #terminalErrors: Counter<'controller'>;
   readonly #reconcileTimeouts: Counter<'controller'>;
   readonly #reconcileTime: Histogram<'controller'>;
+  readonly #handlerRuns: Counter<'resource' | 'handler' | 'result'>;
   readonly #activeWorkers: Gauge<'controller'>;
   readonly #maxConcurrent: Gauge<'controller'>;
   readonly #depth: Gauge<'name' | 'controller'>;
@@ -189,6 +190,14 @@ export class Metrics {
       help: 'Length of time per reconciliation per controller',
       labelNames: controller,
       buckets: [...RECONCILE_TIME_BUCKETS],
+      registers,
+    });
+    // Per handler, not per controller: one resource's controller runs many handlers, and "which
+    // handler keeps failing" is the question an alert needs answered (issue #13).
+    this.#handlerRuns = new prom.Counter({
+      name: 'operon_handler_runs_total',
+      help: 'Handler attempts per resource, handler id and result (success, retry, failure)',
+      labelNames: ['resource', 'handler', 'result'] as const,
       registers,
     });
     this.#activeWorkers = new prom.Gauge({ name: 'controller_runtime_active_workers', help: 'Number of currently used workers per controller', labelNames: controller, registers });
@@ -310,6 +319,20 @@ export class Metrics {
       },
       activeWorkers: (count) => this.#activeWorkers.set({ controller }, count),
     };
+  }
+
+  /**
+   * Counts handler attempts of one resource into `operon_handler_runs_total`, by handler id and
+   * result: `success`, `retry` (failed, will be retried) or `failure` (failed for good).
+   *
+   * @example
+   * ```ts
+   * const count = metrics.handlerRuns('printers.demo.operon.dev');
+   * count('create-pod', 'retry');
+   * ```
+   */
+  handlerRuns(resource: string): (handler: string, result: 'success' | 'retry' | 'failure') => void {
+    return (handler, result) => this.#handlerRuns.inc({ resource, handler, result });
   }
 
   /**

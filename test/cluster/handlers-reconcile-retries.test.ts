@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, resource, TransportError, Type } from '../../src/index.ts';
+import { Metrics } from '../../src/server/metrics.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
@@ -47,7 +48,8 @@ flakies.reconcile(
   { id: 'transient', retries: 1, backoff: '100ms' },
 );
 
-const run = startOperator(registry, { client, namespaces: [ns] });
+const metrics = await Metrics.load({ defaultMetrics: false });
+const run = startOperator(registry, { client, namespaces: [ns], metrics });
 after(() => run.stop());
 await run.ready;
 
@@ -78,6 +80,12 @@ describe('a reconcile handler that always fails', () => {
     assert.ok(retryEvents.length >= 1);
     assert.equal(new Set(retryEvents.map((e) => e.message)).size, 1, `one message for every retry, so they aggregate: ${retryEvents.map((e) => e.message).join(' | ')}`);
     assert.doesNotMatch(retryEvents[0]?.message ?? '', /retrying in/);
+
+    // Per-handler counts, for an alert that says which handler keeps failing.
+    const runs = await metrics.registry.getSingleMetricAsString('operon_handler_runs_total');
+    const count = (result: string): number => Number(new RegExp(`handler="always-fails",result="${result}"} (\\d+)`).exec(runs)?.[1] ?? NaN);
+    assert.equal(count('retry'), 3, runs);
+    assert.equal(count('failure'), 1, runs);
   });
 
   it('logs a retried transient failure (the API server unreachable) at warn, not error', async () => {
