@@ -53,6 +53,7 @@ import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor } from '../watch/source.ts';
 import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
+import { setCondition, type Condition } from '../kits/conditions.ts';
 import { ObjectTasks } from './tasks.ts';
 import { ObjectWriter } from './writer.ts';
 
@@ -116,6 +117,8 @@ export class ResourceRuntime {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #recorder: Recorder;
+  /** Whether the status schema declares `conditions`, where `HandlerFailing` goes. */
+  readonly #statusConditions: boolean;
   readonly #handlerRuns: ((handler: string, result: 'success' | 'retry' | 'failure') => void) | undefined;
   readonly #storage: ProgressStorage;
   readonly #prefix: string;
@@ -160,6 +163,8 @@ export class ResourceRuntime {
     this.#clock = options.clock;
     this.#logger = options.logger.child({ resource: this.resource.plural });
     this.#recorder = options.recorder;
+    const schemas = 'schemas' in this.resource ? (this.resource as { schemas: { status?: { properties?: Record<string, unknown> } } }).schemas : undefined;
+    this.#statusConditions = schemas?.status?.properties?.['conditions'] !== undefined;
     this.#handlerRuns = options.handlerRuns;
     this.#storage = options.storage;
     this.#prefix = options.prefix;
@@ -512,6 +517,7 @@ export class ResourceRuntime {
     );
     if (outcome.kind === 'aborted') return { done: false, body };
     this.#report(body, spec, outcome, logger, reason, next.retries);
+    this.#failingCondition(body, patch, spec, outcome);
     if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
     this.#storage.store(patch, spec.id, next);
 
@@ -588,6 +594,7 @@ export class ResourceRuntime {
       );
       if (outcome.kind === 'aborted') return undefined;
       this.#report(body, spec, outcome, logger, 'reconcile', next.retries);
+      this.#failingCondition(body, patch, spec, outcome);
       if (outcome.kind === 'success') {
         this.#reconcileRetries.delete(retryKey);
         if (this.#storage.fetch(body, spec.id, 'reconcile')) this.#storage.remove(patch, spec.id);
@@ -703,6 +710,29 @@ export class ResourceRuntime {
   }
 
   /**
+   * Shows a failing handler where `kubectl get` sees it: the condition `HandlerFailing` (True,
+   * reason the handler id in CamelCase, message its last error) on resources whose status declares
+   * `conditions`, set False again when that handler succeeds. Written in the cycle's own patch,
+   * merged into conditions the handler itself set, so it costs no extra request. Resources without
+   * `conditions` in their status keep the Warning Events and the progress annotation only.
+   */
+  #failingCondition(body: Stored, patch: ObjectPatch<KubeObject>, spec: HandlerSpec, outcome: Outcome): void {
+    if (!this.#statusConditions || outcome.kind === 'aborted') return;
+    const status = patch.status as { conditions?: Condition[] };
+    const current = status.conditions ?? (body.status as { conditions?: Condition[] } | undefined)?.conditions;
+    const reason = conditionReason(spec.id);
+    const failing = current?.find((c) => c.type === HANDLER_FAILING);
+    let next: Condition[] | undefined;
+    if (outcome.kind === 'success') {
+      if (failing?.status !== 'True' || failing.reason !== reason) return;
+      next = setCondition(current, { type: HANDLER_FAILING, status: 'False', reason, message: `handler ${spec.id} succeeded` }, this.#clock.now());
+    } else {
+      next = setCondition(current, { type: HANDLER_FAILING, status: 'True', reason, message: `handler ${spec.id}: ${messageOf(outcome.error)}`.slice(0, 32_768) }, this.#clock.now());
+    }
+    if (next !== current) status.conditions = next;
+  }
+
+  /**
    * Logs an attempt's outcome and posts its Event. A retry's Event message leaves out the attempt
    * and the delay (they are in the log line), so repeats of one failure aggregate into one Event
    * whose count grows instead of a new Event per attempt. A retried failure that is likely to heal
@@ -739,6 +769,16 @@ export class ResourceRuntime {
         return;
     }
   }
+}
+
+/** The condition a failing handler sets; see `#failingCondition`. */
+const HANDLER_FAILING = 'HandlerFailing';
+
+/** A handler id as a condition reason (CamelCase, letters and digits): `spec.text` → `SpecText`. */
+function conditionReason(id: string): string {
+  const words = id.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const reason = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return /^[A-Za-z]/.test(reason) ? reason : `Handler${reason}`;
 }
 
 /** Moves a patch's content into a new patch and leaves the original empty, in place. */

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
-import { Registry, resource, TransportError, Type } from '../../src/index.ts';
+import { conditionList, Registry, resource, TransportError, Type } from '../../src/index.ts';
 import { Metrics } from '../../src/server/metrics.ts';
-import { startOperator } from '../../src/testing/index.ts';
+import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
 
@@ -23,7 +23,7 @@ after(() => client.close());
 
 const registry = new Registry();
 const flakies = resource(
-  { group: 'retries.test.operon.dev', version: 'v1', kind: 'Flaky', spec: Type.Object({ n: Type.Integer() }), status: Type.Object({}, { additionalProperties: true }) },
+  { group: 'retries.test.operon.dev', version: 'v1', kind: 'Flaky', spec: Type.Object({ n: Type.Integer() }), status: Type.Object({ conditions: Type.Optional(conditionList('HandlerFailing, set by Operon.')) }, { additionalProperties: true }) },
   { registry },
 );
 await installCrd(client, flakies);
@@ -38,6 +38,17 @@ flakies.reconcile(
     throw new Error('the backend is broken');
   },
   { id: 'always-fails', retries: 3, backoff: { initial: '300ms', max: '2s' } },
+);
+
+// Fails once, then succeeds: its HandlerFailing condition turns False.
+let healsFailed = false;
+flakies.reconcile(
+  ({ name }) => {
+    if (name !== 'heals' || healsFailed) return;
+    healsFailed = true;
+    throw new Error('not yet');
+  },
+  { id: 'heals', backoff: '100ms' },
 );
 
 // A failure that heals by itself (the API server unreachable) logs at warn while it is young.
@@ -73,13 +84,24 @@ describe('a reconcile handler that always fails', () => {
     assert.equal(attempts.length, 4, 'the first attempt and three retries');
     for (let i = 1; i < attempts.length; i++) {
       const gap = (attempts[i] ?? 0) - (attempts[i - 1] ?? 0);
-      assert.ok(gap >= (delays[i - 1] ?? Infinity), `attempt ${i + 1} came ${Math.round(gap)} ms after attempt ${i}, before its announced ${delays[i - 1]} ms`);
+      // Node's timers count whole milliseconds while performance.now() does not: a timer may fire
+      // a fraction of a millisecond "early" on this clock, never a whole one.
+      assert.ok(gap > (delays[i - 1] ?? Infinity) - 1, `attempt ${i + 1} came ${Math.round(gap)} ms after attempt ${i}, before its announced ${delays[i - 1]} ms`);
     }
 
     const retryEvents = run.eventsFor('f1').filter((e) => e.reason === 'HandlerRetrying');
     assert.ok(retryEvents.length >= 1);
     assert.equal(new Set(retryEvents.map((e) => e.message)).size, 1, `one message for every retry, so they aggregate: ${retryEvents.map((e) => e.message).join(' | ')}`);
     assert.doesNotMatch(retryEvents[0]?.message ?? '', /retrying in/);
+
+    // Visible to kubectl get: the framework's HandlerFailing condition, naming the handler.
+    const stored = await client.get(flakies, 'f1', { namespace: ns });
+    const failing = stored.status?.conditions?.find((c) => c.type === 'HandlerFailing');
+    assert.equal(failing?.status, 'True');
+    assert.equal(failing?.reason, 'AlwaysFails');
+    assert.match(failing?.message ?? '', /^handler always-fails: HandlerRetriesError: .*exhausting its retries/);
+    const marker = await client.get(flakies, 'marker', { namespace: ns });
+    assert.equal(marker.status?.conditions?.some((c) => c.type === 'HandlerFailing'), undefined, 'no condition where no handler failed');
 
     // Per-handler counts, for an alert that says which handler keeps failing.
     const runs = await metrics.registry.getSingleMetricAsString('operon_handler_runs_total');
@@ -93,5 +115,11 @@ describe('a reconcile handler that always fails', () => {
     await eventually(() => run.logs.some((r) => /transient failed permanently/.test(r.msg)), { what: 'the transient handler to run out of retries' });
     const retry = run.logs.find((r) => /handler transient failed, retrying in/.test(r.msg) && typeof (r as { retryInMs?: unknown }).retryInMs === 'number');
     assert.equal(retry?.level, 'warn');
+  });
+
+  it('sets HandlerFailing False once the failing handler succeeds', async () => {
+    await client.create(flakies, { apiVersion: flakies.apiVersion, kind: flakies.kind, metadata: { name: 'heals', namespace: ns }, spec: { n: 1 } });
+    const healed = await waitFor(client, flakies, 'heals', ns, (f) => f?.status?.conditions?.some((c) => c.type === 'HandlerFailing' && c.status === 'False') === true);
+    assert.equal(healed?.status?.conditions?.find((c) => c.type === 'HandlerFailing')?.reason, 'Heals');
   });
 });
