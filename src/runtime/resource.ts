@@ -33,27 +33,28 @@ import type { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
-import { isRetryable } from '../client/errors.ts';
 import { objectKey } from '../engine/keys.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
-import { detectCause, keepsDiffBase, matchesMeta, matchesObject, selectHandlers, type Reason, type SelectedHandler } from '../handlers/causes.ts';
+import { matchesObject } from '../handlers/causes.ts';
 import { objectContext } from '../handlers/context.ts';
 import { parseDuration } from '../handlers/duration.ts';
-import { attempt, messageOf, startRecord, waitFor, type Outcome } from '../handlers/execution.ts';
+import { attempt, type Outcome } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { HandlerCache, HandlerSpec, ObjectContext, ReconcileReturn } from '../handlers/types.ts';
+import { failingCondition } from '../lifecycle/failing.ts';
+import { releaseOps } from '../lifecycle/finalizer.ts';
+import { plan, settle, type ObjectMemory, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
+import { ReconcileRetries } from '../lifecycle/reconcile-retries.ts';
 import type { Resource } from '../schema/resource.ts';
-import { compareWithDiffBase, diffBaseKey, encodeDiffBase, essenceOf, readDiffBase, type Comparison } from '../state/essence.ts';
-import { addFinalizerOps, hasFinalizer, removeFinalizerOps } from '../state/finalizers.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
-import { isDone, type ProgressRecord, type ProgressStorage } from '../state/progress.ts';
+import type { ProgressRecord, ProgressStorage } from '../state/progress.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor } from '../watch/source.ts';
 import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
-import { setCondition, type Condition } from '../kits/conditions.ts';
+import { reportOutcome, type Reporter } from './report.ts';
 import { ObjectTasks } from './tasks.ts';
 import { ObjectWriter } from './writer.ts';
 
@@ -85,17 +86,6 @@ export interface ResourceRuntimeOptions {
   idleTimeoutMs?: number;
 }
 
-interface CycleResult {
-  done: boolean;
-  requeueAfter?: number;
-  body: Stored;
-}
-
-interface Pending {
-  readonly selected: SelectedHandler;
-  readonly record: ProgressRecord | undefined;
-}
-
 /**
  * Watches one resource and runs its handlers.
  *
@@ -117,11 +107,9 @@ export class ResourceRuntime {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #recorder: Recorder;
-  /** Whether the status schema declares `conditions`, where `HandlerFailing` goes. */
-  readonly #statusConditions: boolean;
-  readonly #handlerRuns: ((handler: string, result: 'success' | 'retry' | 'failure') => void) | undefined;
   readonly #storage: ProgressStorage;
-  readonly #prefix: string;
+  readonly #planner: Planner;
+  readonly #reporter: Reporter;
   readonly #finalizer: string;
   readonly #cacheOf: ResourceRuntimeOptions['cacheOf'];
   readonly #stopping: AbortSignal;
@@ -129,26 +117,15 @@ export class ResourceRuntime {
   readonly #tracker: OwnWriteTracker;
   readonly #writer: ObjectWriter;
   readonly #tasks: ObjectTasks;
-  readonly #keepsDiffBase: boolean;
-  readonly #fields: string[];
   /** Objects (uid) whose resume handlers are done, or that were created, in this process. */
   readonly #resumed = new Set<string>();
   /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
   readonly #deletedUnheld = new Set<string>();
-  /** Optional delete handlers exist (fixed once running; read on every cycle). */
-  readonly #optionalDelete: boolean;
   readonly #lastChange = new Map<string, number>();
   readonly #eventChains = new Map<string, Promise<void>>();
   readonly #hashedWarned = new Set<string>();
-  /**
-   * In-memory retry state of reconcile handlers, by `uid/id`: attempts so far, when the first
-   * began, when the next is due (never, once failed for good), and the generation that failed. A cycle before `dueAt` skips the
-   * handler unless the spec changed (a new generation), as controller-runtime runs a changed object
-   * at once. Without the due time, the watch event of the operator's own failure-record write (often
-   * delivered before that write's reply, so the own-write filter cannot know it) ran the handler
-   * again at once: seven attempts in 40 ms, and `retries` spent in a blink (issue #13).
-   */
-  readonly #reconcileRetries = new Map<string, { retries: number; startedAt: number; dueAt?: number; generation?: number }>();
+  /** When each reconcile handler of each object may run again (lifecycle/reconcile-retries.ts). */
+  readonly #reconcileRetries = new ReconcileRetries();
   readonly #cache: HandlerCache<Stored>;
   #initialListed = false;
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
@@ -164,17 +141,20 @@ export class ResourceRuntime {
     this.#logger = options.logger.child({ resource: this.resource.plural });
     this.#recorder = options.recorder;
     const schemas = 'schemas' in this.resource ? (this.resource as { schemas: { status?: { properties?: Record<string, unknown> } } }).schemas : undefined;
-    this.#statusConditions = schemas?.status?.properties?.['conditions'] !== undefined;
-    this.#handlerRuns = options.handlerRuns;
+    this.#reporter = { recorder: this.#recorder, handlerRuns: options.handlerRuns };
+    this.#planner = {
+      registration: this.registration,
+      storage: options.storage,
+      finalizer: options.finalizer,
+      prefix: options.prefix,
+      statusConditions: schemas?.status?.properties?.['conditions'] !== undefined,
+      probe: (body, spec) => this.#probeContext(body, spec),
+    };
     this.#storage = options.storage;
-    this.#prefix = options.prefix;
     this.#finalizer = options.finalizer;
     this.#cacheOf = options.cacheOf;
     this.#stopping = options.stopping;
     this.#graceMs = options.shutdownGraceMs;
-    this.#keepsDiffBase = keepsDiffBase(this.registration);
-    this.#fields = this.registration.fields;
-    this.#optionalDelete = this.registration.of('delete').some((spec) => spec.optional);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
     this.#writer = new ObjectWriter({ client: this.#client, ref: this.resource.ref, statusSubresource, tracker: this.#tracker, logger: this.#logger });
@@ -340,7 +320,7 @@ export class ResourceRuntime {
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
       this.#resumed.delete(uid);
-      for (const k of this.#reconcileRetries.keys()) if (k.startsWith(`${uid}/`)) this.#reconcileRetries.delete(k);
+      this.#reconcileRetries.forget(uid);
       this.#hashedWarned.delete(uid);
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
@@ -385,7 +365,7 @@ export class ResourceRuntime {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The handling cycle
+  // The handling cycle: the plan decides (lifecycle/plan.ts), this performs it
 
   async #reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
     // Not AbortSignal.any: see firstOf. Nothing outside the cycle keeps this signal (a handler gets
@@ -399,56 +379,68 @@ export class ResourceRuntime {
   }
 
   async #handle(key: string, rc: ReconcileContext): Promise<ReconcileResult> {
-    if (rc.signal.aborted) return undefined;
-    const body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
-    if (body === undefined) return undefined;
-    const uid = body.metadata.uid;
-    const deleting = Boolean(body.metadata.deletionTimestamp);
-
-    if (!this.registration.handlers.some((spec) => spec.kind !== 'event' && matchesMeta(spec, { body }))) {
-      this.#tasks.stopObject(uid);
-      const ops = removeFinalizerOps(body, this.#finalizer);
-      if (ops) await this.#writer.json(body, ops, rc.signal);
-      return undefined;
+    let body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
+    // A finalizer write changes the object: plan again from the write's result. At most one add
+    // or remove precedes the handlers, so this loops at most twice.
+    while (body !== undefined && !rc.signal.aborted) {
+      const uid = body.metadata.uid;
+      const next = plan(this.#planner, body, this.#memory(uid), this.#clock.now());
+      switch (next.kind) {
+        case 'idle':
+          if (next.stopTasks) this.#tasks.stopObject(uid);
+          return undefined;
+        case 'finalizer':
+          if (next.stopTasks) this.#tasks.stopObject(uid);
+          body = await this.#writer.json(body, next.ops, rc.signal);
+          rc.logger.debug(FINALIZER_LOG[next.step]);
+          if (next.step === 'release') return undefined;
+          continue;
+        case 'await-daemons':
+          this.#tasks.stopObject(uid);
+          rc.logger.debug({ daemons: next.daemons }, 'waiting for daemons to exit before handling the deletion');
+          return { requeueAfter: next.requeueAfterMs };
+        default:
+          return this.#advance(key, body, next, rc);
+      }
     }
-    if (deleting) return this.#deleting(body, rc);
-
-    let current: Stored | undefined = body;
-    const needs = this.#needsFinalizer(current);
-    const ops = needs ? addFinalizerOps(current, this.#finalizer) : removeFinalizerOps(current, this.#finalizer);
-    if (ops) {
-      current = await this.#writer.json(current, ops, rc.signal);
-      if (current === undefined) return undefined;
-      rc.logger.debug(needs ? 'finalizer added' : 'finalizer removed: no handler needs it');
-    }
-    this.#tasks.ensure(key, uid, this.#matchingTasks(current));
-
-    const cycle = await this.#cycle(current, rc);
-    if (cycle === undefined) return undefined;
-    if (!cycle.done) return cycle.requeueAfter === undefined ? undefined : { requeueAfter: cycle.requeueAfter };
-    return this.#runReconcilers(cycle.body, rc);
+    return undefined;
   }
 
-  async #deleting(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
+  #memory(uid: string): ObjectMemory {
+    return { resumed: this.#resumed.has(uid), optionalDeleteRan: this.#deletedUnheld.has(uid), daemonsRunning: this.#tasks.daemonsRunning(uid) };
+  }
+
+  /** Performs a plan of the cause: runs its due handler, or finishes it, or waits. */
+  async #advance(key: string, body: Stored, next: Extract<Plan, { kind: 'run' | 'wait' | 'finish' }>, rc: ReconcileContext): Promise<ReconcileResult> {
     const uid = body.metadata.uid;
-    const running = this.#tasks.stopObject(uid);
-    const held = hasFinalizer(body, this.#finalizer);
-    // Without our finalizer only optional delete handlers run (best effort), and once per object
-    // in this process: nothing on the object records that they ran while another finalizer holds it.
-    if (!held && (this.#deletedUnheld.has(uid) || !this.#optionalDelete)) return undefined;
-    if (running > 0) {
-      rc.logger.debug({ daemons: running }, 'waiting for daemons to exit before handling the deletion');
-      return { requeueAfter: defaults.handlers.daemonStopPollMs };
+    if (next.tasks.kind === 'stop') this.#tasks.stopObject(uid);
+    else this.#tasks.ensure(key, uid, next.tasks.specs);
+    if (next.cause.created) this.#resumed.add(uid);
+    if (next.kind === 'wait') return { requeueAfter: next.requeueAfterMs };
+
+    let after: Stored | undefined;
+    if (next.kind === 'finish') {
+      this.#warnHashed(body, next.diffBaseHashed, rc.logger);
+      after = await this.#writer.apply(body, next.patch, rc.signal);
+    } else {
+      const settled = await this.#runDue(body, next, rc);
+      if (settled === undefined) return undefined;
+      this.#warnHashed(body, settled.diffBaseHashed, rc.logger);
+      after = await this.#writer.apply(body, settled.patch, rc.signal);
+      if (after !== undefined && !settled.causeDone) return { requeueAfter: settled.requeueAfterMs };
     }
-    const cycle = await this.#cycle(body, rc);
-    if (cycle === undefined) return undefined;
-    if (!cycle.done) return cycle.requeueAfter === undefined ? undefined : { requeueAfter: cycle.requeueAfter };
-    const ops = removeFinalizerOps(cycle.body, this.#finalizer);
+    if (after === undefined) return undefined;
+    if (next.tasks.kind === 'ensure') {
+      this.#resumed.add(uid);
+      return this.#runReconcilers(after, rc);
+    }
+    // A handled deletion: the finalizer goes. Without it (an unheld deletion) the optional delete
+    // handlers ran once in this process: nothing on the object can record that.
+    const ops = releaseOps(after, this.#finalizer);
     if (ops) {
-      await this.#writer.json(cycle.body, ops, rc.signal);
+      await this.#writer.json(after, ops, rc.signal);
       rc.logger.debug('finalizer removed: deletion handled');
-    }
-    if (!held) {
+    } else {
       this.#deletedUnheld.add(uid);
       // Bounded: the oldest entries go first (a Set iterates in insertion order).
       if (this.#deletedUnheld.size > 10_000) this.#deletedUnheld.delete(this.#deletedUnheld.values().next().value as string);
@@ -457,134 +449,48 @@ export class ResourceRuntime {
     return undefined;
   }
 
-  /** Detects the cause and runs one due handler of it; finishes the cause when all are done. */
-  async #cycle(body: Stored, rc: ReconcileContext): Promise<CycleResult | undefined> {
-    const uid = body.metadata.uid;
-    const base = this.#keepsDiffBase ? readDiffBase(body, this.#prefix) : undefined;
-    const comparison = base ? compareWithDiffBase(base, essenceOf(body, { prefix: this.#prefix, extraFields: this.#fields }), this.#fields) : undefined;
-    const resumePending = !this.#resumed.has(uid);
-    const reason = detectCause({
-      deleting: Boolean(body.metadata.deletionTimestamp),
-      hasFinalizer: hasFinalizer(body, this.#finalizer),
-      comparison,
-      neverHandled: base?.kind === 'none',
-      resumePending,
-      optionalDelete: this.#optionalDelete,
-    });
-    if (reason === 'free') return { done: true, body };
-    // Creation never mixes with resume: an object created under this process needs no resuming.
-    if (reason === 'create') this.#resumed.add(uid);
-    const selected = selectHandlers(this.registration, reason, {
-      body,
-      comparison,
-      resumePending: resumePending && reason !== 'create',
-      contextFor: (spec) => this.#probeContext(body, spec),
-    });
-    const all: Pending[] = selected.map((s) => ({ selected: s, record: this.#storage.fetch(body, s.spec.id, reason) }));
-    const pending = all.filter((p) => !isDone(p.record));
-    const failed = (extra?: [string, ProgressRecord]): Array<[string, ProgressRecord]> => [
-      ...all.filter((p) => p.record?.failure).map((p): [string, ProgressRecord] => [p.selected.spec.id, p.record as ProgressRecord]),
-      ...(extra && extra[1].failure ? [extra] : []),
-    ];
-
-    const patch = newPatch();
-    if (pending.length === 0) {
-      this.#finishCause(body, patch, reason, comparison, rc.logger, failed());
-      const after = await this.#writer.apply(body, patch, rc.signal);
-      if (after === undefined) return undefined;
-      if (reason !== 'delete') this.#resumed.add(uid);
-      return { done: true, body: after };
-    }
-
-    const now = this.#clock.now();
-    const due = pending.find((p) => waitFor(p.record, now) === 0);
-    if (due === undefined) return { done: false, requeueAfter: Math.min(...pending.map((p) => waitFor(p.record, now))), body };
-
-    const { spec } = due.selected;
-    const record = due.record ?? startRecord(reason, now);
+  /** Runs the plan's due handler once; undefined when the attempt was aborted. */
+  async #runDue(body: Stored, next: Extract<Plan, { kind: 'run' }>, rc: ReconcileContext): Promise<Settled | undefined> {
+    const { spec, old, new: current, diff } = next.due.selected;
+    const reason = next.cause.reason;
     const logger = rc.logger.child({ handler: spec.id });
-    const extra = {
-      cause: reason,
-      old: due.selected.old,
-      new: due.selected.new,
-      diff: due.selected.diff,
-      ...(spec.kind === 'field' ? { field: spec.field } : {}),
-    };
-    const { outcome, record: next } = await attempt(
+    const extra = { cause: reason, old, new: current, diff, ...(spec.kind === 'field' ? { field: spec.field } : {}) };
+    const patch = newPatch();
+    const { outcome, record } = await attempt(
       spec,
-      (signal) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(body, spec, patch, signal, record.retries, new Date(record.started), logger, extra)),
-      { record, clock: this.#clock, signal: rc.signal },
+      (signal) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(body, spec, patch, signal, next.record.retries, new Date(next.record.started), logger, extra)),
+      { record: next.record, clock: this.#clock, signal: rc.signal },
     );
-    if (outcome.kind === 'aborted') return { done: false, body };
-    this.#report(body, spec, outcome, logger, reason, next.retries);
-    this.#failingCondition(body, patch, spec, outcome);
-    if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
-    this.#storage.store(patch, spec.id, next);
-
-    const others = pending.filter((p) => p !== due);
-    const causeDone = isDone(next) && others.length === 0;
-    if (causeDone) this.#finishCause(body, patch, reason, comparison, rc.logger, failed([spec.id, next]));
-    const after = await this.#writer.apply(body, patch, rc.signal);
-    if (after === undefined) return undefined;
-    if (causeDone) {
-      if (reason !== 'delete') this.#resumed.add(uid);
-      return { done: true, body: after };
-    }
-    const later = this.#clock.now();
-    const waits = others.map((p) => waitFor(p.record, later));
-    if (!isDone(next)) waits.push(waitFor(next, later));
-    return { done: false, requeueAfter: Math.min(...waits), body: after };
+    if (outcome.kind === 'aborted') return undefined;
+    reportOutcome(this.#reporter, body, spec, outcome, logger, reason, record.retries);
+    return settle(this.#planner, body, next, { outcome, next: record, patch }, this.#clock.now());
   }
 
-  /**
-   * Ends a cause: progress is purged, except that permanent failures stay readable on the object
-   * (as records of purpose `failed`, which no cause reads back) until the next cause ends; and the
-   * diff base is stored.
-   */
-  #finishCause(
-    body: Stored,
-    patch: ObjectPatch<KubeObject>,
-    reason: Reason,
-    comparison: Comparison | undefined,
-    logger: Logger,
-    failed: Array<[string, ProgressRecord]>,
-  ): void {
-    this.#storage.purge(body, patch, 'reconcile');
-    for (const [id, record] of failed) this.#storage.store(patch, id, { ...record, purpose: 'failed', delayed: undefined });
-    if (!this.#keepsDiffBase || comparison === undefined || reason === 'delete') return;
-    const base = readDiffBase(body, this.#prefix);
-    if (base.kind !== 'none' && comparison.diff.length === 0) return;
-    const { value, hashed } = encodeDiffBase(comparison.new, body, { fields: this.#fields, prefix: this.#prefix });
-    patch.metadata.annotations[diffBaseKey(this.#prefix)] = value;
-    if (hashed && !this.#hashedWarned.has(body.metadata.uid)) {
-      this.#hashedWarned.add(body.metadata.uid);
-      logger.warn(
-        { annotationBudgetBytes: defaults.state.annotationBudgetBytes },
-        'the object is too large to keep its last handled state in an annotation; storing hashes instead, so update handlers get a coarse diff without old values',
-      );
-    }
+  #warnHashed(body: Stored, hashed: boolean, logger: Logger): void {
+    if (!hashed || this.#hashedWarned.has(body.metadata.uid)) return;
+    this.#hashedWarned.add(body.metadata.uid);
+    logger.warn(
+      { annotationBudgetBytes: defaults.state.annotationBudgetBytes },
+      'the object is too large to keep its last handled state in an annotation; storing hashes instead, so update handlers get a coarse diff without old values',
+    );
   }
 
   async #runReconcilers(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
     const specs = this.registration.of('reconcile').filter((spec) => matchesObject(spec, { body, contextFor: (s) => this.#probeContext(body, s) }));
     if (specs.length === 0) return undefined;
-    const uid = body.metadata.uid;
+    const { uid, generation } = body.metadata;
     const patch = newPatch();
     let requeueAfter: number | undefined;
-    const soonest = (ms: number): void => {
-      requeueAfter = requeueAfter === undefined ? ms : Math.min(requeueAfter, ms);
+    const soonest = (ms: number | undefined): void => {
+      if (ms !== undefined) requeueAfter = requeueAfter === undefined ? ms : Math.min(requeueAfter, ms);
     };
     for (const spec of specs) {
-      const retryKey = `${uid}/${spec.id}`;
-      const now = this.#clock.now();
-      let state = this.#reconcileRetries.get(retryKey);
-      // A handler that failed for good starts over when the spec changes, with its retries anew.
-      if (state?.dueAt === Infinity && state.generation !== body.metadata.generation) state = undefined;
-      state ??= { retries: 0, startedAt: now };
-      if (state.dueAt !== undefined && state.dueAt > now && state.generation === body.metadata.generation) {
-        if (Number.isFinite(state.dueAt)) soonest(state.dueAt - now);
+      const due = this.#reconcileRetries.due(uid, spec.id, generation, this.#clock.now());
+      if (!due.run) {
+        soonest(due.afterMs);
         continue;
       }
+      const { state } = due;
       const record: ProgressRecord = { purpose: 'reconcile', started: new Date(state.startedAt).toISOString(), retries: state.retries };
       const logger = rc.logger.child({ handler: spec.id });
       const { outcome, record: next } = await attempt(
@@ -593,24 +499,15 @@ export class ResourceRuntime {
         { record, clock: this.#clock, signal: rc.signal },
       );
       if (outcome.kind === 'aborted') return undefined;
-      this.#report(body, spec, outcome, logger, 'reconcile', next.retries);
-      this.#failingCondition(body, patch, spec, outcome);
+      reportOutcome(this.#reporter, body, spec, outcome, logger, 'reconcile', next.retries);
+      failingCondition(body, patch, spec.id, outcome, { enabled: this.#planner.statusConditions, now: this.#clock.now() });
+      soonest(this.#reconcileRetries.settle(uid, spec.id, outcome, state, next.retries, generation, this.#clock.now()));
       if (outcome.kind === 'success') {
-        this.#reconcileRetries.delete(retryKey);
         if (this.#storage.fetch(body, spec.id, 'reconcile')) this.#storage.remove(patch, spec.id);
         const asked = (outcome.result as ReconcileReturn)?.requeueAfter;
         if (asked !== undefined) soonest(parseDuration(asked, `reconcile ${spec.id} requeueAfter`));
       } else {
         this.#storage.store(patch, spec.id, next);
-        if (outcome.kind === 'retry') {
-          const dueAt = this.#clock.now() + outcome.delayMs;
-          this.#reconcileRetries.set(retryKey, { retries: next.retries, startedAt: state.startedAt, dueAt, ...(body.metadata.generation !== undefined ? { generation: body.metadata.generation } : {}) });
-          soonest(outcome.delayMs);
-        } else {
-          // Failed for good: not run again for this generation, whatever else wakes the object
-          // (its own failure-record write did, and started the retries over).
-          this.#reconcileRetries.set(retryKey, { retries: next.retries, startedAt: state.startedAt, dueAt: Infinity, ...(body.metadata.generation !== undefined ? { generation: body.metadata.generation } : {}) });
-        }
       }
     }
     await this.#writer.apply(body, patch, rc.signal);
@@ -642,7 +539,7 @@ export class ResourceRuntime {
       (s) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(bodyOf, spec, patch, s, state.retries, new Date(state.startedAt), logger, extra)),
       { record, clock: this.#clock, signal },
     );
-    if (outcome.kind !== 'aborted' || spec.kind === 'daemon') this.#report(bodyOf(), spec, outcome, logger, spec.kind, state.retries + 1);
+    if (outcome.kind !== 'aborted' || spec.kind === 'daemon') reportOutcome(this.#reporter, bodyOf(), spec, outcome, logger, spec.kind, state.retries + 1);
     if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
     try {
       await this.#writer.apply(bodyOf(), patch);
@@ -659,16 +556,6 @@ export class ResourceRuntime {
     const slash = key.indexOf('/');
     const cached = slash < 0 ? this.reflector.store.get(key) : this.reflector.store.get(key.slice(slash + 1), key.slice(0, slash));
     return this.#writer.latest(key, cached);
-  }
-
-  #needsFinalizer(body: Stored): boolean {
-    return this.registration.handlers.some(
-      (spec) => ((spec.kind === 'delete' && !spec.optional) || spec.kind === 'daemon') && matchesObject(spec, { body, contextFor: (s) => this.#probeContext(body, s) }),
-    );
-  }
-
-  #matchingTasks(body: Stored): HandlerSpec[] {
-    return this.registration.of('timer', 'daemon').filter((spec) => matchesObject(spec, { body, contextFor: (s) => this.#probeContext(body, s) }));
   }
 
   #objectLogger(body: Stored, handler: string): Logger {
@@ -709,76 +596,6 @@ export class ResourceRuntime {
     return this.#context(body, spec, newPatch(), this.#stopping, 0, new Date(this.#clock.now()), this.#logger) as unknown as ObjectContext<KubeObject>;
   }
 
-  /**
-   * Shows a failing handler where `kubectl get` sees it: the condition `HandlerFailing` (True,
-   * reason the handler id in CamelCase, message its last error) on resources whose status declares
-   * `conditions`, set False again when that handler succeeds. Written in the cycle's own patch,
-   * merged into conditions the handler itself set, so it costs no extra request. Resources without
-   * `conditions` in their status keep the Warning Events and the progress annotation only.
-   */
-  #failingCondition(body: Stored, patch: ObjectPatch<KubeObject>, spec: HandlerSpec, outcome: Outcome): void {
-    if (!this.#statusConditions || outcome.kind === 'aborted') return;
-    const status = patch.status as { conditions?: Condition[] };
-    const current = status.conditions ?? (body.status as { conditions?: Condition[] } | undefined)?.conditions;
-    const reason = conditionReason(spec.id);
-    const failing = current?.find((c) => c.type === HANDLER_FAILING);
-    let next: Condition[] | undefined;
-    if (outcome.kind === 'success') {
-      if (failing?.status !== 'True' || failing.reason !== reason) return;
-      next = setCondition(current, { type: HANDLER_FAILING, status: 'False', reason, message: `handler ${spec.id} succeeded` }, this.#clock.now());
-    } else {
-      next = setCondition(current, { type: HANDLER_FAILING, status: 'True', reason, message: `handler ${spec.id}: ${messageOf(outcome.error)}`.slice(0, 32_768) }, this.#clock.now());
-    }
-    if (next !== current) status.conditions = next;
-  }
-
-  /**
-   * Logs an attempt's outcome and posts its Event. A retry's Event message leaves out the attempt
-   * and the delay (they are in the log line), so repeats of one failure aggregate into one Event
-   * whose count grows instead of a new Event per attempt. A retried failure that is likely to heal
-   * by itself (the API server unreachable, 5xx, 429) logs at warn until it has been retried
-   * `defaults.logging.transientRetriesAtWarn` times, then at error: an alert on error lines
-   * should not page for an API server restart that healed in seconds.
-   */
-  #report(body: Stored, spec: HandlerSpec, outcome: Outcome, logger: Logger, cause: string, retries: number): void {
-    const quiet = spec.kind === 'timer' || spec.kind === 'reconcile';
-    if (outcome.kind !== 'aborted') this.#handlerRuns?.(spec.id, outcome.kind);
-    switch (outcome.kind) {
-      case 'success':
-        if (outcome.ignoredError !== undefined) logger.warn({ err: outcome.ignoredError, cause }, `handler ${spec.id} failed; the error is ignored as configured`);
-        // Called as methods: pino's log functions need their logger as `this`.
-        else if (quiet) logger.debug({ cause }, `handler ${spec.id} succeeded`);
-        else logger.info({ cause }, `handler ${spec.id} succeeded`);
-        return;
-      case 'retry': {
-        const fields = { err: outcome.error, cause, attempt: retries, retryInMs: outcome.delayMs };
-        const line = `handler ${spec.id} failed, retrying in ${formatMs(outcome.delayMs)}: ${messageOf(outcome.error)}`;
-        if (isRetryable(outcome.error) && retries <= defaults.logging.transientRetriesAtWarn) logger.warn(fields, line);
-        else logger.error(fields, line);
-        this.#recorder.warn(body, 'HandlerRetrying', `handler ${spec.id} failed and will be retried: ${messageOf(outcome.error)}`);
-        return;
-      }
-      case 'failure': {
-        const message = `handler ${spec.id} failed permanently: ${messageOf(outcome.error)}`;
-        logger.error({ err: outcome.error, cause }, message);
-        this.#recorder.warn(body, 'HandlerFailed', message);
-        return;
-      }
-      case 'aborted':
-        logger.info({ cause }, `handler ${spec.id} stopped`);
-        return;
-    }
-  }
-}
-
-/** The condition a failing handler sets; see `#failingCondition`. */
-const HANDLER_FAILING = 'HandlerFailing';
-
-/** A handler id as a condition reason (CamelCase, letters and digits): `spec.text` → `SpecText`. */
-function conditionReason(id: string): string {
-  const words = id.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const reason = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
-  return /^[A-Za-z]/.test(reason) ? reason : `Handler${reason}`;
 }
 
 /** Moves a patch's content into a new patch and leaves the original empty, in place. */
@@ -789,6 +606,8 @@ function takePatch(patch: ObjectPatch<KubeObject>): ObjectPatch<KubeObject> {
   return taken;
 }
 
-function formatMs(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
-}
+const FINALIZER_LOG = {
+  add: 'finalizer added',
+  remove: 'finalizer removed: no handler needs it',
+  release: 'finalizer removed: no handler concerns the object',
+} as const;

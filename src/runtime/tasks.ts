@@ -132,6 +132,20 @@ export class ObjectTasks {
   }
 
   /**
+   * Daemons of `uid` that have not yet ended (stopped or not).
+   *
+   * @example
+   * ```ts
+   * plan(planner, body, { resumed, optionalDeleteRan, daemonsRunning: tasks.daemonsRunning(uid) }, now);
+   * ```
+   */
+  daemonsRunning(uid: string): number {
+    let running = 0;
+    for (const task of this.#byUid.get(uid) ?? []) if (!task.ended && task.spec.kind === 'daemon') running++;
+    return running;
+  }
+
+  /**
    * Forgets an object that is gone for good, including its ended daemons.
    *
    * @example
