@@ -87,7 +87,7 @@ cvcs.reconcile(
   },
   { id: 'value' },
 );
-cvcs.timer({ id: 'refresh', interval: config.refreshMs }, value);
+cvcs.timer(value, { id: 'refresh', interval: config.refreshMs });
 
 /** The API key from a Secret; waits (retrying) while the Secret or its key is missing or unreadable. */
 async function readApiKey(client: KubeClient, ref: SecretKeyRef): Promise<string> {

@@ -208,7 +208,16 @@ export interface ResourceHandlers<T extends KubeObject> {
   onEvent(fn: HandlerFn<EventContext<T>>, options?: EventOptions<T>): string;
   /** A level-based reconcile: runs on every change of the object or its children, and on requeue. */
   reconcile(fn: (context: ReconcileHandlerContext<T>) => ReconcileReturn | Promise<ReconcileReturn>, options?: HandlerOptions<T>): string;
-  /** Runs every `interval` while the object exists. */
+  /**
+   * Runs every `interval` while the object exists.
+   *
+   * @example
+   * ```ts
+   * holdings.timer(value, { id: 'refresh', interval: '60s' });
+   * ```
+   */
+  timer(fn: HandlerFn<TimerContext<T>>, options: TimerOptions<T>): string;
+  /** @deprecated The options-first order of Operon 0.1; use `timer(fn, options)`, as every other registration. */
   timer(options: TimerOptions<T>, fn: HandlerFn<TimerContext<T>>): string;
   /** One long-running function per object; its `signal` aborts on deletion and on stop. */
   daemon(fn: HandlerFn<DaemonContext<T>>, options?: DaemonOptions<T>): string;
@@ -276,7 +285,8 @@ export function resource(input: ResourceDeclaration | Resource, options: Resourc
     onField: (field, fn, o = {}) => add('field', fn as (context: never) => unknown, o, field),
     onEvent: (fn, o = {}) => add('event', fn, o),
     reconcile: (fn, o = {}) => add('reconcile', fn, o),
-    timer: (o, fn) => add('timer', fn, o),
+    timer: (a: HandlerFn<TimerContext<Stored<KubeObject>>> | TimerOptions<Stored<KubeObject>>, b: HandlerFn<TimerContext<Stored<KubeObject>>> | TimerOptions<Stored<KubeObject>>) =>
+      typeof a === 'function' ? add('timer', a, b as TimerOptions<Stored<KubeObject>>) : add('timer', b as HandlerFn<TimerContext<Stored<KubeObject>>>, a),
     daemon: (fn, o = {}) => add('daemon', fn, o),
     owns: (child, o = {}) => {
       if (!registration.owned.some((x) => resourceKey(x.resource) === resourceKey(child))) {

@@ -98,3 +98,19 @@ describe('registration', () => {
     assert.deepEqual(registry.startup.map((s) => s.id), ['startup.warmUp']);
   });
 });
+
+describe('timer registration', () => {
+  it('takes (fn, options) like every other registration, and still the options-first order of 0.1', () => {
+    const registry = new Registry();
+    const kind = builtin('v1', 'ConfigMap');
+    const cms = resource(kind, { registry });
+    const tick = (): void => {};
+    cms.timer(tick, { id: 'new-order', interval: '1m' });
+    cms.timer({ id: 'old-order', interval: '2m' }, tick);
+    const timers = registry.for(kind).of('timer');
+    assert.deepEqual(timers.map((t) => [t.id, t.intervalMs, t.fn === tick]), [
+      ['new-order', 60_000, true],
+      ['old-order', 120_000, true],
+    ]);
+  });
+});
