@@ -21,6 +21,7 @@ export {
   type JsonPatchOp,
 } from './client/index.ts';
 export type { KubeObject, Stored, ObjectList, WatchEvent, Status, ResourceRef } from './client/types.ts';
+export type { ObjectRef } from './engine/sources.ts';
 export {
   defineResource,
   builtin,
@@ -84,6 +85,7 @@ export {
   type EventContext,
   type ObjectContext,
   type ReconcileHandlerContext,
+  type RelatedContext,
   type ReconcileReturn,
   type TimerContext,
   type DaemonContext,

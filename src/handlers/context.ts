@@ -11,6 +11,7 @@ import type { KubeObject, ObjectMeta, Stored } from '../client/types.ts';
 import type { Resource } from '../schema/resource.ts';
 import type { ObjectPatch } from '../state/patch.ts';
 import type { Recorder } from './recorder.ts';
+import { keyOf } from '../engine/keys.ts';
 import type { HandlerCache, ObjectContext } from './types.ts';
 
 /** What every context is built from. */
@@ -27,6 +28,8 @@ export interface ContextInput<T extends KubeObject> {
   signal: AbortSignal;
   retry: number;
   startedAt: Date;
+  /** Queues a cycle of the key (`namespace/name`) of an object of this resource. */
+  enqueue: (key: string) => void;
 }
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
@@ -36,7 +39,7 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
  *
  * @example
  * ```ts
- * const context = objectContext({ body, id: 'create', patch, logger, client, cache, recorder, resource, signal, retry: 0, startedAt: new Date() },
+ * const context = objectContext({ body, id: 'create', patch, logger, client, cache, recorder, resource, signal, retry: 0, startedAt: new Date(), enqueue },
  *   { cause: 'create', old: undefined, new: essence, diff });
  * ```
  */
@@ -82,6 +85,7 @@ export function objectContext<T extends KubeObject, X extends object = object>(i
     info: (reason: string, message: string, about?: KubeObject) => input.recorder.info(about ?? read(), reason, message),
     warn: (reason: string, message: string, about?: KubeObject) => input.recorder.warn(about ?? read(), reason, message),
     exception: (reason: string, error: unknown, about?: KubeObject) => input.recorder.exception(about ?? read(), reason, error),
+    enqueue: (name: string, namespace?: string) => input.enqueue(keyOf(name, input.resource.namespaced ? (namespace ?? read().metadata.namespace) : undefined)),
   } satisfies ObjectContext<T>;
   return Object.assign(context, extra ?? {}) as ObjectContext<T> & X;
 }

@@ -54,6 +54,7 @@ export type {
   OperatorContext,
   OwnsOptions,
   ReconcileHandlerContext,
+  RelatedContext,
   ReconcileReturn,
   ResumeOptions,
   TimerContext,

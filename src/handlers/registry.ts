@@ -18,8 +18,11 @@ import { defaults } from '../defaults.ts';
 import { defineResource, type CustomResource, type ObjectOf, type Resource, type ResourceDeclaration } from '../schema/resource.ts';
 import type { VersionedResource } from '../schema/versions.ts';
 import { parseFieldPath } from '../state/fields.ts';
+import { mappedSource, ownerSource, type EventSource, type ObjectRef } from '../engine/sources.ts';
 import { optionalDuration, parseDuration, type Duration } from './duration.ts';
 import type {
+  HandlerCache,
+  RelatedContext,
   ChangeContext,
   DaemonContext,
   DaemonOptions,
@@ -50,6 +53,12 @@ export interface OwnedResource {
   readonly everyOwner: boolean;
 }
 
+/** A related resource (`watches`): its objects' changes wake the objects `map` names. */
+export interface RelatedResource {
+  readonly resource: Resource;
+  readonly map: (object: Stored, context: RelatedContext<Stored>) => Iterable<ObjectRef | KubeObject> | undefined;
+}
+
 /**
  * The handlers of one resource, in registration order, and the resources it owns.
  *
@@ -63,6 +72,8 @@ export class ResourceRegistration {
   readonly resource: Resource;
   readonly handlers: HandlerSpec[] = [];
   readonly owned: OwnedResource[] = [];
+  /** Resources declared with `watches`. */
+  readonly related: RelatedResource[] = [];
   /** Validate and mutate handlers, served by the webhook server on every replica. */
   readonly admission: AdmissionSpec[] = [];
   readonly #explicit = new Set<string>();
@@ -103,6 +114,24 @@ export class ResourceRegistration {
    */
   of(...kinds: HandlerKind[]): HandlerSpec[] {
     return this.handlers.filter((h) => kinds.includes(h.kind));
+  }
+
+  /**
+   * Every source that wakes this resource's objects besides their own changes: owned resources
+   * through their ownerReferences, related ones through their `watches` mapping. `cache` is this
+   * resource's, for the mappings to look objects up in.
+   *
+   * @example
+   * ```ts
+   * for (const source of registration.sources(cache)) reflectorOf(source.resource).subscribe((c) => enqueueAll(source.toKeys(c)));
+   * ```
+   */
+  sources(cache: HandlerCache<Stored>): EventSource[] {
+    const { group, kind, namespaced } = this.resource;
+    return [
+      ...this.owned.map((o) => ownerSource(o.resource, { group, kind, namespaced }, { everyOwner: o.everyOwner })),
+      ...this.related.map((r) => mappedSource(r.resource, (object) => r.map(object as Stored, { cache }))),
+    ];
   }
 
   /** Fields named by field handlers and field filters: they join the essence and its hashes. */
@@ -224,6 +253,21 @@ export interface ResourceHandlers<T extends KubeObject> {
   /** Changes of `child` objects whose controller ownerReference points here wake their owner. */
   owns(child: Resource, options?: OwnsOptions): void;
   /**
+   * Changes of `related` objects wake the objects of this resource that `map` returns, as
+   * references or as the objects themselves (controller-runtime's `Watches` with a map
+   * function). `map` sees each change's new and old state, and this resource's cache. The
+   * related resource is watched (and cached: `ctx.cache.of(related)` reads it), and
+   * `operon rbac` grants `get`, `list` and `watch` on it.
+   *
+   * @example
+   * ```ts
+   * // A Secret referenced by name from `spec.secretName` wakes every app that names it.
+   * apps.watches(builtin('v1', 'Secret'), (secret, { cache }) =>
+   *   cache.list(secret.metadata.namespace).filter((app) => app.spec?.secretName === secret.metadata.name));
+   * ```
+   */
+  watches<R extends Resource>(related: R, map: (object: Stored<ObjectOf<R>>, context: RelatedContext<T>) => Iterable<ObjectRef | KubeObject> | undefined): void;
+  /**
    * A validating admission webhook (kopf's `on.validate`): return or throw a rejection to refuse
    * the write at `kubectl apply` time. Returns the handler id.
    *
@@ -292,6 +336,12 @@ export function resource(input: ResourceDeclaration | Resource, options: Resourc
       if (!registration.owned.some((x) => resourceKey(x.resource) === resourceKey(child))) {
         registration.owned.push({ resource: child, everyOwner: o.everyOwner ?? false });
       }
+    },
+    watches: (related, map) => {
+      if (registration.related.some((x) => resourceKey(x.resource) === resourceKey(related))) {
+        throw new Error(`${describe(registration.resource)} already watches ${describe(related)}; map every reference in one function`);
+      }
+      registration.related.push({ resource: related, map: map as RelatedResource['map'] });
     },
     validate: (fn, o) => addAdmission(registration, normalizeAdmission('validate', fn as ValidateFn, o)),
     mutate: (fn, o) => addAdmission(registration, normalizeAdmission('mutate', fn as MutateFn, o)),

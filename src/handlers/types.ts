@@ -25,6 +25,12 @@ export interface HandlerCache<T extends KubeObject> {
   of<R extends Resource>(resource: R): ReadonlyStore<Stored<ObjectOf<R>>>;
 }
 
+/** What a `watches` mapping function gets besides the related object. */
+export interface RelatedContext<T extends KubeObject> {
+  /** The handled resource's cache (and, through `of`, those of owned and related resources). */
+  readonly cache: HandlerCache<T>;
+}
+
 /** The part of an object a diff covers: spec (and other top-level fields), labels, annotations. */
 export type EssenceOf<T extends KubeObject> = {
   /** The object's spec. */
@@ -83,6 +89,12 @@ export interface ObjectContext<T extends KubeObject> {
   warn(reason: string, message: string, about?: KubeObject): void;
   /** Posts a `Warning` Event with the error's message about `about` (default: this object). */
   exception(reason: string, error: unknown, about?: KubeObject): void;
+  /**
+   * Asks for a handling cycle of another object of this resource, by name (and namespace,
+   * default this object's), as if it had changed: e.g. a parent waking its siblings. For this
+   * object itself, a reconcile handler returns `{ requeueAfter }` instead.
+   */
+  enqueue(name: string, namespace?: string): void;
 }
 
 /** The causes that reach changing handlers. */

@@ -40,7 +40,7 @@ import type { Logger } from '../base/logger.ts';
 import { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
-import { ownerMapper } from '../engine/owners.ts';
+import { keyOf } from '../engine/keys.ts';
 import { TemporaryError } from '../handlers/errors.ts';
 import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
@@ -477,7 +477,7 @@ export class Operator {
     const metrics = this.#options.metrics;
     const concurrency = this.#options.concurrency ?? defaults.queue.concurrency;
     // A resource with only admission handlers needs no watch: the API server sends its requests.
-    for (const registration of this.registry.resources.filter((r) => r.handlers.length > 0 || r.owned.length > 0 || r.admission.length === 0)) {
+    for (const registration of this.registry.resources.filter((r) => r.handlers.length > 0 || r.owned.length > 0 || r.related.length > 0 || r.admission.length === 0)) {
       // One label for the controller, its queue and its watch: `plural.group`, unique per resource.
       const label = describeResource(registration.resource);
       const runtime = new ResourceRuntime({
@@ -505,16 +505,8 @@ export class Operator {
       byKey.set(resourceKey(registration.resource), runtime);
     }
     for (const runtime of this.#runtimes) {
-      for (const owned of runtime.registration.owned) {
-        const key = resourceKey(owned.resource);
-        const reflector = byKey.get(key)?.reflector ?? this.#ownedReflector(owned.resource, client, logger, scope);
-        const toOwners = ownerMapper(
-          { group: runtime.resource.group, kind: runtime.resource.kind, namespaced: runtime.resource.namespaced },
-          { everyOwner: owned.everyOwner },
-        );
-        reflector.subscribe(({ object, old }) => {
-          for (const ownerKey of toOwners(old, object)) runtime.enqueue(ownerKey);
-        });
+      for (const source of runtime.registration.sources(runtime.cache)) {
+        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? this.#ownedReflector(source.resource, client, logger, scope), source);
       }
     }
     for (const reflector of this.#owned.values()) void reflector.start();
@@ -553,6 +545,27 @@ export class Operator {
       },
       onLost: (error) => this.#lose(error),
     });
+  }
+
+  /**
+   * Asks for a handling cycle of an object, as if it had changed: for wake-ups from outside the
+   * handlers (a webhook, a message, a timer of your own). The object is read from the cache when
+   * its turn comes; an object that does not exist is skipped. Does nothing before the watches
+   * start or for a resource this operator does not handle. Returns false for a resource this
+   * operator does not handle.
+   *
+   * @example
+   * ```ts
+   * const operator = new Operator({ registry });
+   * void operator.run({ signal });
+   * onPriceAlert((coin) => operator.enqueue(cvcs, `btc-${coin}`, 'crypto'));
+   * ```
+   */
+  enqueue(resource: Resource, name: string, namespace?: string): boolean {
+    const runtime = this.#runtimes.find((r) => resourceKey(r.resource) === resourceKey(resource));
+    if (runtime === undefined) return false;
+    runtime.enqueue(keyOf(name, resource.namespaced ? namespace : undefined));
+    return true;
   }
 
   /** The webhook server, when this operator serves admission handlers. */

@@ -15,6 +15,8 @@
  *   removes owned children). The registry cannot see other writes a handler makes (delete, reads
  *   of unwatched kinds): declare them with the Operator's `rbac` option, or export `rbac` rules
  *   from an operator file; they are added as given.
+ * - **Each related resource** (`watches(...)`): `get`, `list`, `watch` only: it is read, never
+ *   written, by the mapping; a handler that writes it needs its own grant.
  * - **Owners of owned resources:** `update` on `<plural>/finalizers`. `adopt()` sets
  *   `blockOwnerDeletion`, which the OwnerReferencesPermissionEnforcement admission plugin (on in
  *   OpenShift and many hardened clusters) allows only to who may update the owner's finalizers.
@@ -98,12 +100,13 @@ export function registryRules(registry: Registry): Array<{ rule: RbacRule; clust
   const grants = new Grants();
   for (const registration of registry.resources) {
     // Admission-only resources are not watched (the API server sends their requests): no grant.
-    if (registration.admission.length > 0 && registration.handlers.length === 0 && registration.owned.length === 0) continue;
+    if (registration.admission.length > 0 && registration.handlers.length === 0 && registration.owned.length === 0 && registration.related.length === 0) continue;
     const resource = registration.resource;
     grants.add(resource, resource.plural, ['get', 'list', 'watch', 'patch']);
     if (hasStatus(resource)) grants.add(resource, `${resource.plural}/status`, ['patch']);
     if (registration.owned.length > 0) grants.add(resource, `${resource.plural}/finalizers`, ['update']);
     for (const owned of registration.owned) grants.add(owned.resource, owned.resource.plural, ['get', 'list', 'watch', 'create', 'patch']);
+    for (const related of registration.related) grants.add(related.resource, related.resource.plural, ['get', 'list', 'watch']);
   }
   return grants.rules();
 }

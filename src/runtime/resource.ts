@@ -34,6 +34,7 @@ import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey } from '../engine/keys.ts';
+import type { EventSource } from '../engine/sources.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
 import { matchesObject } from '../handlers/causes.ts';
@@ -127,6 +128,7 @@ export class ResourceRuntime {
   /** When each reconcile handler of each object may run again (lifecycle/reconcile-retries.ts). */
   readonly #reconcileRetries = new ReconcileRetries();
   readonly #cache: HandlerCache<Stored>;
+  readonly #enqueueFromHandler = (key: string): void => this.controller.queue.add(key);
   #initialListed = false;
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
   #controlling = false;
@@ -193,7 +195,7 @@ export class ResourceRuntime {
       list: (namespace) => store.list(namespace),
       of: <R extends Resource>(resource: R) => {
         const found = this.#cacheOf(resource);
-        if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...)`);
+        if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...) or .watches(...)`);
         return found as never;
       },
     };
@@ -298,6 +300,31 @@ export class ResourceRuntime {
    */
   status(): ReflectorStatus {
     return this.reflector.status();
+  }
+
+  /**
+   * Follows an event source: each change of its resource (from `reflector`, that resource's
+   * watch) wakes the keys the source maps it to. A mapping that throws is logged and wakes
+   * nothing; the watch goes on.
+   *
+   * @example
+   * ```ts
+   * runtime.follow(secretsReflector, mappedSource(secrets, (secret) => [{ name: 'app', namespace: secret.metadata?.namespace }]));
+   * ```
+   */
+  follow(reflector: Reflector<Stored>, source: EventSource): void {
+    reflector.subscribe((change) => {
+      try {
+        for (const key of source.toKeys({ object: change.object, old: change.old })) this.controller.queue.add(key);
+      } catch (error) {
+        this.#logger.warn({ err: error, source: source.resource.plural, object: objectKey(change.object) }, `mapping a ${source.resource.kind} change to ${this.resource.kind} objects failed; it wakes none`);
+      }
+    });
+  }
+
+  /** This resource's cache, as handlers read it (`of` reaches owned and related resources). */
+  get cache(): HandlerCache<Stored> {
+    return this.#cache;
   }
 
   /** Timers and daemons running now. */
@@ -586,6 +613,7 @@ export class ResourceRuntime {
         signal,
         retry,
         startedAt,
+        enqueue: this.#enqueueFromHandler,
       },
       extra,
     );

@@ -50,6 +50,20 @@ describe('RBAC derived from a registry', () => {
     assert.deepEqual(child?.rule.verbs, ['get', 'list', 'watch', 'create', 'patch']);
   });
 
+  it('grants a related resource (watches) only get/list/watch: the mapping reads it, never writes it', () => {
+    const registry = new Registry();
+    const apps = resource({ group: 'x.operon.dev', version: 'v1', kind: 'App', spec: Type.Object({ secretName: Type.String() }) }, { registry });
+    apps.reconcile(async () => {});
+    apps.watches(builtin('v1', 'Secret'), () => []);
+    assert.deepEqual(
+      registryRules(registry).map((s) => s.rule),
+      [
+        { apiGroups: ['x.operon.dev'], resources: ['apps'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+      ],
+    );
+  });
+
   it('makes a ClusterRole with Events, a binding to the ServiceAccount, and a Lease Role in the operator namespace', () => {
     const objects = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops' });
     assert.deepEqual(
