@@ -3,24 +3,17 @@
  * reconciles its keys, and each reconcile is one handling cycle of one object: kopf's data flow on
  * controller-runtime's engine.
  *
- * A cycle, for the freshest known state of the object (cache, or our last write's result):
- * 1. An object no handler's label/annotation filters match is left alone (kopf's stealth mode),
- *    and a finalizer of ours on it is removed.
- * 2. Being deleted: stop its timers and daemons and wait for the daemons to exit, run the delete
- *    handlers one per cycle, then remove the finalizer with a `test`ed JSON patch.
- * 3. Otherwise: add the finalizer if a non-optional delete handler or a daemon applies (or remove
- *    it if none does any more), make its timers and daemons match the filters, detect the cause
- *    and run **one** due handler of it; its changes, its result and its progress go out together
- *    (status subresource, then the object). More due handlers → an immediate requeue; handlers
- *    waiting on a delay → a requeue at the earliest. So a success is on the object before the next
- *    handler starts: a crash re-runs at most the handler that was running (kopf's lifecycle).
- * 4. When every handler of the cause is done, progress is purged and the diff base stored in the
- *    same patch; then the level-based reconcile handlers run, and their `requeueAfter` is honoured.
+ * What each cycle does is decided by the pure planner ({@link plan}, lifecycle/plan.ts, with the
+ * finalizer policy in lifecycle/finalizer.ts); this class performs it: it reads the freshest
+ * known state of the object (cache, or our last write's result), writes finalizers and patches,
+ * runs handlers, starts and stops timers and daemons, and keeps the per-object memory the plan
+ * reads (resumed, optional deletions handled, reconcile retries).
  *
  * Guarantees beyond the engine's (one run per key, bounded concurrency):
  * - Echoes of our preconditioned writes do not enqueue (OwnWriteTracker); other changes always do.
  *   Keys from the initial list go in at low priority, so fresh changes overtake the startup flood.
- * - A change of an owned object enqueues its owner (controller ownerReference).
+ * - A change of an owned or related object enqueues the objects its event source maps it to
+ *   ({@link ResourceRuntime.follow}).
  * - Event handlers see every change in order per object, run outside the reconcile (they never
  *   wait for it), and are never retried.
  * - Every failure of a handler is a log line naming object and handler, a Warning Event, and the
@@ -30,32 +23,31 @@ import { firstOf } from '../base/abort.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
-import type { KubeObject, Stored } from '../client/types.ts';
+import type { Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey } from '../engine/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
-import { matchesObject } from '../handlers/causes.ts';
-import { objectContext } from '../handlers/context.ts';
-import { parseDuration } from '../handlers/duration.ts';
-import { attempt, type Outcome } from '../handlers/execution.ts';
+import { attempt } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
-import type { HandlerCache, HandlerSpec, ObjectContext, ReconcileReturn } from '../handlers/types.ts';
-import { failingCondition } from '../lifecycle/failing.ts';
+import type { HandlerCache } from '../handlers/types.ts';
 import { releaseOps } from '../lifecycle/finalizer.ts';
 import { plan, settle, type ObjectMemory, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
-import { ReconcileRetries } from '../lifecycle/reconcile-retries.ts';
 import type { Resource } from '../schema/resource.ts';
-import { newPatch, type ObjectPatch } from '../state/patch.ts';
-import type { ProgressRecord, ProgressStorage } from '../state/progress.ts';
+import { newPatch } from '../state/patch.ts';
+import type { ProgressStorage } from '../state/progress.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor } from '../watch/source.ts';
 import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
+import { call, HandlerContexts } from './contexts.ts';
+import { EventHandlers } from './event-handlers.ts';
+import { Reconcilers } from './reconcilers.ts';
 import { reportOutcome, type Reporter } from './report.ts';
+import { runTask, type TaskBodyDeps } from './task-body.ts';
 import { ObjectTasks } from './tasks.ts';
 import { ObjectWriter } from './writer.ts';
 
@@ -104,16 +96,11 @@ export class ResourceRuntime {
   readonly resource: Resource;
   readonly reflector: Reflector<Stored>;
   readonly controller: Controller;
-  readonly #client: KubeClient;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #recorder: Recorder;
-  readonly #storage: ProgressStorage;
   readonly #planner: Planner;
   readonly #reporter: Reporter;
   readonly #finalizer: string;
-  readonly #cacheOf: ResourceRuntimeOptions['cacheOf'];
-  readonly #stopping: AbortSignal;
   readonly #graceMs: number;
   readonly #tracker: OwnWriteTracker;
   readonly #writer: ObjectWriter;
@@ -123,12 +110,11 @@ export class ResourceRuntime {
   /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
   readonly #deletedUnheld = new Set<string>();
   readonly #lastChange = new Map<string, number>();
-  readonly #eventChains = new Map<string, Promise<void>>();
   readonly #hashedWarned = new Set<string>();
-  /** When each reconcile handler of each object may run again (lifecycle/reconcile-retries.ts). */
-  readonly #reconcileRetries = new ReconcileRetries();
+  readonly #reconcilers: Reconcilers;
   readonly #cache: HandlerCache<Stored>;
-  readonly #enqueueFromHandler = (key: string): void => this.controller.queue.add(key);
+  readonly #contexts: HandlerContexts;
+  readonly #events: EventHandlers;
   #initialListed = false;
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
   #controlling = false;
@@ -138,30 +124,25 @@ export class ResourceRuntime {
   constructor(options: ResourceRuntimeOptions) {
     this.registration = options.registration;
     this.resource = options.registration.resource;
-    this.#client = options.client;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ resource: this.resource.plural });
-    this.#recorder = options.recorder;
     const schemas = 'schemas' in this.resource ? (this.resource as { schemas: { status?: { properties?: Record<string, unknown> } } }).schemas : undefined;
-    this.#reporter = { recorder: this.#recorder, handlerRuns: options.handlerRuns };
+    this.#reporter = { recorder: options.recorder, handlerRuns: options.handlerRuns };
     this.#planner = {
       registration: this.registration,
       storage: options.storage,
       finalizer: options.finalizer,
       prefix: options.prefix,
       statusConditions: schemas?.status?.properties?.['conditions'] !== undefined,
-      probe: (body, spec) => this.#probeContext(body, spec),
+      probe: (body, spec) => this.#contexts.probe(body, spec),
     };
-    this.#storage = options.storage;
     this.#finalizer = options.finalizer;
-    this.#cacheOf = options.cacheOf;
-    this.#stopping = options.stopping;
     this.#graceMs = options.shutdownGraceMs;
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
-    this.#writer = new ObjectWriter({ client: this.#client, ref: this.resource.ref, statusSubresource, tracker: this.#tracker, logger: this.#logger });
+    this.#writer = new ObjectWriter({ client: options.client, ref: this.resource.ref, statusSubresource, tracker: this.#tracker, logger: this.#logger });
     this.reflector = new Reflector<Stored>({
-      source: sourceFor<Stored>(this.#client, this.resource.ref),
+      source: sourceFor<Stored>(options.client, this.resource.ref),
       namespaced: this.resource.namespaced,
       scope: options.scope,
       name: this.resource.plural,
@@ -171,6 +152,28 @@ export class ResourceRuntime {
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     });
     this.reflector.subscribe((change) => this.#onChange(change));
+    const store = this.reflector.store;
+    this.#cache = {
+      get: (name, namespace) => store.get(name, namespace),
+      list: (namespace) => store.list(namespace),
+      of: <R extends Resource>(resource: R) => {
+        const found = options.cacheOf(resource);
+        if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...) or .watches(...)`);
+        return found as never;
+      },
+    };
+    this.#contexts = new HandlerContexts({
+      resource: this.resource,
+      client: options.client,
+      cache: this.#cache,
+      recorder: options.recorder,
+      logger: this.#logger,
+      clock: this.#clock,
+      stopping: options.stopping,
+      enqueue: (key) => this.controller.queue.add(key),
+    });
+    const signal = AbortSignal.any([options.stopping, this.#halt.signal]);
+    this.#events = new EventHandlers(this.registration.of('event'), { contexts: this.#contexts, writer: this.#writer, logger: this.#logger, clock: this.#clock, signal });
     this.controller = new Controller({
       name: this.resource.plural,
       reconcile: (key, context) => this.#reconcile(key, context),
@@ -181,24 +184,30 @@ export class ResourceRuntime {
       ...(options.controllerMetrics ? { metrics: options.controllerMetrics } : {}),
       ...(options.queueMetrics ? { queueMetrics: options.queueMetrics } : {}),
     });
+    this.#reconcilers = new Reconcilers({
+      registration: this.registration,
+      contexts: this.#contexts,
+      writer: this.#writer,
+      reporter: this.#reporter,
+      storage: options.storage,
+      clock: this.#clock,
+      statusConditions: this.#planner.statusConditions,
+    });
+    const taskDeps: TaskBodyDeps = {
+      latest: (key) => this.#latest(key),
+      contexts: this.#contexts,
+      writer: this.#writer,
+      reporter: this.#reporter,
+      clock: this.#clock,
+    };
     this.#tasks = new ObjectTasks(
       {
-        run: (spec, key, uid, signal, state) => this.#runTask(spec, key, uid, signal, state),
+        run: (spec, key, uid, signal, state) => runTask(taskDeps, spec, key, uid, signal, state),
         lastChangeAt: (uid) => this.#lastChange.get(uid),
         exited: (key) => this.enqueue(key),
       },
       { clock: this.#clock, logger: this.#logger },
     );
-    const store = this.reflector.store;
-    this.#cache = {
-      get: (name, namespace) => store.get(name, namespace),
-      list: (namespace) => store.list(namespace),
-      of: <R extends Resource>(resource: R) => {
-        const found = this.#cacheOf(resource);
-        if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...) or .watches(...)`);
-        return found as never;
-      },
-    };
   }
 
   /**
@@ -275,7 +284,7 @@ export class ResourceRuntime {
   async stop(): Promise<void> {
     await this.reflector.stop();
     await Promise.all([this.controller.stop({ graceMs: this.#graceMs }), this.#tasks.stopAll(this.#graceMs)]);
-    await Promise.all(this.#eventChains.values());
+    await this.#events.drain();
   }
 
   /**
@@ -347,48 +356,13 @@ export class ResourceRuntime {
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
       this.#resumed.delete(uid);
-      this.#reconcileRetries.forget(uid);
+      this.#reconcilers.forget(uid);
       this.#hashedWarned.delete(uid);
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
-    if (this.#controlling) this.#queueEventHandlers(key, type, object, change.old);
+    if (this.#controlling) this.#events.dispatch(key, type, object, change.old);
     if (!echo) this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
-  }
-
-  #queueEventHandlers(key: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Stored, old: Stored | undefined): void {
-    const specs = this.registration.of('event');
-    if (specs.length === 0) return;
-    const previous = this.#eventChains.get(key) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#runEventHandlers(specs, type, object, old))
-      .catch((error: unknown) => this.#logger.error({ err: error, key }, 'event handlers failed unexpectedly'));
-    this.#eventChains.set(key, next);
-    void next.finally(() => {
-      if (this.#eventChains.get(key) === next) this.#eventChains.delete(key);
-    });
-  }
-
-  async #runEventHandlers(specs: HandlerSpec[], type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Stored, old: Stored | undefined): Promise<void> {
-    for (const spec of specs) {
-      if (!matchesObject(spec, { body: object, contextFor: (s) => this.#probeContext(object, s) })) continue;
-      const patch = newPatch();
-      const logger = this.#objectLogger(object, spec.id);
-      try {
-        const context = this.#context(object, spec, patch, AbortSignal.any([this.#stopping, this.#halt.signal]), 0, new Date(this.#clock.now()), logger, { type, old });
-        const result = await (spec.fn as (c: ObjectContext<Stored>) => unknown)(context);
-        if (result !== undefined) patch.status[spec.id] = result;
-      } catch (error) {
-        logger.warn({ err: error }, `event handler ${spec.id} failed; event handlers are not retried`);
-      }
-      if (type !== 'DELETED') {
-        try {
-          await this.#writer.apply(object, patch);
-        } catch (error) {
-          logger.warn({ err: error }, `event handler ${spec.id}: applying its patch failed`);
-        }
-      }
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -459,7 +433,7 @@ export class ResourceRuntime {
     if (after === undefined) return undefined;
     if (next.tasks.kind === 'ensure') {
       this.#resumed.add(uid);
-      return this.#runReconcilers(after, rc);
+      return this.#reconcilers.run(after, rc);
     }
     // A handled deletion: the finalizer goes. Without it (an unheld deletion) the optional delete
     // handlers ran once in this process: nothing on the object can record that.
@@ -485,7 +459,7 @@ export class ResourceRuntime {
     const patch = newPatch();
     const { outcome, record } = await attempt(
       spec,
-      (signal) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(body, spec, patch, signal, next.record.retries, new Date(next.record.started), logger, extra)),
+      (signal) => call(spec, this.#contexts.build({ body, spec, patch, signal, retry: next.record.retries, startedAt: new Date(next.record.started), logger }, extra)),
       { record: next.record, clock: this.#clock, signal: rc.signal },
     );
     if (outcome.kind === 'aborted') return undefined;
@@ -502,80 +476,6 @@ export class ResourceRuntime {
     );
   }
 
-  async #runReconcilers(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
-    const specs = this.registration.of('reconcile').filter((spec) => matchesObject(spec, { body, contextFor: (s) => this.#probeContext(body, s) }));
-    if (specs.length === 0) return undefined;
-    const { uid, generation } = body.metadata;
-    const patch = newPatch();
-    let requeueAfter: number | undefined;
-    const soonest = (ms: number | undefined): void => {
-      if (ms !== undefined) requeueAfter = requeueAfter === undefined ? ms : Math.min(requeueAfter, ms);
-    };
-    for (const spec of specs) {
-      const due = this.#reconcileRetries.due(uid, spec.id, generation, this.#clock.now());
-      if (!due.run) {
-        soonest(due.afterMs);
-        continue;
-      }
-      const { state } = due;
-      const record: ProgressRecord = { purpose: 'reconcile', started: new Date(state.startedAt).toISOString(), retries: state.retries };
-      const logger = rc.logger.child({ handler: spec.id });
-      const { outcome, record: next } = await attempt(
-        spec,
-        (signal) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(body, spec, patch, signal, state.retries, new Date(state.startedAt), logger)),
-        { record, clock: this.#clock, signal: rc.signal },
-      );
-      if (outcome.kind === 'aborted') return undefined;
-      reportOutcome(this.#reporter, body, spec, outcome, logger, 'reconcile', next.retries);
-      failingCondition(body, patch, spec.id, outcome, { enabled: this.#planner.statusConditions, now: this.#clock.now() });
-      soonest(this.#reconcileRetries.settle(uid, spec.id, outcome, state, next.retries, generation, this.#clock.now()));
-      if (outcome.kind === 'success') {
-        if (this.#storage.fetch(body, spec.id, 'reconcile')) this.#storage.remove(patch, spec.id);
-        const asked = (outcome.result as ReconcileReturn)?.requeueAfter;
-        if (asked !== undefined) soonest(parseDuration(asked, `reconcile ${spec.id} requeueAfter`));
-      } else {
-        this.#storage.store(patch, spec.id, next);
-      }
-    }
-    await this.#writer.apply(body, patch, rc.signal);
-    return requeueAfter === undefined ? undefined : { requeueAfter };
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Timers and daemons
-
-  async #runTask(spec: HandlerSpec, key: string, uid: string, signal: AbortSignal, state: { retries: number; startedAt: number }): Promise<Outcome> {
-    const first = this.#latest(key);
-    if (first === undefined || first.metadata.uid !== uid) return { kind: 'aborted', error: new Error('the object is gone') };
-    let last = first;
-    const bodyOf = (): Stored => {
-      const now = this.#latest(key);
-      if (now !== undefined && now.metadata.uid === uid) last = now;
-      return last;
-    };
-    const patch = newPatch();
-    const logger = this.#objectLogger(first, spec.id);
-    const flush = async (): Promise<void> => {
-      const taken = takePatch(patch);
-      await this.#writer.apply(bodyOf(), taken);
-    };
-    const record: ProgressRecord = { purpose: spec.kind, started: new Date(state.startedAt).toISOString(), retries: state.retries };
-    const extra = spec.kind === 'daemon' ? { flush } : {};
-    const { outcome } = await attempt(
-      spec,
-      (s) => (spec.fn as (c: ObjectContext<Stored>) => unknown)(this.#context(bodyOf, spec, patch, s, state.retries, new Date(state.startedAt), logger, extra)),
-      { record, clock: this.#clock, signal },
-    );
-    if (outcome.kind !== 'aborted' || spec.kind === 'daemon') reportOutcome(this.#reporter, bodyOf(), spec, outcome, logger, spec.kind, state.retries + 1);
-    if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
-    try {
-      await this.#writer.apply(bodyOf(), patch);
-    } catch (error) {
-      logger.warn({ err: error }, `${spec.kind} ${spec.id}: applying its patch failed`);
-    }
-    return outcome;
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Helpers
 
@@ -584,54 +484,6 @@ export class ResourceRuntime {
     const cached = slash < 0 ? this.reflector.store.get(key) : this.reflector.store.get(key.slice(slash + 1), key.slice(0, slash));
     return this.#writer.latest(key, cached);
   }
-
-  #objectLogger(body: Stored, handler: string): Logger {
-    const { name, namespace } = body.metadata;
-    return this.#logger.child(namespace ? { namespace, name, handler } : { name, handler });
-  }
-
-  #context<X extends object>(
-    body: Stored | (() => Stored),
-    spec: HandlerSpec,
-    patch: ObjectPatch<KubeObject>,
-    signal: AbortSignal,
-    retry: number,
-    startedAt: Date,
-    logger: Logger,
-    extra?: X,
-  ): ObjectContext<Stored> & X {
-    return objectContext<Stored, X>(
-      {
-        body,
-        id: spec.id,
-        patch: patch as ObjectPatch<Stored>,
-        logger,
-        client: this.#client,
-        cache: this.#cache,
-        recorder: this.#recorder,
-        resource: this.resource,
-        signal,
-        retry,
-        startedAt,
-        enqueue: this.#enqueueFromHandler,
-      },
-      extra,
-    );
-  }
-
-  /** The context a `when` filter sees: the object, with a throwaway patch. */
-  #probeContext(body: Stored, spec: HandlerSpec): ObjectContext<KubeObject> {
-    return this.#context(body, spec, newPatch(), this.#stopping, 0, new Date(this.#clock.now()), this.#logger) as unknown as ObjectContext<KubeObject>;
-  }
-
-}
-
-/** Moves a patch's content into a new patch and leaves the original empty, in place. */
-function takePatch(patch: ObjectPatch<KubeObject>): ObjectPatch<KubeObject> {
-  const taken = { ...patch } as ObjectPatch<KubeObject>;
-  for (const key of Object.keys(patch)) delete patch[key];
-  Object.assign(patch, newPatch());
-  return taken;
 }
 
 const FINALIZER_LOG = {

@@ -50,7 +50,7 @@ const run = startOperator(registry, { client, namespaces: [ns] });
 after(() => run.stop());
 await run.ready;
 
-const secret = (name: string, token: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, data: { token: Buffer.from(token).toString('base64') } });
+const secret = (name: string, token: string) => ({ apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: { name, namespace: ns }, data: { token: Buffer.from(token).toString('base64') } });
 const app = (name: string, secretName: string, wakes?: string) => ({ apiVersion: apps.apiVersion, kind: apps.kind, metadata: { name, namespace: ns }, spec: { secretName, ...(wakes ? { wakes } : {}) } });
 
 describe('watches: related objects wake the objects that reference them', () => {
