@@ -25,8 +25,6 @@ export type { ObjectRef } from './engine/sources.ts';
 export {
   defineResource,
   builtin,
-  toCrd,
-  crdToYaml,
   SchemaError,
   ConditionSchema,
   conditionList,
@@ -36,7 +34,6 @@ export {
   convertReview,
   convertObject,
   isConversionReviewRequest,
-  conversionPath,
   conversionDataAnnotation,
   ConversionError,
   type Conversion,
@@ -55,6 +52,7 @@ export {
   type ObjectOf,
   type PrinterColumn,
 } from './schema/index.ts';
+export { toCrd, crdToYaml, conversionPath, rbacFor, type RbacOptions, type RbacRule } from './manifests/index.ts';
 export { Type, type Static } from '@sinclair/typebox';
 export {
   resource,
@@ -130,7 +128,6 @@ export {
   Operator,
   runUntilSignalled,
   addOperatorChecks,
-  rbacFor,
   LeaderElector,
   LeadershipLostError,
   kubeLeaseLock,
@@ -142,8 +139,6 @@ export {
   type LeaderElectionStatus,
   type LeaderElectorOptions,
   type LeaseLock,
-  type RbacOptions,
-  type RbacRule,
 } from './runtime/index.ts';
 export { HealthServer, Metrics, type HealthCheck, type CheckResult, type MetricsOptions } from './server/index.ts';
 export {

@@ -8,7 +8,8 @@
  * (`self.?x`) enabled as the API server has it: types and field names are `src/schema/cel.ts`'s
  * static checks, costs remain the API server's.
  */
-import type { CustomResourceDefinition, JSONSchemaProps } from '../schema/index.ts';
+import type { CustomResourceDefinition } from '../manifests/index.ts';
+import type { JSONSchemaProps } from '../schema/index.ts';
 
 /** One rule that does not parse, where it is, and the parser's message. */
 export interface CelSyntaxProblem {

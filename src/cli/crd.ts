@@ -5,7 +5,8 @@
  * into one CRD (one version each). The output is byte-stable, so checked-in CRDs can be compared
  * with a fresh generation in tests.
  */
-import { crdToYaml, isVersionedResource, SchemaError, toCrd, type CustomResource, type CustomResourceDefinition, type VersionedResource } from '../schema/index.ts';
+import { crdToYaml, toCrd, type CustomResourceDefinition } from '../manifests/index.ts';
+import { isVersionedResource, SchemaError, type CustomResource, type VersionedResource } from '../schema/index.ts';
 import { celSyntaxProblems } from './cel-syntax.ts';
 import { CliError, exportedResources, importFiles } from './load.ts';
 

@@ -12,8 +12,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Registry, resource } from '../handlers/registry.ts';
-import { rbacFor } from '../runtime/rbac.ts';
-import { crdToYaml, toCrd } from '../schema/index.ts';
+import { rbacFor } from '../manifests/rbac.ts';
+import { crdToYaml, toCrd } from '../manifests/index.ts';
 import { CliError } from './load.ts';
 import { defaults } from '../defaults.ts';
 import type { AddResourceCommand, InitCommand } from './options.ts';

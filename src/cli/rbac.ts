@@ -1,14 +1,14 @@
 /**
  * `operon rbac <file>... [--name N] [--namespace NS] [-w NS]...`: the least-privilege RBAC of the
  * operator the files define, as YAML for `kubectl apply -f -` (what is granted and why:
- * `runtime/rbac.ts`). Extra rules come from an exported `Operator`'s `rbac` option and from an
+ * `manifests/rbac.ts`). Extra rules come from an exported `Operator`'s `rbac` option and from an
  * exported array named `rbac`. The output is byte-stable, so it can be checked in and compared
  * with a fresh generation in tests.
  */
 import YAML from 'yaml';
 import type { KubeObject } from '../client/types.ts';
 import { defaultRegistry } from '../handlers/registry.ts';
-import { rbacFor, type RbacRule } from '../runtime/rbac.ts';
+import { rbacFor, type RbacRule } from '../manifests/rbac.ts';
 import type { GenerateCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
 import { operatorFrom } from './run.ts';

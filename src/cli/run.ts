@@ -15,6 +15,7 @@
  * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.
  */
 import { KubeClient } from '../client/client.ts';
+import { resourceName } from '../client/paths.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
 import { defaultRegistry, type Registry } from '../handlers/registry.ts';
 import { Operator, type LeaderElectionOptions } from '../runtime/operator.ts';
@@ -108,7 +109,7 @@ async function listen(server: HealthServer, address: string, what: string, flag:
 function leaderElectionOf(cmd: RunCommand, registry: Registry, client: KubeClient): LeaderElectionOptions | undefined {
   if (!cmd.leaderElection) return undefined;
   const first = registry.resources[0]?.resource;
-  const lease = cmd.leaderElection.leaseName ?? (first ? (first.group ? `${first.plural}.${first.group}` : first.plural) : undefined);
+  const lease = cmd.leaderElection.leaseName ?? (first ? resourceName(first) : undefined);
   if (lease === undefined) throw new CliError('--leader-elect needs --lease-name when the files register no resource', 2);
   return { lease, namespace: cmd.leaderElection.leaseNamespace ?? client.namespace };
 }

@@ -32,6 +32,7 @@ export type { ApiErrorKind, RequestDescription } from './errors.ts';
 export { encodePatch, escapeJsonPointer } from './patch.ts';
 export type { EncodedPatch, JsonPatchOp, Patch } from './patch.ts';
 
+export { keyOf, objectKey, parseKey, type KeyParts } from './keys.ts';
 export { apiVersionOf, describeRequest, groupVersionPath, parseApiVersion, queryString, resourceName, resourcePath } from './paths.ts';
 export type { QueryParams, ResourceTarget } from './paths.ts';
 

@@ -29,7 +29,7 @@ import { systemClock, type Clock } from '../base/clock.ts';
 import { silentLogger, type Logger } from '../base/logger.ts';
 import { isRetryable } from '../client/errors.ts';
 import { defaults } from '../defaults.ts';
-import { parseKey } from './keys.ts';
+import { parseKey } from '../client/keys.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
 
 /** What a reconcile gets besides its key. */

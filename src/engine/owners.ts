@@ -15,8 +15,9 @@
  *
  * Only metadata is read, so children can come from a metadata-only watch.
  */
+import { parseApiVersion } from '../client/paths.ts';
 import type { KubeObject } from '../client/types.ts';
-import { keyOf } from './keys.ts';
+import { keyOf } from '../client/keys.ts';
 
 /** The owner type, by group (`''` for the core group) or by apiVersion, and kind. */
 export type OwnerType = ({ group: string } | { apiVersion: string }) & {
@@ -31,19 +32,6 @@ export interface OwnerMappingOptions {
   everyOwner?: boolean;
 }
 
-/**
- * The API group of an apiVersion: `'apps'` for `'apps/v1'`, `''` for the core `'v1'`.
- *
- * @example
- * ```ts
- * groupOf('apps/v1'); // 'apps'
- * groupOf('v1');      // ''
- * ```
- */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
 
 /**
  * The keys of `child`'s owners of type `owner`.
@@ -57,14 +45,14 @@ export function groupOf(apiVersion: string): string {
  * ```
  */
 export function ownerKeys(child: KubeObject, owner: OwnerType, options: OwnerMappingOptions = {}): string[] {
-  const group = 'group' in owner ? owner.group : groupOf(owner.apiVersion);
+  const group = 'group' in owner ? owner.group : parseApiVersion(owner.apiVersion).group;
   const namespaced = owner.namespaced ?? true;
   const namespace = child.metadata?.namespace;
   if (namespaced && !namespace) return [];
   const keys: string[] = [];
   for (const ref of child.metadata?.ownerReferences ?? []) {
     if (!options.everyOwner && ref.controller !== true) continue;
-    if (ref.kind !== owner.kind || groupOf(ref.apiVersion) !== group || !ref.name) continue;
+    if (ref.kind !== owner.kind || parseApiVersion(ref.apiVersion).group !== group || !ref.name) continue;
     const key = keyOf(ref.name, namespaced ? namespace : undefined);
     if (!keys.includes(key)) keys.push(key);
   }

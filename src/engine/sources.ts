@@ -13,7 +13,7 @@
  */
 import type { KubeObject } from '../client/types.ts';
 import type { Resource } from '../schema/resource.ts';
-import { keyOf } from './keys.ts';
+import { keyOf } from '../client/keys.ts';
 import { ownerMapper, type OwnerMappingOptions, type OwnerType } from './owners.ts';
 
 /** One change of a source's object: its state now (the last known one, when deleted) and before. */

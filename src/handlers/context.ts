@@ -11,7 +11,7 @@ import type { KubeObject, ObjectMeta, Stored } from '../client/types.ts';
 import type { Resource } from '../schema/resource.ts';
 import type { ObjectPatch } from '../state/patch.ts';
 import type { Recorder } from './recorder.ts';
-import { keyOf } from '../engine/keys.ts';
+import { keyOf } from '../client/keys.ts';
 import type { HandlerCache, ObjectContext } from './types.ts';
 
 /** What every context is built from. */

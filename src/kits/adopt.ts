@@ -22,6 +22,7 @@
  * you know are cluster-scoped and owned by a cluster-scoped owner.
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.d.ts';
+import { parseApiVersion } from '../client/paths.ts';
 import type { KubeObject } from '../client/types.ts';
 
 export type { OwnerReference };
@@ -163,8 +164,8 @@ export function isOwnedBy(child: KubeObject, owner: KubeObject): boolean {
   const uid = owner.metadata?.uid;
   const references = child.metadata?.ownerReferences ?? [];
   if (uid) return references.some((r) => r.uid === uid);
-  const group = groupOf(owner.apiVersion ?? '');
-  return references.some((r) => r.kind === owner.kind && r.name === owner.metadata?.name && groupOf(r.apiVersion) === group);
+  const group = parseApiVersion(owner.apiVersion ?? '').group;
+  return references.some((r) => r.kind === owner.kind && r.name === owner.metadata?.name && parseApiVersion(r.apiVersion).group === group);
 }
 
 /**
@@ -177,11 +178,6 @@ export function isOwnedBy(child: KubeObject, owner: KubeObject): boolean {
  */
 export function controllerOf(child: KubeObject): OwnerReference | undefined {
   return child.metadata?.ownerReferences?.find((r) => r.controller === true);
-}
-
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 function describe(object: KubeObject): string {

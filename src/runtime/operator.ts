@@ -40,7 +40,8 @@ import type { Logger } from '../base/logger.ts';
 import { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
-import { keyOf } from '../engine/keys.ts';
+import { resourceName } from '../client/paths.ts';
+import { keyOf } from '../client/keys.ts';
 import { TemporaryError } from '../handlers/errors.ts';
 import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
@@ -56,7 +57,7 @@ import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor } from '../watch/source.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
-import type { RbacRule } from './rbac.ts';
+import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 import { WebhookRuntime, type WebhookOptions } from './webhooks.ts';
 
@@ -367,7 +368,7 @@ export class Operator {
    */
   health(): OperatorHealth {
     const resources: Record<string, ReflectorStatus> = {};
-    for (const runtime of this.#runtimes) resources[describeResource(runtime.resource)] = runtime.status();
+    for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#owned) resources[key] = reflector.status();
     const problems: string[] = [];
     if (this.#lost) problems.push(this.#lost.message);
@@ -479,7 +480,7 @@ export class Operator {
     // A resource with only admission handlers needs no watch: the API server sends its requests.
     for (const registration of this.registry.resources.filter((r) => r.handlers.length > 0 || r.owned.length > 0 || r.related.length > 0 || r.admission.length === 0)) {
       // One label for the controller, its queue and its watch: `plural.group`, unique per resource.
-      const label = describeResource(registration.resource);
+      const label = resourceName(registration.resource);
       const runtime = new ResourceRuntime({
         registration,
         client,
@@ -514,7 +515,7 @@ export class Operator {
     this.#phase = 'running';
     void Promise.all(this.#reflectors().map((r) => r.store.ready)).then(() => this.#readyResolvers.resolve());
     logger.info(
-      { resources: this.#runtimes.map((r) => describeResource(r.resource)), owned: [...this.#owned.keys()], namespaces: scope.namespaces ?? 'all' },
+      { resources: this.#runtimes.map((r) => resourceName(r.resource)), owned: [...this.#owned.keys()], namespaces: scope.namespaces ?? 'all' },
       `operator ${this.name} is running`,
     );
     const control = (): void => {
@@ -706,10 +707,6 @@ function describeStaleWatches(name: string, status: ReflectorStatus): string[] {
       const why = w.stalledSince !== undefined ? 'stalled (nothing, not even a bookmark, arrived) and not answered again yet' : `failing${w.lastError ? ` (${w.lastError.kind}: ${w.lastError.message})` : ''}`;
       return `watch of ${name}${where} is ${why}; its cache may be stale`;
     });
-}
-
-function describeResource(resource: Resource): string {
-  return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
 }
 
 function tapRecorder(events: EventRecorder, tap: (event: PostedEvent) => void): Recorder {

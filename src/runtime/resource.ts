@@ -26,7 +26,7 @@ import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
-import { objectKey } from '../engine/keys.ts';
+import { objectKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
 import { OwnWriteTracker } from '../engine/own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';

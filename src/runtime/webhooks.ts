@@ -25,7 +25,7 @@ import { admit } from '../admission/review.ts';
 import { webhookConfigurations, webhookPath, type AdmissionEndpoint, type WebhookClientConfig } from '../admission/configuration.ts';
 import { defaults } from '../defaults.ts';
 import { convertReview, isConversionReviewRequest } from '../schema/conversion.ts';
-import { conversionPath } from '../schema/crd.ts';
+import { conversionPath } from '../manifests/crd.ts';
 import { MalformedReviewError } from '../admission/types.ts';
 import type { Registry } from '../handlers/registry.ts';
 import { CertificateStore, type ServingMaterial } from '../server/certificates.ts';

@@ -33,17 +33,6 @@ export {
   type ResourceObject,
   type Scope,
 } from './resource.ts';
-export {
-  toCrd,
-  crdToYaml,
-  conversionPath,
-  PLACEHOLDER_WEBHOOK_SERVICE,
-  type CrdOptions,
-  type CustomResourceConversion,
-  type CustomResourceDefinition,
-  type CustomResourceDefinitionVersion,
-  type WebhookClientConfig,
-} from './crd.ts';
 export { withRules, checkValidationRules } from './cel.ts';
 export {
   defineVersions,

@@ -32,6 +32,7 @@ import type {
 } from 'kubernetes-types/core/v1.d.ts';
 import type { Event as EventsEvent } from 'kubernetes-types/events/v1.d.ts';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.d.ts';
+import { parseApiVersion } from '../client/paths.ts';
 import type { KubeObject, ObjectMeta, ResourceRef, Stored } from '../client/types.ts';
 import { checkValidationRules } from './cel.ts';
 import { SchemaError, type SchemaProblem } from './errors.ts';
@@ -452,9 +453,7 @@ export function builtin(apiVersion: string, kind: string, names?: BuiltinNames):
       },
     ]);
   }
-  const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  const { group, version } = parseApiVersion(apiVersion);
   const ref: ResourceRef = Object.freeze({ group, version, plural, namespaced });
   return Object.freeze({
     group,

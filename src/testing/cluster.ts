@@ -16,7 +16,7 @@ import { loadClusterConfig } from '../client/kubeconfig.ts';
 import type { KubeObject } from '../client/types.ts';
 import { defaultStateDir, readState, status, up } from '../cluster/plane.ts';
 import { builtin, type CustomResource } from '../schema/resource.ts';
-import { toCrd } from '../schema/crd.ts';
+import { toCrd } from '../manifests/crd.ts';
 
 /** Options of {@link startCluster}. */
 export interface StartClusterOptions {

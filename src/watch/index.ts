@@ -25,7 +25,7 @@ export { sourceFor } from './source.ts';
 export type { WatcherListener, WatcherOptions, WatcherStatus } from './watcher.ts';
 export { defaultWatchBackoff, Watcher } from './watcher.ts';
 export type { IndexFn, ObjectChange, ReadonlyStore, StoreOptions } from './store.ts';
-export { objectKey, Store, stripForCache } from './store.ts';
+export { Store, stripForCache } from './store.ts';
 export type { PlannedWatch, WatchPlan, WatchScope } from './scope.ts';
 export { formatSelector, namespaceMatcher, planWatches } from './scope.ts';
 export type { ChangeSubscriber, ReflectorOptions, ReflectorStatus } from './reflector.ts';

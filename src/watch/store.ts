@@ -15,6 +15,7 @@
  *
  * Caveat: an index function that throws indexes that object under no value.
  */
+import { objectKey } from '../client/keys.ts';
 import type { KubeObject } from '../client/types.ts';
 import type { WatcherEvent } from './machine.ts';
 
@@ -57,21 +58,6 @@ export interface StoreOptions<T extends KubeObject> {
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/**
- * The cache key of an object: `namespace/name`, or `name` for a cluster-scoped object; undefined
- * when the object has no name.
- *
- * @example
- * ```ts
- * objectKey({ metadata: { name: 'web', namespace: 'shop' } }); // 'shop/web'
- * ```
- */
-export function objectKey(object: KubeObject): string | undefined {
-  const name = object.metadata?.name;
-  if (name === undefined || name === '') return undefined;
-  const ns = object.metadata?.namespace;
-  return ns ? `${ns}/${name}` : name;
-}
 
 /**
  * The default transform: drops `metadata.managedFields` (often half an object's size) and the

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, serveConversion, Type } from '../../src/index.ts';
-import { crdToYaml, toCrd } from '../../src/schema/crd.ts';
+import { crdToYaml, toCrd } from '../../src/manifests/crd.ts';
 import { defineResource } from '../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../src/schema/versions.ts';
 import { startOperator } from '../../src/testing/index.ts';

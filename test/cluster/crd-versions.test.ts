@@ -17,7 +17,7 @@ import { after, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { Type } from '@sinclair/typebox';
-import { crdToYaml, toCrd, type CustomResourceDefinition } from '../../src/schema/crd.ts';
+import { crdToYaml, toCrd, type CustomResourceDefinition } from '../../src/manifests/crd.ts';
 import { withRules } from '../../src/schema/cel.ts';
 import { SchemaError } from '../../src/schema/errors.ts';
 import { defineResource } from '../../src/schema/resource.ts';

@@ -12,7 +12,7 @@ import { rbacToYaml } from '../../src/cli/rbac.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { applyOwned, builtin, Registry, resource, Type } from '../../src/index.ts';
-import { rbacFor } from '../../src/runtime/rbac.ts';
+import { rbacFor } from '../../src/manifests/rbac.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';

@@ -15,7 +15,7 @@ import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import type { KubeObject } from '../../src/client/types.ts';
 import { adopt, builtin, Registry, resource, Type } from '../../src/index.ts';
-import { rbacFor, type RbacRule } from '../../src/runtime/rbac.ts';
+import { rbacFor, type RbacRule } from '../../src/manifests/rbac.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';

@@ -5,7 +5,8 @@
  */
 import { CRD_RESOURCE, type KubeClient } from '../../src/client/client.ts';
 import { isApiError } from '../../src/client/errors.ts';
-import { toCrd, type CustomResource } from '../../src/schema/index.ts';
+import { toCrd } from '../../src/manifests/index.ts';
+import type { CustomResource } from '../../src/schema/index.ts';
 
 /** Creates (or replaces) the CRD of `resource` and waits until it is established. */
 export async function installCrd(client: KubeClient, resource: CustomResource): Promise<void> {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import type { KubeObject } from '../../../src/client/types.ts';
 import { convertObject, convertReview } from '../../../src/schema/conversion.ts';
-import { toCrd } from '../../../src/schema/crd.ts';
+import { toCrd } from '../../../src/manifests/crd.ts';
 import { Decimal } from '../../../operators/crypto/price/index.ts';
 import { CryptoValueCalculators, exactAmount } from '../../../operators/crypto/resource.ts';
 import { parseSpec, valuate } from '../../../operators/crypto/valuation.ts';

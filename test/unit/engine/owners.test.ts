@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../../../src/client/types.ts';
-import { groupOf, ownerKeys, ownerMapper } from '../../../src/engine/owners.ts';
+import { ownerKeys, ownerMapper } from '../../../src/engine/owners.ts';
 
 type Ref = NonNullable<NonNullable<KubeObject['metadata']>['ownerReferences']>[number];
 
@@ -43,8 +43,6 @@ describe('owner mapping', () => {
   it('maps core-group owners by the empty group', () => {
     const endpoints = child('shop', ref('v1', 'Service', 'svc', true));
     assert.deepEqual(ownerKeys(endpoints, { group: '', kind: 'Service' }), ['shop/svc']);
-    assert.equal(groupOf('v1'), '');
-    assert.equal(groupOf('apps/v1'), 'apps');
   });
 
   it('keys a cluster-scoped owner by name only', () => {

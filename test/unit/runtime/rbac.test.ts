@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../../../src/client/types.ts';
 import { builtin, Registry, resource, Type } from '../../../src/index.ts';
-import { mergeRules, rbacFor, registryRules, type RbacRule } from '../../../src/runtime/rbac.ts';
+import { mergeRules, rbacFor, registryRules, type RbacRule } from '../../../src/manifests/rbac.ts';
 
 function printerRegistry(): Registry {
   const registry = new Registry();

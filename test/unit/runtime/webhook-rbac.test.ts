@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry, resource } from '../../../src/handlers/registry.ts';
-import { rbacFor, webhookRbac } from '../../../src/runtime/rbac.ts';
+import { rbacFor, webhookRbac } from '../../../src/manifests/rbac.ts';
 import { builtin, defineResource } from '../../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../../src/schema/versions.ts';
 import { serveConversion } from '../../../src/handlers/registry.ts';

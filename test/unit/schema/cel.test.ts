@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { ValidationRule } from 'kubernetes-types/apiextensions/v1.d.ts';
 import { withRules } from '../../../src/schema/cel.ts';
-import { toCrd } from '../../../src/schema/crd.ts';
+import { toCrd } from '../../../src/manifests/crd.ts';
 import { SchemaError } from '../../../src/schema/errors.ts';
 import { defineResource } from '../../../src/schema/resource.ts';
 

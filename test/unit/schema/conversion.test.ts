@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { KubeObject } from '../../../src/client/types.ts';
 import { ConversionError, convertObject, convertReview, isConversionReviewRequest, type ConversionReview } from '../../../src/schema/conversion.ts';
-import { conversionPath, toCrd } from '../../../src/schema/crd.ts';
+import { conversionPath, toCrd } from '../../../src/manifests/crd.ts';
 import { SchemaError } from '../../../src/schema/errors.ts';
 import { defineResource } from '../../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../../src/schema/versions.ts';

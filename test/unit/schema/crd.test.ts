@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import YAML from 'yaml';
-import { crdToYaml, toCrd, type CustomResourceDefinition } from '../../../src/schema/crd.ts';
+import { crdToYaml, toCrd, type CustomResourceDefinition } from '../../../src/manifests/crd.ts';
 import { SchemaError } from '../../../src/schema/errors.ts';
 import { defineResource } from '../../../src/schema/resource.ts';
 

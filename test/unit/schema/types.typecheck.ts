@@ -7,7 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import type { KubeObject, ResourceRef } from '../../../src/client/types.ts';
-import { builtin, conversion, defineResource, defineVersions, toCrd, type CustomResource, type ResourceObject } from '../../../src/schema/index.ts';
+import { builtin, conversion, defineResource, defineVersions, type CustomResource, type ResourceObject } from '../../../src/schema/index.ts';
+import { toCrd } from '../../../src/manifests/index.ts';
 
 const Printer = defineResource({
   group: 'operon.dev',

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { objectKey, Store, stripForCache } from '../../../src/watch/store.ts';
+import { objectKey } from '../../../src/client/keys.ts';
+import { Store, stripForCache } from '../../../src/watch/store.ts';
 import type { Obj } from './scripted-source.ts';
 import { obj } from './scripted-source.ts';
 

@@ -22,11 +22,11 @@ import type {
   CustomResourceSubresources,
 } from 'kubernetes-types/apiextensions/v1.d.ts';
 import type { ObjectMeta } from '../client/types.ts';
-import { SchemaError, type SchemaProblem } from './errors.ts';
-import type { CustomResource, Scope } from './resource.ts';
-import { checkValidationRules } from './cel.ts';
-import { assertStructuralSchema, canonicalSchema, type JSONSchemaProps } from './structural.ts';
-import { isVersionedResource, type VersionedResource } from './versions.ts';
+import { SchemaError, type SchemaProblem } from '../schema/errors.ts';
+import type { CustomResource, Scope } from '../schema/resource.ts';
+import { checkValidationRules } from '../schema/cel.ts';
+import { assertStructuralSchema, canonicalSchema, type JSONSchemaProps } from '../schema/structural.ts';
+import { isVersionedResource, type VersionedResource } from '../schema/versions.ts';
 
 /** One version of a CRD, with the schema typed as Operon emits it. */
 export interface CustomResourceDefinitionVersion {
