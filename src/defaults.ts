@@ -121,7 +121,7 @@ export const defaults = {
     concurrency: 8,
     /**
      * How long a record of the operator's own write waits for its watch echo (see
-     * `engine/own-writes.ts`). An echo normally arrives within milliseconds; a minute covers a slow
+     * `runtime/own-writes.ts`). An echo normally arrives within milliseconds; a minute covers a slow
      * or reconnecting watch. A record whose echo never comes (the object left the watch's label
      * selector, the watch relisted) then expires, and an expired record only costs one extra run.
      */

@@ -28,7 +28,7 @@ import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
-import { OwnWriteTracker } from '../engine/own-writes.ts';
+import { OwnWriteTracker } from './own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
 import { attempt } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';

@@ -25,7 +25,7 @@ import type { KubeClient } from '../client/client.ts';
 import { isApiError } from '../client/errors.ts';
 import type { JsonPatchOp } from '../client/patch.ts';
 import type { KubeObject, ResourceRef, Stored } from '../client/types.ts';
-import type { OwnWriteTracker } from '../engine/own-writes.ts';
+import type { OwnWriteTracker } from './own-writes.ts';
 import { splitPatch, type ObjectPatch } from '../state/patch.ts';
 
 /**

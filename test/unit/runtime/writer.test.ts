@@ -4,7 +4,7 @@ import type { KubeClient } from '../../../src/client/client.ts';
 import { ApiError } from '../../../src/client/errors.ts';
 import type { Patch } from '../../../src/client/patch.ts';
 import type { Stored } from '../../../src/client/types.ts';
-import { OwnWriteTracker } from '../../../src/engine/own-writes.ts';
+import { OwnWriteTracker } from '../../../src/runtime/own-writes.ts';
 import { ObjectWriter, StaleObjectError } from '../../../src/runtime/writer.ts';
 import { newPatch } from '../../../src/state/patch.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/base/clock.ts';
 import type { KubeObject } from '../../../src/client/types.ts';
-import { MAX_WRITES_PER_OBJECT, OwnWriteTracker } from '../../../src/engine/own-writes.ts';
+import { MAX_WRITES_PER_OBJECT, OwnWriteTracker } from '../../../src/runtime/own-writes.ts';
 
 function at(resourceVersion: string, uid = 'uid-1'): KubeObject {
   return { apiVersion: 'example.com/v1', kind: 'Printer', metadata: { namespace: 'ns', name: 'p', uid, resourceVersion } };
