@@ -5,6 +5,8 @@
  * what they return (the watcher's `machine.ts` does the same for watching).
  *
  * One cycle, kopf's lifecycle on controller-runtime's engine:
+ * 0. An object carrying the pause annotation (`state/pause.ts`) is left alone: no handler, no
+ *    finalizer change, no write; its timers and daemons stop until the annotation goes.
  * 1. The finalizer step ({@link finalizerStep}): an object no handler concerns is released; a
  *    finalizer a handler needs is added first, one none needs is removed.
  * 2. An object being deleted: its timers and daemons stop; once the daemons have exited, the
@@ -27,6 +29,7 @@ import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { HandlerSpec, ObjectContext } from '../handlers/types.ts';
 import { compareWithDiffBase, diffBaseKey, encodeDiffBase, essenceOf, readDiffBase, type Comparison } from '../state/essence.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
+import { isPaused } from '../state/pause.ts';
 import { isDone, type ProgressRecord, type ProgressStorage } from '../state/progress.ts';
 import { failingCondition } from './failing.ts';
 import { finalizerStep, type FinalizerStep } from './finalizer.ts';
@@ -76,6 +79,8 @@ export interface CauseState {
 export type Plan =
   /** Write this finalizer patch (stopping the object's tasks first if `stopTasks`), then plan again with the result. */
   | { readonly kind: 'finalizer'; readonly step: 'add' | 'remove' | 'release'; readonly ops: JsonPatchOp[]; readonly stopTasks: boolean }
+  /** The object carries the pause annotation: no handler runs, nothing is written, its tasks stop. */
+  | { readonly kind: 'paused' }
   /** Nothing to do; stop the object's tasks if `stopTasks`. */
   | { readonly kind: 'idle'; readonly stopTasks: boolean }
   /** Deleting: daemons must exit first; stop them and look again after `requeueAfterMs`. */
@@ -101,6 +106,8 @@ export type TaskPlan = { readonly kind: 'stop' } | { readonly kind: 'ensure'; re
  */
 export function plan(planner: Planner, body: Stored, memory: ObjectMemory, now: number): Plan {
   const { registration } = planner;
+  // Before everything, the finalizer included: a paused object is left exactly as it is.
+  if (isPaused(body, planner.prefix)) return { kind: 'paused' };
   const matches = (spec: HandlerSpec): boolean => matchesObject(spec, { body, contextFor: (s) => planner.probe(body, s) });
   const step: FinalizerStep = finalizerStep({
     body,

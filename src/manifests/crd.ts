@@ -22,6 +22,7 @@ import type {
   CustomResourceSubresources,
 } from 'kubernetes-types/apiextensions/v1.d.ts';
 import type { ObjectMeta } from '../client/types.ts';
+import { pauseKey } from '../state/pause.ts';
 import { SchemaError, type SchemaProblem } from '../schema/errors.ts';
 import type { CustomResource, Scope } from '../schema/resource.ts';
 import { checkValidationRules } from '../schema/cel.ts';
@@ -182,8 +183,21 @@ function toVersion(resource: CustomResource, storage: boolean, served: boolean):
     if (typeof deprecated === 'object') version.deprecationWarning = deprecated.warning;
   }
   if (resource.hasStatus) version.subresources = { status: {} };
-  if (resource.printerColumns.length > 0) version.additionalPrinterColumns = resource.printerColumns.map(toColumn);
+  version.additionalPrinterColumns = [...resource.printerColumns.map(toColumn), ...operonColumns(resource.printerColumns.length === 0)];
   return version;
+}
+
+/**
+ * Columns every Operon CRD gets: `Paused` (`kubectl get -o wide`) from the pause annotation
+ * (state/pause.ts). A CRD with no columns of its own shows `Age` by default and loses it once any
+ * column is declared, so `Age` is declared too in that case: plain `kubectl get` stays as it was.
+ */
+function operonColumns(withAge: boolean): CustomResourceColumnDefinition[] {
+  const paused = orderKeys<CustomResourceColumnDefinition>(
+    { name: 'Paused', type: 'string', description: `Set while the annotation ${pauseKey()} pauses Operon's handling of the object`, jsonPath: `.metadata.annotations.${pauseKey().replaceAll('.', '\\.')}`, priority: 1 },
+    COLUMN_ORDER,
+  );
+  return withAge ? [orderKeys<CustomResourceColumnDefinition>({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }, COLUMN_ORDER), paused] : [paused];
 }
 
 function toColumn(column: CustomResource['printerColumns'][number]): CustomResourceColumnDefinition {

@@ -1,7 +1,7 @@
 /**
  * Runs a resource's event handlers (`onEvent`): every watch change, in order per object, outside
  * the handling cycle (they never wait for it, nor it for them), never retried; a failure is a
- * warn line and nothing else, as in kopf.
+ * warn line and nothing else, as in kopf. A paused object's changes reach none of them.
  */
 import type { Logger } from '../base/logger.ts';
 import type { Stored } from '../client/types.ts';
@@ -15,6 +15,18 @@ import type { ObjectWriter } from './writer.ts';
 /** A watch change's type, as event handlers see it. */
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** What event handlers need. */
+export interface EventHandlerDeps {
+  readonly contexts: HandlerContexts;
+  readonly writer: ObjectWriter;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Aborts when the operator stops or loses its lease. */
+  readonly signal: AbortSignal;
+  /** True for an object carrying the pause annotation: its event handlers do not run. */
+  readonly paused: (object: Stored) => boolean;
+}
+
 /**
  * The event handlers of one resource, with one promise chain per object key.
  *
@@ -27,17 +39,17 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  */
 export class EventHandlers {
   readonly #specs: readonly HandlerSpec[];
-  readonly #deps: { contexts: HandlerContexts; writer: ObjectWriter; logger: Logger; clock: Clock; signal: AbortSignal };
+  readonly #deps: EventHandlerDeps;
   readonly #chains = new Map<string, Promise<void>>();
 
-  constructor(specs: readonly HandlerSpec[], deps: { contexts: HandlerContexts; writer: ObjectWriter; logger: Logger; clock: Clock; signal: AbortSignal }) {
+  constructor(specs: readonly HandlerSpec[], deps: EventHandlerDeps) {
     this.#specs = specs;
     this.#deps = deps;
   }
 
   /** Queues the handlers of one change behind the earlier changes of the same object. */
   dispatch(key: string, type: EventType, object: Stored, old: Stored | undefined): void {
-    if (this.#specs.length === 0) return;
+    if (this.#specs.length === 0 || this.#deps.paused(object)) return;
     const next = (this.#chains.get(key) ?? Promise.resolve())
       .then(() => this.#run(type, object, old))
       .catch((error: unknown) => this.#deps.logger.error({ err: error, key }, 'event handlers failed unexpectedly'));

@@ -38,6 +38,7 @@ import { releaseOps } from '../lifecycle/finalizer.ts';
 import { plan, settle, type ObjectMemory, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
 import type { Resource } from '../schema/resource.ts';
 import { newPatch } from '../state/patch.ts';
+import { isPaused, pauseKey } from '../state/pause.ts';
 import type { ProgressStorage } from '../state/progress.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
@@ -110,6 +111,8 @@ export class ResourceRuntime {
   /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
   readonly #deletedUnheld = new Set<string>();
   readonly #lastChange = new Map<string, number>();
+  /** Objects (uid) seen paused, to say so once when they are paused and once when they resume. */
+  readonly #paused = new Set<string>();
   readonly #hashedWarned = new Set<string>();
   readonly #reconcilers: Reconcilers;
   readonly #cache: HandlerCache<Stored>;
@@ -173,7 +176,14 @@ export class ResourceRuntime {
       enqueue: (key) => this.controller.queue.add(key),
     });
     const signal = AbortSignal.any([options.stopping, this.#halt.signal]);
-    this.#events = new EventHandlers(this.registration.of('event'), { contexts: this.#contexts, writer: this.#writer, logger: this.#logger, clock: this.#clock, signal });
+    this.#events = new EventHandlers(this.registration.of('event'), {
+      contexts: this.#contexts,
+      writer: this.#writer,
+      logger: this.#logger,
+      clock: this.#clock,
+      signal,
+      paused: (object) => isPaused(object, options.prefix),
+    });
     this.controller = new Controller({
       name: this.resource.plural,
       reconcile: (key, context) => this.#reconcile(key, context),
@@ -358,6 +368,7 @@ export class ResourceRuntime {
       this.#resumed.delete(uid);
       this.#reconcilers.forget(uid);
       this.#hashedWarned.delete(uid);
+      this.#paused.delete(uid);
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
@@ -386,7 +397,11 @@ export class ResourceRuntime {
     while (body !== undefined && !rc.signal.aborted) {
       const uid = body.metadata.uid;
       const next = plan(this.#planner, body, this.#memory(uid), this.#clock.now());
+      this.#notePause(body, next.kind === 'paused', rc.logger);
       switch (next.kind) {
+        case 'paused':
+          this.#tasks.stopObject(uid);
+          return undefined;
         case 'idle':
           if (next.stopTasks) this.#tasks.stopObject(uid);
           return undefined;
@@ -405,6 +420,25 @@ export class ResourceRuntime {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Says so, once per pause in this process, when an object is paused or resumed: an Event on the
+   * object (`kubectl describe`) and a log line. Nothing is written to the object itself.
+   */
+  #notePause(body: Stored, paused: boolean, logger: Logger): void {
+    const uid = body.metadata.uid;
+    if (paused === this.#paused.has(uid)) return;
+    const key = pauseKey(this.#planner.prefix);
+    if (paused) {
+      this.#paused.add(uid);
+      logger.info({ annotation: key }, 'paused: no handler runs until the annotation is removed');
+      this.#reporter.recorder.info(body, 'Paused', `handling is paused by the annotation ${key}; remove it to resume (the finalizer stays, so a deletion waits)`);
+    } else {
+      this.#paused.delete(uid);
+      logger.info({ annotation: key }, 'resumed: the pause annotation is gone');
+      this.#reporter.recorder.info(body, 'Resumed', `handling resumed: the annotation ${key} is gone`);
+    }
   }
 
   #memory(uid: string): ObjectMemory {

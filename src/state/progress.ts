@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { LAST_HANDLED_KEY } from './essence.ts';
+import { pauseKey } from './pause.ts';
 import { isPlainObject } from './fields.ts';
 import type { ObjectPatch } from './patch.ts';
 
@@ -118,7 +119,9 @@ export class AnnotationProgressStorage implements ProgressStorage {
 
   purge(body: KubeObject, patch: ObjectPatch<KubeObject>, keep?: string): void {
     const diffBase = `${this.prefix}/${LAST_HANDLED_KEY}`;
-    const ours = (key: string): boolean => key.startsWith(`${this.prefix}/`) && key !== diffBase;
+    const paused = pauseKey(this.prefix);
+    // The diff base and the user's pause annotation share the prefix but are not progress.
+    const ours = (key: string): boolean => key.startsWith(`${this.prefix}/`) && key !== diffBase && key !== paused;
     for (const [key, value] of Object.entries(body.metadata?.annotations ?? {})) {
       if (ours(key) && (keep === undefined || !isPurpose(value, keep))) patch.metadata.annotations[key] = null;
     }

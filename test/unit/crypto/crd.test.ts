@@ -62,6 +62,7 @@ describe('operators/crypto/crd.yaml', () => {
         ['Amount', 'number', '.spec.amount'],
         ['Value', 'string', '.status.value'],
         ['Change', 'string', '.status.change'],
+        ['Paused', 'string', '.metadata.annotations.operon\\.dev/paused'],
       ],
     );
   });

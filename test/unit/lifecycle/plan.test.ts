@@ -95,6 +95,27 @@ describe('plan: one cycle of one object, as a table', () => {
     { name: 'deleted with our finalizer: the delete handler runs', planner: full, body: () => ({ ...handled(), metadata: { ...handled().metadata, deletionTimestamp: '2026-12-05T12:01:00Z' } }), memory: seen, expect: 'run delete (delete)' },
     { name: 'deleted without our finalizer: nothing (already released)', planner: full, body: () => object({ deleting: true }), memory: seen, expect: 'idle' },
     {
+      name: 'paused: nothing at all, not even the finalizer',
+      planner: full,
+      body: () => object({ annotations: { 'operon.dev/paused': 'true' } }),
+      memory: fresh,
+      expect: 'paused',
+    },
+    {
+      name: 'paused while being deleted: the finalizer holds, no delete handler runs',
+      planner: full,
+      body: () => object({ finalizers: [FINALIZER], deleting: true, annotations: { 'operon.dev/paused': '' } }),
+      memory: seen,
+      expect: 'paused',
+    },
+    {
+      name: 'pause annotation "false": handled as usual',
+      planner: full,
+      body: () => object({ annotations: { 'operon.dev/paused': 'false' } }),
+      memory: fresh,
+      expect: 'finalizer add',
+    },
+    {
       name: 'deleted while a daemon runs: wait for it first',
       planner: full,
       body: () => object({ finalizers: [FINALIZER], deleting: true }),

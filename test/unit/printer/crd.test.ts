@@ -59,6 +59,7 @@ describe('operators/printer/crd.yaml', () => {
         ['Pod', '.status.pod'],
         ['Phase', '.status.phase'],
         ['Age', '.metadata.creationTimestamp'],
+        ['Paused', '.metadata.annotations.operon\\.dev/paused'],
       ],
     );
   });

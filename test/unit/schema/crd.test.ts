@@ -77,6 +77,13 @@ const expectedCvc: CustomResourceDefinition = {
             description: 'The current value of specified crypto currency based on given amount and market value in USD.',
             priority: 0,
           },
+          {
+            name: 'Paused',
+            type: 'string',
+            jsonPath: '.metadata.annotations.operon\\.dev/paused',
+            description: "Set while the annotation operon.dev/paused pauses Operon's handling of the object",
+            priority: 1,
+          },
         ],
       },
     ],
@@ -143,6 +150,11 @@ spec:
           jsonPath: .metadata.annotations.value
           description: The current value of specified crypto currency based on given amount and market value in USD.
           priority: 0
+        - name: Paused
+          type: string
+          jsonPath: .metadata.annotations.operon\\.dev/paused
+          description: Set while the annotation operon.dev/paused pauses Operon's handling of the object
+          priority: 1
 `;
 
 describe('toCrd', () => {
