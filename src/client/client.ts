@@ -265,7 +265,8 @@ export class KubeClient {
       resourceVersion: options.resourceVersion,
       resourceVersionMatch: options.resourceVersionMatch,
     };
-    const res = await this.#call(desc, { method: 'GET', path: resourcePath(ref, target) + queryString(query), ...requestOptions(options) }, 'idempotent');
+    const headers = options.metadataOnly ? { Accept: METADATA_LIST_ACCEPT } : undefined;
+    const res = await this.#call(desc, { method: 'GET', path: resourcePath(ref, target) + queryString(query), ...(headers ? { headers } : {}), ...requestOptions(options) }, 'idempotent');
     const list = decode<ObjectList<Stored<T>>>(res, desc);
     list.items ??= [];
     list.metadata ??= {};
@@ -431,6 +432,7 @@ export class KubeClient {
       path: resourcePath(ref, target) + queryString(query),
       description: desc,
       idleTimeoutMs,
+      ...(options.metadataOnly ? { headers: { Accept: METADATA_ACCEPT } } : {}),
       ...requestOptions(options),
     });
     options.onConnected?.();
@@ -559,6 +561,14 @@ export class KubeClient {
 function neverRan(error: unknown): boolean {
   return (error instanceof TransportError && !error.requestSent) || isApiError(error, 'TooManyRequests');
 }
+
+/**
+ * What a metadata-only list or watch asks for: the server's `meta.k8s.io/v1` table of contents
+ * of each object, with a JSON fallback so a server that cannot answer it still answers (an
+ * aggregated API that does not support the conversion sends full objects, which still decode).
+ */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 function requestOptions(options: RequestOptions): Pick<HttpRequest, 'signal' | 'timeoutMs'> {
   const out: Pick<HttpRequest, 'signal' | 'timeoutMs'> = {};

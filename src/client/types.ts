@@ -152,6 +152,12 @@ export interface ListOptions extends RequestOptions {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: 'Exact' | 'NotOlderThan';
+  /**
+   * Ask for `PartialObjectMetadata` only (`metadata`, `apiVersion`, `kind`; no spec, no status):
+   * a fraction of the bytes and memory for a watch that reads only names, labels, annotations or
+   * ownerReferences. Default false.
+   */
+  metadataOnly?: boolean;
 }
 
 export interface WatchOptions extends RequestOptions {
@@ -161,6 +167,8 @@ export interface WatchOptions extends RequestOptions {
   resourceVersion?: string;
   resourceVersionMatch?: 'NotOlderThan';
   allowWatchBookmarks?: boolean;
+  /** As {@link ListOptions.metadataOnly}: events carry `PartialObjectMetadata`. Default false. */
+  metadataOnly?: boolean;
   /** Server-side timeout; the stream ends normally after it. */
   timeoutSeconds?: number;
   sendInitialEvents?: boolean;

@@ -21,6 +21,8 @@ import { parseFieldPath } from '../state/fields.ts';
 import { mappedSource, ownerSource, type EventSource, type ObjectRef } from '../engine/sources.ts';
 import { optionalDuration, parseDuration, type Duration } from './duration.ts';
 import type {
+  CacheOptions,
+  RelatedCacheOptions,
   HandlerCache,
   RelatedContext,
   ChangeContext,
@@ -51,11 +53,15 @@ import type { AdmissionOptions, AdmissionSpec, MutateFn, ValidateFn } from '../a
 export interface OwnedResource {
   readonly resource: Resource;
   readonly everyOwner: boolean;
+  /** How it is watched and cached. */
+  readonly cache: RelatedCacheOptions<Stored>;
 }
 
 /** A related resource (`watches`): its objects' changes wake the objects `map` names. */
 export interface RelatedResource {
   readonly resource: Resource;
+  /** How it is watched and cached. */
+  readonly cache: RelatedCacheOptions<Stored>;
   readonly map: (object: Stored, context: RelatedContext<Stored>) => Iterable<ObjectRef | KubeObject> | undefined;
 }
 
@@ -74,6 +80,8 @@ export class ResourceRegistration {
   readonly owned: OwnedResource[] = [];
   /** Resources declared with `watches`. */
   readonly related: RelatedResource[] = [];
+  /** How this resource is watched and cached (`cache(...)`). */
+  cache: CacheOptions<Stored> = {};
   /** Validate and mutate handlers, served by the webhook server on every replica. */
   readonly admission: AdmissionSpec[] = [];
   readonly #explicit = new Set<string>();
@@ -126,11 +134,11 @@ export class ResourceRegistration {
    * for (const source of registration.sources(cache)) reflectorOf(source.resource).subscribe((c) => enqueueAll(source.toKeys(c)));
    * ```
    */
-  sources(cache: HandlerCache<Stored>): EventSource[] {
+  sources(cache: HandlerCache<Stored>): Array<EventSource & { readonly cache: RelatedCacheOptions<Stored> }> {
     const { group, kind, namespaced } = this.resource;
     return [
-      ...this.owned.map((o) => ownerSource(o.resource, { group, kind, namespaced }, { everyOwner: o.everyOwner })),
-      ...this.related.map((r) => mappedSource(r.resource, (object) => r.map(object as Stored, { cache }))),
+      ...this.owned.map((o) => ({ ...ownerSource(o.resource, { group, kind, namespaced }, { everyOwner: o.everyOwner }), cache: o.cache })),
+      ...this.related.map((r) => ({ ...mappedSource(r.resource, (object) => r.map(object as Stored, { cache })), cache: r.cache })),
     ];
   }
 
@@ -251,7 +259,19 @@ export interface ResourceHandlers<T extends KubeObject> {
   /** One long-running function per object; its `signal` aborts on deletion and on stop. */
   daemon(fn: HandlerFn<DaemonContext<T>>, options?: DaemonOptions<T>): string;
   /** Changes of `child` objects whose controller ownerReference points here wake their owner. */
-  owns(child: Resource, options?: OwnsOptions): void;
+  owns<R extends Resource>(child: R, options?: OwnsOptions<Stored<ObjectOf<R>>>): void;
+  /**
+   * How this resource is watched and cached: server-side label and field selectors (objects
+   * outside them never reach the operator), a transform that trims what is kept, and named
+   * indexes for `ctx.cache.byIndex` (kopf's `@kopf.index`). Call it once, before the operator runs.
+   *
+   * @example
+   * ```ts
+   * cvcs.cache({ labelSelector: { team: 'payments' }, indexes: { coin: (cvc) => [cvc.spec.coin] } });
+   * cvcs.reconcile(({ cache, spec }) => cache.byIndex('coin', spec.coin).length);
+   * ```
+   */
+  cache(options: CacheOptions<T>): void;
   /**
    * Changes of `related` objects wake the objects of this resource that `map` returns, as
    * references or as the objects themselves (controller-runtime's `Watches` with a map
@@ -266,7 +286,11 @@ export interface ResourceHandlers<T extends KubeObject> {
    *   cache.list(secret.metadata.namespace).filter((app) => app.spec?.secretName === secret.metadata.name));
    * ```
    */
-  watches<R extends Resource>(related: R, map: (object: Stored<ObjectOf<R>>, context: RelatedContext<T>) => Iterable<ObjectRef | KubeObject> | undefined): void;
+  watches<R extends Resource>(
+    related: R,
+    map: (object: Stored<ObjectOf<R>>, context: RelatedContext<T>) => Iterable<ObjectRef | KubeObject> | undefined,
+    options?: RelatedCacheOptions<Stored<ObjectOf<R>>>,
+  ): void;
   /**
    * A validating admission webhook (kopf's `on.validate`): return or throw a rejection to refuse
    * the write at `kubectl apply` time. Returns the handler id.
@@ -334,14 +358,18 @@ export function resource(input: ResourceDeclaration | Resource, options: Resourc
     daemon: (fn, o = {}) => add('daemon', fn, o),
     owns: (child, o = {}) => {
       if (!registration.owned.some((x) => resourceKey(x.resource) === resourceKey(child))) {
-        registration.owned.push({ resource: child, everyOwner: o.everyOwner ?? false });
+        const { everyOwner, ...cache } = o;
+        registration.owned.push({ resource: child, everyOwner: everyOwner ?? false, cache: cache as RelatedCacheOptions<Stored> });
       }
     },
-    watches: (related, map) => {
+    cache: (o) => {
+      registration.cache = o as CacheOptions<Stored>;
+    },
+    watches: (related, map, o = {}) => {
       if (registration.related.some((x) => resourceKey(x.resource) === resourceKey(related))) {
         throw new Error(`${describe(registration.resource)} already watches ${describe(related)}; map every reference in one function`);
       }
-      registration.related.push({ resource: related, map: map as RelatedResource['map'] });
+      registration.related.push({ resource: related, map: map as RelatedResource['map'], cache: o as RelatedCacheOptions<Stored> });
     },
     validate: (fn, o) => addAdmission(registration, normalizeAdmission('validate', fn as ValidateFn, o)),
     mutate: (fn, o) => addAdmission(registration, normalizeAdmission('mutate', fn as MutateFn, o)),

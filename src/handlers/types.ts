@@ -23,6 +23,8 @@ export interface HandlerCache<T extends KubeObject> {
   list(namespace?: string): Stored<T>[];
   /** The cache of an owned resource (declared with `owns`). Throws for resources not watched. */
   of<R extends Resource>(resource: R): ReadonlyStore<Stored<ObjectOf<R>>>;
+  /** Objects of the handled resource filed under `value` in index `name` (declared in `cache({ indexes })`). */
+  byIndex(name: string, value: string): Stored<T>[];
 }
 
 /** What a `watches` mapping function gets besides the related object. */
@@ -244,8 +246,55 @@ export interface DaemonOptions<T extends KubeObject> extends HandlerOptions<T> {
   initialDelay?: Duration;
 }
 
+/**
+ * How a resource is watched and cached (controller-runtime's cache options by object; kopf's
+ * indexes). Set with `resource.cache(...)` for a handled resource, or in `owns` and `watches`.
+ */
+export interface CacheOptions<T extends KubeObject> {
+  /**
+   * Only objects with these labels are listed, watched and cached (a server-side selector: the
+   * others never reach the operator, nor its memory). A selector string (`tier in (a,b)`) or
+   * `{ key: value }`. Default: every object.
+   */
+  labelSelector?: string | Readonly<Record<string, string>>;
+  /** As `labelSelector`, for fields the API server can select on (`metadata.name`, `status.phase` of Pods). */
+  fieldSelector?: string | Readonly<Record<string, string>>;
+  /**
+   * Applied to each object before it is cached, after Operon's own (which drops managedFields
+   * and kubectl's last-applied annotation), to save memory: keep only what handlers read. Must
+   * keep `metadata`. Handlers see the transformed object.
+   */
+  transform?: ObjectFn<T, Stored<T>>;
+  /**
+   * Named indexes of the cache (kopf's `@kopf.index`): each function gives the values an object
+   * is filed under; `ctx.cache.byIndex(name, value)` (or `ctx.cache.of(kind).byIndex`) returns
+   * the objects filed under `value`, without a scan.
+   */
+  indexes?: Readonly<Record<string, ObjectFn<T, readonly string[]>>>;
+}
+
+/**
+ * A function of a cached object. Declared through a method so that its parameter is checked
+ * bivariantly: cache options written for `Stored<ConfigMap>` then fit where a registry keeps
+ * options of any object, as handler functions do.
+ */
+export type ObjectFn<T extends KubeObject, R> = {
+  /** Called with one cached object. */
+  fn(object: Stored<T>): R;
+}['fn'];
+
+/** Cache options of a resource the operator watches but does not handle (`owns`, `watches`). */
+export interface RelatedCacheOptions<T extends KubeObject> extends CacheOptions<T> {
+  /**
+   * Watch metadata only (`PartialObjectMetadata`: names, labels, annotations, ownerReferences;
+   * no spec, no status), for a kind whose changes only need to wake their owner: a fraction of
+   * the memory per object. `ctx.cache.of(kind)` then holds metadata only. Default false.
+   */
+  metadataOnly?: boolean;
+}
+
 /** Options of `owns`. */
-export interface OwnsOptions {
+export interface OwnsOptions<T extends KubeObject = KubeObject> extends RelatedCacheOptions<T> {
   /** Map through every ownerReference of this resource's kind, not only the controller one. */
   everyOwner?: boolean;
 }

@@ -46,7 +46,7 @@ import { TemporaryError } from '../handlers/errors.ts';
 import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import { defaultRegistry, resourceKey, type ActivitySpec, type Registry } from '../handlers/registry.ts';
-import type { OperatorContext } from '../handlers/types.ts';
+import type { OperatorContext, RelatedCacheOptions } from '../handlers/types.ts';
 import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
 import { finalizerName } from '../state/finalizers.ts';
@@ -54,12 +54,12 @@ import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage 
 import type { Metrics } from '../server/metrics.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
-import { sourceFor } from '../watch/source.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 import { WebhookRuntime, type WebhookOptions } from './webhooks.ts';
+import { listWatchSource, sameCache, storeOptions, watchScope } from './cache-options.ts';
 
 /** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
 export interface PostedEvent {
@@ -206,6 +206,8 @@ export class Operator {
   readonly #stop = new AbortController();
   readonly #runtimes: ResourceRuntime[] = [];
   readonly #owned = new Map<string, Reflector<Stored>>();
+  /** The cache options each watch of {@link #owned} was made with. */
+  readonly #ownedCache = new Map<string, RelatedCacheOptions<Stored>>();
   readonly #probeCache = { at: -Infinity, value: {} as Record<string, unknown> };
   #phase: OperatorPhase = 'idle';
   #failed = false;
@@ -507,7 +509,7 @@ export class Operator {
     }
     for (const runtime of this.#runtimes) {
       for (const source of runtime.registration.sources(runtime.cache)) {
-        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? this.#ownedReflector(source.resource, client, logger, scope), source);
+        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? this.#ownedReflector(source.resource, source.cache, client, logger, scope), source);
       }
     }
     for (const reflector of this.#owned.values()) void reflector.start();
@@ -600,14 +602,25 @@ export class Operator {
     this.#stop.abort();
   }
 
-  #ownedReflector(resource: Resource, client: KubeClient, logger: Logger, scope: WatchScope): Reflector<Stored> {
+  /**
+   * The one watch of a resource the operator watches without handling it (owned or related),
+   * shared by every declaration of it; they must ask for the same cache, since one store serves
+   * them all. (A handled resource is watched by its own runtime, with its own cache options.)
+   */
+  #ownedReflector(resource: Resource, cache: RelatedCacheOptions<Stored>, client: KubeClient, logger: Logger, scope: WatchScope): Reflector<Stored> {
     const key = resourceKey(resource);
     let reflector = this.#owned.get(key);
+    const first = this.#ownedCache.get(key);
+    if (first !== undefined && !sameCache(first, cache)) {
+      throw new Error(`${resource.kind} is declared by owns() or watches() more than once with different cache options; one watch serves them all: give every declaration the same options`);
+    }
     if (!reflector) {
+      this.#ownedCache.set(key, cache);
       reflector = new Reflector<Stored>({
-        source: sourceFor<Stored>(client, resource.ref),
+        source: listWatchSource(client, resource, cache),
         namespaced: resource.namespaced,
-        scope,
+        scope: watchScope(scope, cache),
+        store: storeOptions(cache),
         name: resource.plural,
         logger,
         clock: this.#clock,

@@ -47,6 +47,7 @@ import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
 import { call, HandlerContexts } from './contexts.ts';
 import { EventHandlers } from './event-handlers.ts';
 import { Reconcilers } from './reconcilers.ts';
+import { storeOptions, watchScope } from './cache-options.ts';
 import { reportOutcome, type Reporter } from './report.ts';
 import { runTask, type TaskBodyDeps } from './task-body.ts';
 import { ObjectTasks } from './tasks.ts';
@@ -147,7 +148,8 @@ export class ResourceRuntime {
     this.reflector = new Reflector<Stored>({
       source: sourceFor<Stored>(options.client, this.resource.ref),
       namespaced: this.resource.namespaced,
-      scope: options.scope,
+      scope: watchScope(options.scope, this.registration.cache),
+      store: storeOptions(this.registration.cache),
       name: this.resource.plural,
       logger: options.logger,
       clock: this.#clock,
@@ -159,6 +161,12 @@ export class ResourceRuntime {
     this.#cache = {
       get: (name, namespace) => store.get(name, namespace),
       list: (namespace) => store.list(namespace),
+      byIndex: (name, value) => {
+        if (this.registration.cache.indexes?.[name] === undefined) {
+          throw new Error(`${this.resource.kind} has no index "${name}"; declare it with ${this.resource.kind}.cache({ indexes: { ${JSON.stringify(name)}: (object) => [...] } })`);
+        }
+        return store.byIndex(name, value);
+      },
       of: <R extends Resource>(resource: R) => {
         const found = options.cacheOf(resource);
         if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...) or .watches(...)`);
