@@ -56,6 +56,10 @@ export { toCrd, crdToYaml, conversionPath, rbacFor, type RbacOptions, type RbacR
 export { Type, type Static } from '@sinclair/typebox';
 export {
   resource,
+  defineOperator,
+  isOperatorDefinition,
+  type OperatorScope,
+  type OperatorDefinition,
   onStartup,
   onCleanup,
   onLogin,

@@ -7,11 +7,10 @@
  */
 import YAML from 'yaml';
 import type { KubeObject } from '../client/types.ts';
-import { defaultRegistry } from '../handlers/registry.ts';
 import { rbacFor, type RbacRule } from '../manifests/rbac.ts';
 import type { GenerateCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
-import { operatorFrom } from './run.ts';
+import { operatorFrom, registryFrom } from './run.ts';
 
 /**
  * The RBAC YAML for the operator the files define.
@@ -24,7 +23,7 @@ import { operatorFrom } from './run.ts';
 export async function rbacCommand(cmd: GenerateCommand): Promise<string> {
   const modules = await importFiles(cmd.files);
   const operator = operatorFrom(modules);
-  const registry = operator?.registry ?? defaultRegistry;
+  const registry = await registryFrom(modules);
   if (registry.resources.length === 0) {
     throw new CliError(`${cmd.files.join(', ')} registered no resource: call resource(...).onCreate(...) or similar at the top level`, 2);
   }

@@ -17,6 +17,7 @@
 import { KubeClient } from '../client/client.ts';
 import { resourceName } from '../client/paths.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
+import { isOperatorDefinition } from '../handlers/define.ts';
 import { defaultRegistry, type Registry } from '../handlers/registry.ts';
 import { Operator, type LeaderElectionOptions } from '../runtime/operator.ts';
 import { addOperatorChecks } from '../runtime/probes.ts';
@@ -34,6 +35,17 @@ export function operatorFrom(modules: ReadonlyArray<{ exports: Record<string, un
   return undefined;
 }
 
+/**
+ * The registry a set of modules defines: an exported `Operator`'s, else that of an exported
+ * `defineOperator(...)` (built now), else the default registry the top-level API fills.
+ */
+export async function registryFrom(modules: ReadonlyArray<{ exports: Record<string, unknown> }>): Promise<Registry> {
+  const operator = operatorFrom(modules);
+  if (operator) return operator.registry;
+  for (const m of modules) for (const value of Object.values(m.exports)) if (isOperatorDefinition(value)) return value.build();
+  return defaultRegistry;
+}
+
 export async function runCommand(cmd: RunCommand): Promise<number> {
   if (cmd.check) {
     await (await import('./check.ts')).typeCheck({ files: cmd.files, tsconfig: cmd.tsconfig, output: process.stderr, hint: 'or start anyway with --no-check' });
@@ -41,9 +53,9 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const modules = await importFiles(cmd.files);
   const logger = await createLogger('operon', cmd.logLevel, cmd.logFormat);
   const exported = operatorFrom(modules);
-  const registry: Registry = exported?.registry ?? defaultRegistry;
+  const registry: Registry = await registryFrom(modules);
   if (registry.resources.length === 0 && registry.startup.length === 0) {
-    throw new CliError(`${cmd.files.join(', ')} registered no handlers: call resource(...).onCreate(...) or similar at the top level`, 2);
+    throw new CliError(`${cmd.files.join(', ')} registered no handlers: call resource(...).onCreate(...) or similar at the top level, or export default defineOperator((op) => ...)`, 2);
   }
 
   let client: KubeClient;

@@ -14,12 +14,11 @@
  */
 import type { KubeObject } from '../client/types.ts';
 import { webhookConfigurations } from '../admission/configuration.ts';
-import { defaultRegistry } from '../handlers/registry.ts';
 import { admissionEndpoints, servingHosts } from '../runtime/webhooks.ts';
 import { CliError, importFiles } from './load.ts';
 import { rbacToYaml } from './rbac.ts';
 import type { WebhooksCommand } from './options.ts';
-import { operatorFrom } from './run.ts';
+import { registryFrom } from './run.ts';
 
 /**
  * The YAML `operon webhooks` prints.
@@ -30,7 +29,7 @@ import { operatorFrom } from './run.ts';
  * ```
  */
 export async function webhooksYaml(o: WebhooksCommand): Promise<string> {
-  const registry = operatorFrom(await importFiles(o.files))?.registry ?? defaultRegistry;
+  const registry = await registryFrom(await importFiles(o.files));
   const endpoints = admissionEndpoints(registry);
   if (endpoints.length === 0) throw new CliError(`${o.files.join(', ')} registered no validate or mutate handler: call resource(...).validate(...) at the top level`, 2);
   return rbacToYaml(webhookManifests(registry, { name: o.name, namespace: o.namespace, service: o.service, port: o.port, certManager: o.certManager }));

@@ -9,6 +9,7 @@ export { parseDuration, optionalDuration, type Duration } from './duration.ts';
 export { HandlerRetriesError, HandlerTimeoutError, PermanentError, TemporaryError } from './errors.ts';
 export { ABSENT, PRESENT, matchMeta, matchValue, type MetaFilter, type ValueFilter } from './filters.ts';
 export { silentRecorder, type Recorder } from './recorder.ts';
+export { defineOperator, isOperatorDefinition, type OperatorDefinition, type OperatorScope } from './define.ts';
 export {
   Registry,
   ResourceRegistration,
