@@ -16,6 +16,8 @@ export {
   isRetryable,
   type ApiErrorKind,
   type ClientOptions,
+  type RequestTracer,
+  type RequestDescription,
   type LoadOptions,
   type Patch,
   type JsonPatchOp,

@@ -72,6 +72,7 @@ export const RUN_FLAGS = {
   'metrics-address': { type: 'string', placeholder: 'ADDR', help: "serve /metrics at host:port, e.g. :8080 (controller-runtime's metrics port)", defaultText: 'not served' },
   liveness: { type: 'string', placeholder: 'URL', help: 'kopf\'s spelling of --health-address, e.g. http://0.0.0.0:8081/healthz' },
   concurrency: { type: 'string', placeholder: 'N', help: "objects handled at once per resource (controller-runtime's MaxConcurrentReconciles)", defaultText: '8' },
+  tracing: { type: 'boolean', help: 'OpenTelemetry spans per handling cycle and API request; register an SDK and exporter first, e.g. node --import @opentelemetry/auto-instrumentations-node/register' },
   'leader-elect': { type: 'boolean', help: 'run handlers only while holding a Lease, so several replicas can run' },
   'lease-name': { type: 'string', placeholder: 'N', help: "the Lease's name", defaultText: '<plural>.<group> of the first resource' },
   'lease-namespace': { type: 'string', placeholder: 'NS', help: "the Lease's namespace", defaultText: "the pod's, or the context's namespace" },
@@ -140,6 +141,7 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
     metricsAddress,
     concurrency,
     leaderElection: elect ? { leaseName, leaseNamespace } : undefined,
+    tracing: v.tracing === true,
     check,
     tsconfig: str(v.tsconfig),
   };

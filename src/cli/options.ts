@@ -25,6 +25,8 @@ export interface RunCommand {
   concurrency: number | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+  /** OpenTelemetry spans of every handling cycle and API request (`--tracing`). */
+  tracing: boolean;
   /** Type-check the project before starting (`--check`, the default for `.ts` files outside production). */
   check: boolean;
   /** The tsconfig for the check; undefined finds the nearest one above the first file. */

@@ -61,6 +61,18 @@ export interface ClientOptions {
   idleSocketTimeoutMs?: number;
   /** Randomness of retry jitter, in [0, 1); injectable for tests. */
   random?: () => number;
+  /** Wraps each request (its retries included) in a trace span. Default: none. */
+  tracer?: RequestTracer;
+}
+
+/**
+ * Traces API requests: `trace` runs one request, retries included, inside a span of its own.
+ * The client knows no tracing library; the operator supplies one (OpenTelemetry's, when its
+ * `tracing` option is on).
+ */
+export interface RequestTracer {
+  /** Runs `request` inside a span describing it; resolves or rejects as `request` does. */
+  trace<T>(description: RequestDescription, request: () => Promise<T>): Promise<T>;
 }
 
 /** Options of {@link KubeClient.load}. */
@@ -169,6 +181,7 @@ export class KubeClient {
   readonly #maxRetries: number;
   readonly #random: (() => number) | undefined;
   readonly #discovery: Discovery;
+  #tracer: RequestTracer | undefined;
 
   private constructor(config: ClusterConfig, options: ClientOptions) {
     this.config = config;
@@ -176,6 +189,7 @@ export class KubeClient {
     this.#clock = options.clock ?? systemClock;
     this.#maxRetries = options.maxRetries ?? defaults.client.maxRetries;
     this.#random = options.random;
+    this.#tracer = options.tracer;
     const credentials =
       options.credentials ??
       credentialsFor(config, { clock: this.#clock, logger: this.#logger, ...(options.execCache ? { execCache: options.execCache } : {}) });
@@ -523,7 +537,25 @@ export class KubeClient {
   }
 
   /** Sends a request, retrying as `policy` allows; resolves with a 2xx response only. */
-  async #call(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
+  /**
+   * Traces every request from now on with `tracer` (or stops, with undefined): for a client made
+   * before tracing was set up, such as the one an operator is given.
+   *
+   * @example
+   * ```ts
+   * client.traceWith({ trace: (description, request) => tracer.startActiveSpan(description.verb, (span) => request().finally(() => span.end())) });
+   * ```
+   */
+  traceWith(tracer: RequestTracer | undefined): void {
+    this.#tracer = tracer;
+  }
+
+  #call(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
+    const tracer = this.#tracer;
+    return tracer ? tracer.trace(desc, () => this.#send(desc, req, policy)) : this.#send(desc, req, policy);
+  }
+
+  async #send(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
     // Made at the first retry: nearly every request succeeds at once.
     let backoff: Backoff | undefined;
     for (let attempt = 0; ; attempt++) {

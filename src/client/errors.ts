@@ -32,10 +32,13 @@ export type ApiErrorKind =
 
 /** What the request was, for messages such as "cannot list pods in namespace x". */
 export interface RequestDescription {
+  /** `get`, `list`, `watch`, `create`, `replace`, `patch`, `delete`, ... */
   verb: string;
   /** `pods`, `cryptovaluecalculators.crypto.tools`, `pods/status`, ... */
   resource: string;
+  /** The object's namespace; absent for cluster-scoped objects and all-namespace requests. */
   namespace?: string;
+  /** The object's name; absent for collection requests (list, watch, create). */
   name?: string;
 }
 

@@ -6,6 +6,7 @@
 export { KubeClient, CRD_RESOURCE, CrdNotEstablishedError } from './client.ts';
 export type {
   ClientOptions,
+  RequestTracer,
   LoadOptions,
   ObjectOptions,
   GetOptions,

@@ -78,7 +78,7 @@ export interface CauseState {
 /** What a cycle does next for an object; the runtime performs it and, unless told to stop, plans again. */
 export type Plan =
   /** Write this finalizer patch (stopping the object's tasks first if `stopTasks`), then plan again with the result. */
-  | { readonly kind: 'finalizer'; readonly step: 'add' | 'remove' | 'release'; readonly ops: JsonPatchOp[]; readonly stopTasks: boolean }
+  | { readonly kind: 'finalizer'; readonly step: 'add' | 'remove' | 'release'; readonly ops: JsonPatchOp[]; readonly stopTasks: boolean; readonly note: string }
   /** The object carries the pause annotation: no handler runs, nothing is written, its tasks stop. */
   | { readonly kind: 'paused' }
   /** Nothing to do; stop the object's tasks if `stopTasks`. */
@@ -119,12 +119,12 @@ export function plan(planner: Planner, body: Stored, memory: ObjectMemory, now: 
   });
   switch (step.kind) {
     case 'release':
-      return { kind: 'finalizer', step: 'release', ops: step.ops, stopTasks: true };
+      return { kind: 'finalizer', step: 'release', ops: step.ops, stopTasks: true, note: 'finalizer removed: no handler concerns the object' };
     case 'ignore':
       return { kind: 'idle', stopTasks: true };
     case 'add':
     case 'remove':
-      return { kind: 'finalizer', step: step.kind, ops: step.ops, stopTasks: false };
+      return { kind: 'finalizer', step: step.kind, ops: step.ops, stopTasks: false, note: step.kind === 'add' ? 'finalizer added' : 'finalizer removed: no handler needs it' };
     case 'cleanup':
       if (memory.daemonsRunning > 0) return { kind: 'await-daemons', daemons: memory.daemonsRunning, requeueAfterMs: defaults.handlers.daemonStopPollMs };
       return planCause(planner, body, memory, now, { kind: 'stop' });

@@ -5,11 +5,12 @@
  */
 import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
-import type { CacheOptions, RelatedCacheOptions } from '../handlers/types.ts';
+import type { ResourceRegistration } from '../handlers/registry.ts';
+import type { CacheOptions, HandlerCache, RelatedCacheOptions } from '../handlers/types.ts';
 import type { Resource } from '../schema/resource.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { sourceFor, type ListWatchSource } from '../watch/source.ts';
-import { stripForCache, type StoreOptions } from '../watch/store.ts';
+import { stripForCache, type ReadonlyStore, type StoreOptions } from '../watch/store.ts';
 
 /**
  * The operator's scope (namespaces) narrowed by the options' selectors.
@@ -57,6 +58,35 @@ export function listWatchSource(client: KubeClient, resource: Resource, options:
   return {
     list: (o) => source.list({ ...o, metadataOnly: true }),
     watch: (o) => source.watch({ ...o, metadataOnly: true }),
+  };
+}
+
+/**
+ * The cache handlers read (`ctx.cache`): this resource's store, its declared indexes, and the
+ * stores of the owned and related resources through `of`, each lookup failing with the fix when
+ * something was not declared.
+ *
+ * @example
+ * ```ts
+ * const cache = handlerCache(registration, reflector.store, (resource) => storesByKey.get(resourceKey(resource)));
+ * ```
+ */
+export function handlerCache(registration: ResourceRegistration, store: ReadonlyStore<Stored>, cacheOf: (resource: Resource) => ReadonlyStore<Stored> | undefined): HandlerCache<Stored> {
+  const kind = registration.resource.kind;
+  return {
+    get: (name, namespace) => store.get(name, namespace),
+    list: (namespace) => store.list(namespace),
+    byIndex: (name, value) => {
+      if (registration.cache.indexes?.[name] === undefined) {
+        throw new Error(`${kind} has no index "${name}"; declare it with ${kind}.cache({ indexes: { ${JSON.stringify(name)}: (object) => [...] } })`);
+      }
+      return store.byIndex(name, value);
+    },
+    of: <R extends Resource>(resource: R) => {
+      const found = cacheOf(resource);
+      if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${kind}.owns(...) or .watches(...)`);
+      return found as never;
+    },
   };
 }
 

@@ -60,6 +60,7 @@ import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 import { WebhookRuntime, type WebhookOptions } from './webhooks.ts';
 import { listWatchSource, sameCache, storeOptions, watchScope } from './cache-options.ts';
+import { loadTracing, type Tracing } from './tracing.ts';
 
 /** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
 export interface PostedEvent {
@@ -108,8 +109,18 @@ export interface LeaderElectionStatus {
   lost?: string;
 }
 
+/** The version tracing names (`operon-k8s` tracer); kept with package.json's by the packaging test. */
+export const OPERON_VERSION = '0.1.0';
+
 /** Options of an {@link Operator}. */
 export interface OperatorOptions {
+  /**
+   * OpenTelemetry traces: a span per handling cycle (plan, handler, requeue as attributes) with a
+   * child span per API request, through `@opentelemetry/api`. The process registers the SDK and
+   * exporter (without one, spans are no-ops); `@opentelemetry/api` is loaded only when this is on.
+   * Default false.
+   */
+  tracing?: boolean;
   /** Default: the default registry that `resource()` and `onStartup()` fill. */
   registry?: Registry;
   /** Default: from a login handler, else loaded as kubectl does (`kubeconfig`, `context`). */
@@ -206,6 +217,7 @@ export class Operator {
   readonly #stop = new AbortController();
   readonly #runtimes: ResourceRuntime[] = [];
   readonly #owned = new Map<string, Reflector<Stored>>();
+  #tracing: Tracing | undefined;
   /** The cache options each watch of {@link #owned} was made with. */
   readonly #ownedCache = new Map<string, RelatedCacheOptions<Stored>>();
   readonly #probeCache = { at: -Infinity, value: {} as Record<string, unknown> };
@@ -248,7 +260,7 @@ export class Operator {
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
     this.#options = { ...this.#options, ...options };
   }
@@ -444,6 +456,10 @@ export class Operator {
         }
       }
       this.#client = client;
+      if (this.#options.tracing) {
+        this.#tracing = await loadTracing(OPERON_VERSION);
+        client.traceWith(this.#tracing.requests);
+      }
       events = new EventRecorder({ client, component: this.name, logger, clock: this.#clock });
       const recorder = tapRecorder(events, (event) => {
         for (const tap of this.#eventTaps) tap(event);
@@ -496,6 +512,7 @@ export class Operator {
         prefix,
         finalizer: finalizerName(prefix),
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
+        ...(this.#tracing ? { tracing: this.#tracing } : {}),
         stopping: this.#stop.signal,
         ...(metrics
           ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }

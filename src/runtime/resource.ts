@@ -24,7 +24,6 @@ import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
-import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
@@ -35,10 +34,10 @@ import type { Recorder } from '../handlers/recorder.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { HandlerCache } from '../handlers/types.ts';
 import { releaseOps } from '../lifecycle/finalizer.ts';
-import { plan, settle, type ObjectMemory, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
+import { plan, settle, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
 import type { Resource } from '../schema/resource.ts';
 import { newPatch } from '../state/patch.ts';
-import { isPaused, pauseKey } from '../state/pause.ts';
+import { isPaused } from '../state/pause.ts';
 import type { ProgressStorage } from '../state/progress.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
@@ -47,7 +46,10 @@ import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
 import { call, HandlerContexts } from './contexts.ts';
 import { EventHandlers } from './event-handlers.ts';
 import { Reconcilers } from './reconcilers.ts';
-import { storeOptions, watchScope } from './cache-options.ts';
+import { handlerCache, storeOptions, watchScope } from './cache-options.ts';
+import { ObjectMemories } from './object-memory.ts';
+import { PauseNotes } from './pause-notes.ts';
+import { NO_SPAN, type CycleSpan, type Tracing } from './tracing.ts';
 import { reportOutcome, type Reporter } from './report.ts';
 import { runTask, type TaskBodyDeps } from './task-body.ts';
 import { ObjectTasks } from './tasks.ts';
@@ -75,10 +77,12 @@ export interface ResourceRuntimeOptions {
   queueMetrics?: WorkQueueMetrics;
   /** Counts each handler attempt by handler id and result (`operon_handler_runs_total`). */
   handlerRuns?: (handler: string, result: 'success' | 'retry' | 'failure') => void;
-  /** The watch reports itself unhealthy after failing this long. Default: {@link defaults}.watch.unhealthyAfterMs. */
+  /** The watch reports itself unhealthy after failing this long. Default: `defaults.watch.unhealthyAfterMs`. */
   unhealthyAfterMs?: number;
-  /** A watch silent this long is presumed stalled. Default: {@link defaults}.watch.idleTimeoutMs. */
+  /** A watch silent this long is presumed stalled. Default: `defaults.watch.idleTimeoutMs`. */
   idleTimeoutMs?: number;
+  /** Traces each cycle in a span. Default: none. */
+  tracing?: Tracing;
 }
 
 /**
@@ -107,15 +111,11 @@ export class ResourceRuntime {
   readonly #tracker: OwnWriteTracker;
   readonly #writer: ObjectWriter;
   readonly #tasks: ObjectTasks;
-  /** Objects (uid) whose resume handlers are done, or that were created, in this process. */
-  readonly #resumed = new Set<string>();
-  /** Objects (uid) deleted without our finalizer whose optional delete handlers already ran. */
-  readonly #deletedUnheld = new Set<string>();
+  readonly #memory = new ObjectMemories();
   readonly #lastChange = new Map<string, number>();
-  /** Objects (uid) seen paused, to say so once when they are paused and once when they resume. */
-  readonly #paused = new Set<string>();
-  readonly #hashedWarned = new Set<string>();
+  readonly #pauses: PauseNotes;
   readonly #reconcilers: Reconcilers;
+  readonly #tracing: Tracing | undefined;
   readonly #cache: HandlerCache<Stored>;
   readonly #contexts: HandlerContexts;
   readonly #events: EventHandlers;
@@ -142,6 +142,8 @@ export class ResourceRuntime {
     };
     this.#finalizer = options.finalizer;
     this.#graceMs = options.shutdownGraceMs;
+    this.#tracing = options.tracing;
+    this.#pauses = new PauseNotes(options.recorder, options.prefix);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
     this.#writer = new ObjectWriter({ client: options.client, ref: this.resource.ref, statusSubresource, tracker: this.#tracker, logger: this.#logger });
@@ -157,22 +159,7 @@ export class ResourceRuntime {
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     });
     this.reflector.subscribe((change) => this.#onChange(change));
-    const store = this.reflector.store;
-    this.#cache = {
-      get: (name, namespace) => store.get(name, namespace),
-      list: (namespace) => store.list(namespace),
-      byIndex: (name, value) => {
-        if (this.registration.cache.indexes?.[name] === undefined) {
-          throw new Error(`${this.resource.kind} has no index "${name}"; declare it with ${this.resource.kind}.cache({ indexes: { ${JSON.stringify(name)}: (object) => [...] } })`);
-        }
-        return store.byIndex(name, value);
-      },
-      of: <R extends Resource>(resource: R) => {
-        const found = options.cacheOf(resource);
-        if (!found) throw new Error(`${resource.kind} is not watched by this operator; declare it with ${this.resource.kind}.owns(...) or .watches(...)`);
-        return found as never;
-      },
-    };
+    this.#cache = handlerCache(this.registration, this.reflector.store, options.cacheOf);
     this.#contexts = new HandlerContexts({
       resource: this.resource,
       client: options.client,
@@ -373,10 +360,9 @@ export class ResourceRuntime {
     if (type === 'DELETED') {
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
-      this.#resumed.delete(uid);
+      this.#memory.forget(uid);
       this.#reconcilers.forget(uid);
-      this.#hashedWarned.delete(uid);
-      this.#paused.delete(uid);
+      this.#pauses.forget(uid);
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
@@ -391,21 +377,29 @@ export class ResourceRuntime {
     // Not AbortSignal.any: see firstOf. Nothing outside the cycle keeps this signal (a handler gets
     // its own, which stops following it when its attempt ends), so releasing it afterwards is safe.
     const run = firstOf(context.signal, this.#halt.signal);
+    const rc = { ...context, signal: run.signal };
     try {
-      return await this.#handle(key, { ...context, signal: run.signal });
+      const tracing = this.#tracing;
+      if (tracing === undefined) return await this.#handle(key, rc, NO_SPAN);
+      return await tracing.cycle(this.resource.plural, context.namespace, context.name, async (span) => {
+        const result = await this.#handle(key, rc, span);
+        if (result?.requeueAfter !== undefined) span.set({ 'operon.requeue_after_ms': result.requeueAfter });
+        return result;
+      });
     } finally {
       run.release();
     }
   }
 
-  async #handle(key: string, rc: ReconcileContext): Promise<ReconcileResult> {
+  async #handle(key: string, rc: ReconcileContext, span: CycleSpan): Promise<ReconcileResult> {
     let body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
     // A finalizer write changes the object: plan again from the write's result. At most one add
     // or remove precedes the handlers, so this loops at most twice.
     while (body !== undefined && !rc.signal.aborted) {
       const uid = body.metadata.uid;
-      const next = plan(this.#planner, body, this.#memory(uid), this.#clock.now());
-      this.#notePause(body, next.kind === 'paused', rc.logger);
+      const next = plan(this.#planner, body, this.#memory.of(uid, this.#tasks.daemonsRunning(uid)), this.#clock.now());
+      this.#pauses.note(body, next.kind === 'paused', rc.logger);
+      span.set(next.kind === 'run' ? { 'operon.plan': next.kind, 'operon.cause': next.cause.reason, 'operon.handler': next.due.selected.spec.id } : { 'operon.plan': next.kind });
       switch (next.kind) {
         case 'paused':
           this.#tasks.stopObject(uid);
@@ -416,7 +410,7 @@ export class ResourceRuntime {
         case 'finalizer':
           if (next.stopTasks) this.#tasks.stopObject(uid);
           body = await this.#writer.json(body, next.ops, rc.signal);
-          rc.logger.debug(FINALIZER_LOG[next.step]);
+          rc.logger.debug(next.note);
           if (next.step === 'release') return undefined;
           continue;
         case 'await-daemons':
@@ -430,51 +424,28 @@ export class ResourceRuntime {
     return undefined;
   }
 
-  /**
-   * Says so, once per pause in this process, when an object is paused or resumed: an Event on the
-   * object (`kubectl describe`) and a log line. Nothing is written to the object itself.
-   */
-  #notePause(body: Stored, paused: boolean, logger: Logger): void {
-    const uid = body.metadata.uid;
-    if (paused === this.#paused.has(uid)) return;
-    const key = pauseKey(this.#planner.prefix);
-    if (paused) {
-      this.#paused.add(uid);
-      logger.info({ annotation: key }, 'paused: no handler runs until the annotation is removed');
-      this.#reporter.recorder.info(body, 'Paused', `handling is paused by the annotation ${key}; remove it to resume (the finalizer stays, so a deletion waits)`);
-    } else {
-      this.#paused.delete(uid);
-      logger.info({ annotation: key }, 'resumed: the pause annotation is gone');
-      this.#reporter.recorder.info(body, 'Resumed', `handling resumed: the annotation ${key} is gone`);
-    }
-  }
-
-  #memory(uid: string): ObjectMemory {
-    return { resumed: this.#resumed.has(uid), optionalDeleteRan: this.#deletedUnheld.has(uid), daemonsRunning: this.#tasks.daemonsRunning(uid) };
-  }
-
   /** Performs a plan of the cause: runs its due handler, or finishes it, or waits. */
   async #advance(key: string, body: Stored, next: Extract<Plan, { kind: 'run' | 'wait' | 'finish' }>, rc: ReconcileContext): Promise<ReconcileResult> {
     const uid = body.metadata.uid;
     if (next.tasks.kind === 'stop') this.#tasks.stopObject(uid);
     else this.#tasks.ensure(key, uid, next.tasks.specs);
-    if (next.cause.created) this.#resumed.add(uid);
+    if (next.cause.created) this.#memory.resumed(uid);
     if (next.kind === 'wait') return { requeueAfter: next.requeueAfterMs };
 
     let after: Stored | undefined;
     if (next.kind === 'finish') {
-      this.#warnHashed(body, next.diffBaseHashed, rc.logger);
+      if (next.diffBaseHashed) this.#memory.warnHashed(body.metadata.uid, rc.logger);
       after = await this.#writer.apply(body, next.patch, rc.signal);
     } else {
       const settled = await this.#runDue(body, next, rc);
       if (settled === undefined) return undefined;
-      this.#warnHashed(body, settled.diffBaseHashed, rc.logger);
+      if (settled.diffBaseHashed) this.#memory.warnHashed(body.metadata.uid, rc.logger);
       after = await this.#writer.apply(body, settled.patch, rc.signal);
       if (after !== undefined && !settled.causeDone) return { requeueAfter: settled.requeueAfterMs };
     }
     if (after === undefined) return undefined;
     if (next.tasks.kind === 'ensure') {
-      this.#resumed.add(uid);
+      this.#memory.resumed(uid);
       return this.#reconcilers.run(after, rc);
     }
     // A handled deletion: the finalizer goes. Without it (an unheld deletion) the optional delete
@@ -483,12 +454,8 @@ export class ResourceRuntime {
     if (ops) {
       await this.#writer.json(after, ops, rc.signal);
       rc.logger.debug('finalizer removed: deletion handled');
-    } else {
-      this.#deletedUnheld.add(uid);
-      // Bounded: the oldest entries go first (a Set iterates in insertion order).
-      if (this.#deletedUnheld.size > 10_000) this.#deletedUnheld.delete(this.#deletedUnheld.values().next().value as string);
     }
-    this.#resumed.delete(uid);
+    this.#memory.deletionHandled(uid, ops !== undefined);
     return undefined;
   }
 
@@ -509,15 +476,6 @@ export class ResourceRuntime {
     return settle(this.#planner, body, next, { outcome, next: record, patch }, this.#clock.now());
   }
 
-  #warnHashed(body: Stored, hashed: boolean, logger: Logger): void {
-    if (!hashed || this.#hashedWarned.has(body.metadata.uid)) return;
-    this.#hashedWarned.add(body.metadata.uid);
-    logger.warn(
-      { annotationBudgetBytes: defaults.state.annotationBudgetBytes },
-      'the object is too large to keep its last handled state in an annotation; storing hashes instead, so update handlers get a coarse diff without old values',
-    );
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Helpers
 
@@ -527,9 +485,3 @@ export class ResourceRuntime {
     return this.#writer.latest(key, cached);
   }
 }
-
-const FINALIZER_LOG = {
-  add: 'finalizer added',
-  remove: 'finalizer removed: no handler needs it',
-  release: 'finalizer removed: no handler concerns the object',
-} as const;

@@ -159,6 +159,7 @@ describe('plan: finalizer policy', () => {
       kind: 'finalizer',
       step: 'release',
       stopTasks: true,
+      note: 'finalizer removed: no handler concerns the object',
       ops: [
         { op: 'test', path: '/metadata/finalizers/1', value: FINALIZER },
         { op: 'remove', path: '/metadata/finalizers/1' },
