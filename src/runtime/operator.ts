@@ -38,163 +38,35 @@
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import { KubeClient } from '../client/client.ts';
-import type { KubeObject, Stored } from '../client/types.ts';
+import type { Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { resourceName } from '../client/paths.ts';
 import { keyOf } from '../client/keys.ts';
-import { TemporaryError } from '../handlers/errors.ts';
 import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
-import { defaultRegistry, resourceKey, type ActivitySpec, type Registry } from '../handlers/registry.ts';
-import type { OperatorContext, RelatedCacheOptions } from '../handlers/types.ts';
+import { defaultRegistry, resourceKey, type Registry } from '../handlers/registry.ts';
+import type { RelatedCacheOptions } from '../handlers/types.ts';
 import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
 import { finalizerName } from '../state/finalizers.ts';
 import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage } from '../state/progress.ts';
-import type { Metrics } from '../server/metrics.ts';
 import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
-import { WebhookRuntime, type WebhookOptions } from './webhooks.ts';
+import { WebhookRuntime } from './webhooks.ts';
 import { listWatchSource, sameCache, storeOptions, watchScope } from './cache-options.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
+import { login, runActivity } from './activities.ts';
+import { pinoLogger } from './default-logger.ts';
+import { tapRecorder } from './recorder-tap.ts';
+import { describeFailingWatch, describeStaleWatches } from './watch-health.ts';
+import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
 
-/** An Event the operator posted, as seen by {@link OperatorOptions.onEvent}. */
-export interface PostedEvent {
-  /** The object the Event is about. */
-  object: KubeObject;
-  /** `Warning` for problems, `Normal` for everything else. */
-  type: 'Normal' | 'Warning';
-  /** A CamelCase reason, e.g. `PodCreated`. */
-  reason: string;
-  /** The message for a human. */
-  message: string;
-}
+export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
 
-/**
- * Leader election of an {@link Operator}: the Lease `namespace/lease` decides which replica runs
- * the handlers. Timings default to {@link defaults}.leaderElection (controller-runtime's).
- */
-export interface LeaderElectionOptions {
-  /** The Lease's name; every replica of one operator uses the same. */
-  lease: string;
-  /** The Lease's namespace, usually the operator's own. */
-  namespace: string;
-  /** This replica's identity. Default: host (pod) name and a random suffix. */
-  identity?: string;
-  /** How long the Lease stays valid without a renewal. Default: {@link defaults}.leaderElection.leaseDurationMs (15 s). */
-  leaseDurationMs?: number;
-  /** A leader that could not renew for this long stops. Default: {@link defaults}.leaderElection.renewDeadlineMs (10 s). */
-  renewDeadlineMs?: number;
-  /** Pause between attempts to acquire or renew. Default: {@link defaults}.leaderElection.retryPeriodMs (2 s). */
-  retryPeriodMs?: number;
-  /** Give the Lease up on a graceful stop. Default: {@link defaults}.leaderElection.releaseOnCancel (true). */
-  releaseOnCancel?: boolean;
-}
-
-/** Where an operator stands in leader election, in {@link OperatorHealth}. */
-export interface LeaderElectionStatus {
-  /** The Lease, `namespace/name`. */
-  lease: string;
-  /** This replica's identity. */
-  identity: string;
-  /** True while this replica holds the Lease and runs the handlers. */
-  leading: boolean;
-  /** The holder last seen on the Lease. */
-  holder?: string;
-  /** Why leadership was lost, once it was. */
-  lost?: string;
-}
-
-/** The version tracing names (`operon-k8s` tracer); kept with package.json's by the packaging test. */
-export const OPERON_VERSION = '0.1.0';
-
-/** Options of an {@link Operator}. */
-export interface OperatorOptions {
-  /**
-   * OpenTelemetry traces: a span per handling cycle (plan, handler, requeue as attributes) with a
-   * child span per API request, through `@opentelemetry/api`. The process registers the SDK and
-   * exporter (without one, spans are no-ops); `@opentelemetry/api` is loaded only when this is on.
-   * Default false.
-   */
-  tracing?: boolean;
-  /** Default: the default registry that `resource()` and `onStartup()` fill. */
-  registry?: Registry;
-  /** Default: from a login handler, else loaded as kubectl does (`kubeconfig`, `context`). */
-  client?: KubeClient;
-  /** The kubeconfig file to load the client from. Default: `$KUBECONFIG`, `~/.kube/config`, in-cluster. */
-  kubeconfig?: string;
-  /** The kubeconfig context to use. Default: the file's current context. */
-  context?: string;
-  /** Namespaces to serve: names or globs (`team-*`), `!` to exclude. Default: all namespaces. */
-  namespaces?: string | readonly string[];
-  /** Serve all namespaces (the default; given for clarity next to `namespaces`). */
-  allNamespaces?: boolean;
-  /** Default: a pino logger named after the operator, created when `run` starts. */
-  logger?: Logger;
-  /** Time for timers, backoff and leases. Default: the system clock; tests pass a `ManualClock`. */
-  clock?: Clock;
-  /** Objects handled at once per resource. Default: {@link defaults}.queue.concurrency. */
-  concurrency?: number;
-  /** Names the operator in logs and Events. Default: {@link defaults}.handlers.operatorName. */
-  name?: string;
-  /** Where handler progress is kept. Default `'annotations'`. */
-  progress?: 'annotations' | 'status';
-  /** Prefix of Operon's annotations and finalizer. Default: {@link defaults}.state.prefix. */
-  prefix?: string;
-  /** Default: {@link defaults}.operator.shutdownGraceMs. */
-  shutdownGraceMs?: number;
-  /** Called for every Event the operator posts (tests read Events this way). */
-  onEvent?: (event: PostedEvent) => void;
-  /** Run the handlers only while holding this Lease. Default: no leader election (one replica). */
-  leaderElection?: LeaderElectionOptions | false;
-  /** Report controller, queue, watch and leader-election metrics here (`Metrics.load()`). */
-  metrics?: Metrics;
-  /** A watch failing this long turns `health()` unhealthy. Default: {@link defaults}.watch.unhealthyAfterMs. */
-  watchUnhealthyAfterMs?: number;
-  /**
-   * A watch that delivers nothing, not even a bookmark, this long is presumed stalled: reconnected,
-   * logged at warn, and the operator is not ready until it is answered again.
-   * Default: {@link defaults}.watch.idleTimeoutMs.
-   */
-  watchIdleTimeoutMs?: number;
-  /**
-   * RBAC rules the handlers need beyond what the registrations show (`operon rbac` adds them):
-   * writes to owned resources other than create, reads of resources not watched, and so on.
-   */
-  rbac?: readonly RbacRule[];
-  /**
-   * Serve the registry's validate and mutate handlers over HTTPS, on every replica (leader or
-   * not). Required when any are registered; see `docs/concepts/admission.md`.
-   */
-  webhooks?: WebhookOptions;
-}
-
-/** The state of an operator's lifecycle. */
-export type OperatorPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** What {@link Operator.health} reports. */
-export interface OperatorHealth {
-  /** False once any watch has been failing for `defaults.watch.unhealthyAfterMs`, or after a failed start. */
-  healthy: boolean;
-  /** True once every cache has completed its first list, while every watch is current. */
-  ready: boolean;
-  /** Why `ready` is false because a cache may be stale, one line per watch (empty otherwise). */
-  stale: string[];
-  /** Where the operator is in its life: idle → starting → running → stopping → stopped. */
-  phase: OperatorPhase;
-  /** Per watched resource (`plural.group`), its watches. */
-  resources: Record<string, ReflectorStatus>;
-  /** Timers and daemons running. */
-  tasks: number;
-  /** Present when leader election is on. */
-  leaderElection?: LeaderElectionStatus;
-  /** Why `healthy` is false, one line per cause (empty when healthy). */
-  problems: string[];
-}
 
 /**
  * Runs the handlers of a registry.
@@ -449,7 +321,7 @@ export class Operator {
       const logger = (this.#logger = this.#options.logger ?? (await pinoLogger(this.name)));
       let client = this.#options.client;
       if (!client) {
-        client = await this.#login(logger);
+        client = await login(this.registry, logger);
         if (!client) {
           client = await KubeClient.load({ kubeconfig: this.#options.kubeconfig, context: this.#options.context, logger, clock: this.#clock });
           ownsClient = true;
@@ -467,7 +339,7 @@ export class Operator {
 
       for (const activity of this.registry.startup) {
         if (this.#stop.signal.aborted) break;
-        await this.#activity(activity, 'startup', client, logger, true);
+        await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock });
       }
       if (!this.#stop.signal.aborted) await this.#startWebhooks(client, logger);
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
@@ -675,7 +547,7 @@ export class Operator {
     if (client && logger && !this.#failed && !this.#lost) {
       for (const activity of this.registry.cleanup) {
         try {
-          await this.#activity(activity, 'cleanup', client, logger, false);
+          await runActivity(activity, 'cleanup', { client, logger, signal: new AbortController().signal, clock: this.#clock });
         } catch (error) {
           logger.error({ err: error, handler: activity.id }, `cleanup handler ${activity.id} failed`);
         }
@@ -686,86 +558,4 @@ export class Operator {
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
   }
 
-  async #login(logger: Logger): Promise<KubeClient | undefined> {
-    for (const login of this.registry.login) {
-      const client = await login({ logger });
-      if (client) return client;
-    }
-    return undefined;
-  }
-
-  /** Runs a startup or cleanup handler, retrying TemporaryErrors and up to `retries` other errors. */
-  async #activity(activity: ActivitySpec, kind: string, client: KubeClient, logger: Logger, abortable: boolean): Promise<void> {
-    const log = logger.child({ handler: activity.id });
-    const signal = abortable ? this.#stop.signal : new AbortController().signal;
-    const context: OperatorContext = { client, logger: log, signal };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await activity.fn(context);
-        log.info(`${kind} handler ${activity.id} succeeded`);
-        return;
-      } catch (error) {
-        const temporary = error instanceof TemporaryError;
-        if ((!temporary && attempt >= (activity.retries ?? 0)) || signal.aborted) throw error;
-        const delay = temporary ? (error.delayMs ?? defaults.handlers.temporaryDelayMs) : activity.backoffMs;
-        log.error({ err: error, retryInMs: delay }, `${kind} handler ${activity.id} failed; retrying`);
-        await new Promise<void>((resolve) => {
-          const cancel = this.#clock.setTimer(delay, resolve);
-          signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
-        });
-      }
-    }
-  }
 }
-
-function describeFailingWatch(name: string, status: ReflectorStatus): string {
-  const failing = status.watches
-    .filter((w) => !w.healthy)
-    .map((w) => {
-      const where = w.namespace ? ` in ${w.namespace}` : '';
-      const error = w.lastError ? `, last error ${w.lastError.kind}: ${w.lastError.message}${w.lastError.hint ? ` (${w.lastError.hint})` : ''}` : '';
-      return `watch of ${name}${where} is ${w.phase}${error}`;
-    });
-  return failing.length > 0 ? failing.join('; ') : `watch of ${name} is unhealthy`;
-}
-
-function describeStaleWatches(name: string, status: ReflectorStatus): string[] {
-  return status.watches
-    .filter((w) => !w.current)
-    .map((w) => {
-      const where = w.namespace ? ` in ${w.namespace}` : '';
-      const why = w.stalledSince !== undefined ? 'stalled (nothing, not even a bookmark, arrived) and not answered again yet' : `failing${w.lastError ? ` (${w.lastError.kind}: ${w.lastError.message})` : ''}`;
-      return `watch of ${name}${where} is ${why}; its cache may be stale`;
-    });
-}
-
-function tapRecorder(events: EventRecorder, tap: (event: PostedEvent) => void): Recorder {
-  const seen = (object: KubeObject, type: PostedEvent['type'], reason: string, message: string): void => {
-    try {
-      tap({ object, type, reason, message });
-    } catch {
-      // A tap is an observer; its failure must not reach a handler.
-    }
-  };
-  return {
-    info(object, reason, message) {
-      seen(object, 'Normal', reason, message);
-      events.info(object, reason, message);
-    },
-    warn(object, reason, message) {
-      seen(object, 'Warning', reason, message);
-      events.warn(object, reason, message);
-    },
-    exception(object, reason, error) {
-      seen(object, 'Warning', reason, messageOf(error));
-      events.exception(object, error, reason);
-    },
-  };
-}
-
-/** The default logger: pino, loaded only when an operator runs without a logger of its own. */
-async function pinoLogger(name: string): Promise<Logger> {
-  const { pino } = await import('pino');
-  return pino({ name, level: process.env['LOG_LEVEL'] ?? 'info' }) as unknown as Logger;
-}
-

@@ -54,8 +54,11 @@ describe('tracing', () => {
   it('a cycle is a span with the object, plan and handler; its API requests are its children', async () => {
     await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'traced', namespace: ns, labels: { traced: 'yes' } } });
     await waitFor(client, configmaps, 'traced', ns, (o) => o?.metadata.annotations?.['tracing/seen'] === 'yes', { timeoutMs: 30_000 });
+    // The result's PATCH answers before its cycle's span ends: wait for the span, not only the write.
+    const handled = (s: ReadableSpan): boolean => s.name === 'reconcile configmaps' && s.attributes['operon.handler'] === 'look';
+    await waitFor(client, configmaps, 'traced', ns, () => exporter.getFinishedSpans().some(handled), { timeoutMs: 30_000, what: 'the cycle span to end' });
     const spans = exporter.getFinishedSpans();
-    const cycle = spans.find((s) => s.name === 'reconcile configmaps' && s.attributes['operon.handler'] === 'look');
+    const cycle = spans.find(handled);
     assert.ok(cycle, `a cycle span that ran the handler; spans: ${spans.map((s) => s.name).join(', ')}`);
     assert.equal(cycle.attributes['k8s.object.name'], 'traced');
     assert.equal(cycle.attributes['k8s.namespace.name'], ns);

@@ -1,0 +1,59 @@
+/**
+ * Operator-level handlers: login handlers (the first that returns a client wins) and startup and
+ * cleanup handlers, each retried as its options say: a TemporaryError after its delay, any other
+ * error up to `retries` times; a startup handler that fails for good stops the operator's start.
+ */
+import type { Clock } from '../base/clock.ts';
+import type { Logger } from '../base/logger.ts';
+import type { KubeClient } from '../client/client.ts';
+import { defaults } from '../defaults.ts';
+import { TemporaryError } from '../handlers/errors.ts';
+import type { ActivitySpec, Registry } from '../handlers/registry.ts';
+import type { OperatorContext } from '../handlers/types.ts';
+
+/**
+ * The client of the first login handler that returns one; undefined when none does.
+ *
+ * @example
+ * ```ts
+ * const client = (await login(registry, logger)) ?? (await KubeClient.load({ logger }));
+ * ```
+ */
+export async function login(registry: Registry, logger: Logger): Promise<KubeClient | undefined> {
+  for (const handler of registry.login) {
+    const client = await handler({ logger });
+    if (client) return client;
+  }
+  return undefined;
+}
+
+/**
+ * Runs a startup or cleanup handler, retrying TemporaryErrors and up to `retries` other errors;
+ * `signal` ends the retries (and is the handler's signal).
+ *
+ * @example
+ * ```ts
+ * for (const activity of registry.startup) await runActivity(activity, 'startup', { client, logger, signal, clock });
+ * ```
+ */
+export async function runActivity(activity: ActivitySpec, kind: string, deps: { client: KubeClient; logger: Logger; signal: AbortSignal; clock: Clock }): Promise<void> {
+  const { client, signal, clock } = deps;
+  const log = deps.logger.child({ handler: activity.id });
+  const context: OperatorContext = { client, logger: log, signal };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await activity.fn(context);
+      log.info(`${kind} handler ${activity.id} succeeded`);
+      return;
+    } catch (error) {
+      const temporary = error instanceof TemporaryError;
+      if ((!temporary && attempt >= (activity.retries ?? 0)) || signal.aborted) throw error;
+      const delay = temporary ? (error.delayMs ?? defaults.handlers.temporaryDelayMs) : activity.backoffMs;
+      log.error({ err: error, retryInMs: delay }, `${kind} handler ${activity.id} failed; retrying`);
+      await new Promise<void>((resolve) => {
+        const cancel = clock.setTimer(delay, resolve);
+        signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
+      });
+    }
+  }
+}
