@@ -45,19 +45,20 @@ import { keyOf } from '../client/keys.ts';
 import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import { defaultRegistry, resourceKey, type Registry } from '../handlers/registry.ts';
-import type { RelatedCacheOptions } from '../handlers/types.ts';
 import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
 import { finalizerName } from '../state/finalizers.ts';
 import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage } from '../state/progress.ts';
-import { Reflector, type ReflectorStatus } from '../watch/reflector.ts';
+import type { Reflector} from '../watch/reflector.ts';
+import { type ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
-import { kubeLeaseLock, LeaderElector, type LeadershipLostError } from './leader-election.ts';
+import type { LeadershipLostError } from './leader-election.ts';
+import { Leadership } from './leadership.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
-import { WebhookRuntime } from './webhooks.ts';
-import { listWatchSource, sameCache, storeOptions, watchScope } from './cache-options.ts';
+import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
+import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
 import { login, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
@@ -88,10 +89,8 @@ export class Operator {
   readonly #clock: Clock;
   readonly #stop = new AbortController();
   readonly #runtimes: ResourceRuntime[] = [];
-  readonly #owned = new Map<string, Reflector<Stored>>();
+  #related: RelatedWatches | undefined;
   #tracing: Tracing | undefined;
-  /** The cache options each watch of {@link #owned} was made with. */
-  readonly #ownedCache = new Map<string, RelatedCacheOptions<Stored>>();
   readonly #probeCache = { at: -Infinity, value: {} as Record<string, unknown> };
   #phase: OperatorPhase = 'idle';
   #failed = false;
@@ -102,8 +101,7 @@ export class Operator {
   readonly #eventTaps = new Set<(event: PostedEvent) => void>();
   readonly #leadingResolvers = Promise.withResolvers<void>();
   readonly #unwatchMetrics: Array<() => void> = [];
-  #elector: LeaderElector | undefined;
-  #lost: LeadershipLostError | undefined;
+  #leadership: Leadership | undefined;
   #halting: Promise<void> | undefined;
   #webhooks: WebhookRuntime | undefined;
 
@@ -150,7 +148,7 @@ export class Operator {
   /** True while this replica runs the handlers: always once running without leader election, else while leading. */
   get leading(): boolean {
     if (this.#phase !== 'running') return false;
-    return this.#elector ? this.#elector.leading : true;
+    return this.#leadership?.leading ?? true;
   }
 
   /** The client in use, once `run` has started. */
@@ -255,14 +253,15 @@ export class Operator {
   health(): OperatorHealth {
     const resources: Record<string, ReflectorStatus> = {};
     for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
-    for (const [key, reflector] of this.#owned) resources[key] = reflector.status();
+    for (const [key, reflector] of this.#related?.entries() ?? []) resources[key] = reflector.status();
     const problems: string[] = [];
-    if (this.#lost) problems.push(this.#lost.message);
+    const lost = this.#leadership?.lost;
+    if (lost) problems.push(lost.message);
     else if (this.#failed) problems.push(`operator ${this.name} failed to start`);
     else if (this.#phase === 'stopped') problems.push(`operator ${this.name} is stopped`);
     for (const [name, status] of Object.entries(resources)) if (!status.healthy) problems.push(describeFailingWatch(name, status));
     const stale = Object.entries(resources).flatMap(([name, status]) => describeStaleWatches(name, status));
-    const elector = this.#elector;
+    const leaderElection = this.#leadership?.status();
     return {
       healthy: problems.length === 0,
       ready: this.ready(),
@@ -270,17 +269,7 @@ export class Operator {
       phase: this.#phase,
       resources,
       tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
-      ...(elector
-        ? {
-            leaderElection: {
-              lease: elector.lease,
-              identity: elector.identity,
-              leading: elector.leading,
-              ...(elector.holder ? { holder: elector.holder } : {}),
-              ...(this.#lost ? { lost: this.#lost.message } : {}),
-            },
-          }
-        : {}),
+      ...(leaderElection ? { leaderElection } : {}),
       problems,
     };
   }
@@ -341,7 +330,7 @@ export class Operator {
         if (this.#stop.signal.aborted) break;
         await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock });
       }
-      if (!this.#stop.signal.aborted) await this.#startWebhooks(client, logger);
+      if (!this.#stop.signal.aborted) this.#webhooks = await startWebhooks({ registry: this.registry, client, logger, clock: this.#clock, options: this.#options.webhooks, operatorName: this.name });
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
       await new Promise<void>((resolve) => {
         if (this.#stop.signal.aborted) resolve();
@@ -357,7 +346,8 @@ export class Operator {
       if (ownsClient) this.#client?.close();
       this.#phase = 'stopped';
     }
-    if (this.#lost) throw this.#lost;
+    const lost = this.#leadership?.lost;
+    if (lost) throw lost;
   }
 
   #start(client: KubeClient, logger: Logger, recorder: Recorder): void {
@@ -396,44 +386,35 @@ export class Operator {
       this.#runtimes.push(runtime);
       byKey.set(resourceKey(registration.resource), runtime);
     }
+    const related = (this.#related = new RelatedWatches({ client, logger, clock: this.#clock, scope, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     for (const runtime of this.#runtimes) {
       for (const source of runtime.registration.sources(runtime.cache)) {
-        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? this.#ownedReflector(source.resource, source.cache, client, logger, scope), source);
+        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? related.reflectorFor(source.resource, source.cache), source);
       }
     }
-    for (const reflector of this.#owned.values()) void reflector.start();
+    related.start();
     for (const runtime of this.#runtimes) runtime.startWatching();
     this.#phase = 'running';
     void Promise.all(this.#reflectors().map((r) => r.store.ready)).then(() => this.#readyResolvers.resolve());
     logger.info(
-      { resources: this.#runtimes.map((r) => resourceName(r.resource)), owned: [...this.#owned.keys()], namespaces: scope.namespaces ?? 'all' },
+      { resources: this.#runtimes.map((r) => resourceName(r.resource)), related: [...related.entries()].map(([key]) => key), namespaces: scope.namespaces ?? 'all' },
       `operator ${this.name} is running`,
     );
-    const control = (): void => {
-      for (const runtime of this.#runtimes) runtime.startControlling();
-      this.#leadingResolvers.resolve();
-    };
-    const election = this.#options.leaderElection;
-    if (!election) {
-      control();
-      return;
-    }
-    const elector = new LeaderElector({
-      lock: kubeLeaseLock(client, { name: election.lease, namespace: election.namespace }),
-      ...(election.identity !== undefined ? { identity: election.identity } : {}),
-      ...(election.leaseDurationMs !== undefined ? { leaseDurationMs: election.leaseDurationMs } : {}),
-      ...(election.renewDeadlineMs !== undefined ? { renewDeadlineMs: election.renewDeadlineMs } : {}),
-      ...(election.retryPeriodMs !== undefined ? { retryPeriodMs: election.retryPeriodMs } : {}),
+    const leadership = new Leadership({
+      election: this.#options.leaderElection || undefined,
+      client,
       clock: this.#clock,
       logger,
-      ...(metrics ? { metrics: metrics.leaderElectionMetrics(election.lease) } : {}),
+      ...(metrics && this.#options.leaderElection ? { metrics: metrics.leaderElectionMetrics(this.#options.leaderElection.lease) } : {}),
     });
-    this.#elector = elector;
-    elector.start({
-      onStartedLeading: () => {
+    this.#leadership = leadership;
+    leadership.start({
+      onLead: () => {
         if (this.#stop.signal.aborted) return;
-        logger.info({ identity: elector.identity, lease: elector.lease }, `operator ${this.name} leads; starting its controllers`);
-        control();
+        const status = leadership.status();
+        if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
+        for (const runtime of this.#runtimes) runtime.startControlling();
+        this.#leadingResolvers.resolve();
       },
       onLost: (error) => this.#lose(error),
     });
@@ -466,67 +447,20 @@ export class Operator {
   }
 
   /** Webhooks serve on every replica, so they start before (and apart from) leader election. */
-  async #startWebhooks(client: KubeClient, logger: Logger): Promise<void> {
-    const hasAdmission = this.registry.resources.some((r) => r.admission.length > 0) || this.registry.conversions.length > 0;
-    const options = this.#options.webhooks;
-    if (!options) {
-      // Not an error: the same operator file runs in tests and tools that need no admission.
-      if (hasAdmission) {
-        logger.warn(
-          `operator ${this.name} has validate/mutate handlers or serves a conversion but has no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
-        );
-      }
-      return;
-    }
-    this.#webhooks = new WebhookRuntime({ registry: this.registry, client, logger, clock: this.#clock, options, operatorName: this.name });
-    await this.#webhooks.start();
-  }
-
-  /** Leadership lost: stop every handler now and end `run` with the error. */
+  /** Leadership lost (once, Leadership sees to it): stop every handler now and end `run` with the error. */
   #lose(error: LeadershipLostError): void {
-    if (this.#lost) return;
-    this.#lost = error;
     this.#logger?.error({ err: error, hint: error.hint }, `operator ${this.name} stops all handlers at once: ${error.message}`);
     this.#halting = Promise.all(this.#runtimes.map((r) => r.halt(error))).then(() => {});
     this.#stop.abort();
   }
 
-  /**
-   * The one watch of a resource the operator watches without handling it (owned or related),
-   * shared by every declaration of it; they must ask for the same cache, since one store serves
-   * them all. (A handled resource is watched by its own runtime, with its own cache options.)
-   */
-  #ownedReflector(resource: Resource, cache: RelatedCacheOptions<Stored>, client: KubeClient, logger: Logger, scope: WatchScope): Reflector<Stored> {
-    const key = resourceKey(resource);
-    let reflector = this.#owned.get(key);
-    const first = this.#ownedCache.get(key);
-    if (first !== undefined && !sameCache(first, cache)) {
-      throw new Error(`${resource.kind} is declared by owns() or watches() more than once with different cache options; one watch serves them all: give every declaration the same options`);
-    }
-    if (!reflector) {
-      this.#ownedCache.set(key, cache);
-      reflector = new Reflector<Stored>({
-        source: listWatchSource(client, resource, cache),
-        namespaced: resource.namespaced,
-        scope: watchScope(scope, cache),
-        store: storeOptions(cache),
-        name: resource.plural,
-        logger,
-        clock: this.#clock,
-        ...(this.#options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.watchIdleTimeoutMs } : {}),
-      });
-      this.#owned.set(key, reflector);
-    }
-    return reflector;
-  }
-
   #cacheOf(resource: Resource, runtimes: Map<string, ResourceRuntime>): ReadonlyStore<Stored> | undefined {
     const key = resourceKey(resource);
-    return runtimes.get(key)?.reflector.store ?? this.#owned.get(key)?.store;
+    return runtimes.get(key)?.reflector.store ?? this.#related?.get(resource)?.store;
   }
 
   #reflectors(): Reflector<Stored>[] {
-    return [...this.#runtimes.map((r) => r.reflector), ...this.#owned.values()];
+    return [...this.#runtimes.map((r) => r.reflector), ...[...(this.#related?.entries() ?? [])].map(([, r]) => r)];
   }
 
   async #shutdown(events: EventRecorder | undefined): Promise<void> {
@@ -535,7 +469,7 @@ export class Operator {
     // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
-    await Promise.all([...this.#runtimes.map((r) => r.stop()), ...[...this.#owned.values()].map((r) => r.stop())]);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop()]);
     await this.#webhooks?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
@@ -544,7 +478,7 @@ export class Operator {
       cancel();
     }
     const client = this.#client;
-    if (client && logger && !this.#failed && !this.#lost) {
+    if (client && logger && !this.#failed && !this.#leadership?.lost) {
       for (const activity of this.registry.cleanup) {
         try {
           await runActivity(activity, 'cleanup', { client, logger, signal: new AbortController().signal, clock: this.#clock });
@@ -553,8 +487,7 @@ export class Operator {
         }
       }
     }
-    const election = this.#options.leaderElection;
-    await this.#elector?.stop({ release: !this.#lost && ((election && election.releaseOnCancel) ?? defaults.leaderElection.releaseOnCancel) });
+    await this.#leadership?.stop();
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
   }
 

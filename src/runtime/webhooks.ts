@@ -321,3 +321,27 @@ function pick(c: { caLifetimeMs?: number; servingLifetimeMs?: number; renewFract
   };
 }
 
+/**
+ * Starts the webhook server of an operator when it has `options`; without them, warns when the
+ * registry has admission handlers or conversions that the API server would then never call (not
+ * an error: the same operator file runs in tests and tools that need no admission).
+ *
+ * @example
+ * ```ts
+ * const webhooks = await startWebhooks({ registry, client, logger, clock, options: { clientConfig: { url } }, operatorName: 'crypto' });
+ * ```
+ */
+export async function startWebhooks(input: { registry: Registry; client: KubeClient; logger: Logger; clock: Clock; options: WebhookOptions | undefined; operatorName: string }): Promise<WebhookRuntime | undefined> {
+  const { registry, logger, options } = input;
+  if (!options) {
+    if (registry.resources.some((r) => r.admission.length > 0) || registry.conversions.length > 0) {
+      logger.warn(
+        `operator ${input.operatorName} has validate/mutate handlers or serves a conversion but has no webhooks option, so the API server never calls them; pass webhooks: { clientConfig: { url: 'https://127.0.0.1:9443' } } (or a service), or set OPERON_WEBHOOK_URL for operon run`,
+      );
+    }
+    return undefined;
+  }
+  const webhooks = new WebhookRuntime({ ...input, options });
+  await webhooks.start();
+  return webhooks;
+}
