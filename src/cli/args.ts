@@ -95,11 +95,14 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
   const format = str(v['log-format']) ?? (env.isTty ? 'plain' : 'json');
   if (format !== 'json' && format !== 'plain') return usage(`--log-format must be json or plain, not "${format}"`);
   let healthAddress = str(v['health-address']);
+  let livenessPath: string | undefined;
   const liveness = str(v.liveness);
   if (liveness !== undefined) {
     try {
       const url = new URL(liveness);
       healthAddress = `${url.hostname}:${url.port || '80'}`;
+      // kopf probes whatever path the URL names; /healthz and /readyz are served as well.
+      if (url.pathname !== '/' && url.pathname !== '/healthz') livenessPath = url.pathname;
     } catch {
       return usage(`--liveness "${liveness}" is not a URL (e.g. http://0.0.0.0:8081/healthz)`);
     }
@@ -138,6 +141,7 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
     logLevel: (levels[0] as LogLevel | undefined) ?? 'info',
     logFormat: format,
     healthAddress,
+    livenessPath,
     metricsAddress,
     concurrency,
     leaderElection: elect ? { leaseName, leaseNamespace } : undefined,

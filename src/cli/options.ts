@@ -19,6 +19,8 @@ export interface RunCommand {
   logFormat: LogFormat;
   /** `host:port` for /healthz and /readyz; undefined serves none. */
   healthAddress: string | undefined;
+  /** A path answering as /healthz, from `--liveness`'s URL (kopf's); undefined: /healthz only. */
+  livenessPath: string | undefined;
   /** `host:port` for /metrics; undefined serves none. */
   metricsAddress: string | undefined;
   /** Objects handled at once per resource (`--concurrency`); undefined keeps the default, 8. */

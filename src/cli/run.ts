@@ -77,7 +77,7 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const servers: HealthServer[] = [];
   try {
     if (cmd.healthAddress !== undefined) {
-      const health = new HealthServer({ bindAddress: cmd.healthAddress, logger });
+      const health = new HealthServer({ bindAddress: cmd.healthAddress, logger, ...(cmd.livenessPath ? { livenessPath: cmd.livenessPath } : {}) });
       addOperatorChecks(health, operator);
       await listen(health, cmd.healthAddress, 'health probes', '--health-address');
       servers.push(health);

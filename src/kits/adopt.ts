@@ -14,8 +14,9 @@
  * - **No cross-namespace ownership.** A namespaced owner and a child in another namespace throw
  *   `CrossNamespace`: the garbage collector treats such a reference as unresolvable and deletes
  *   the child. A cluster-scoped owner (no namespace) may own children in any namespace.
- * - Existing child labels win over the labels passed in (kopf's non-forced `label`), so a child
- *   built with deliberate labels is never silently relabelled.
+ * - The owner's labels are copied to the child (kopf's `adopt` does), unless `ownerLabels: false`.
+ *   Existing child labels win over the labels passed in and those win over the owner's (kopf's
+ *   non-forced `label`), so a child built with deliberate labels is never silently relabelled.
  *
  * Caveat: a cluster-scoped child of a namespaced owner is invalid in Kubernetes, but whether a
  * child is cluster-scoped is not visible in its body; pass `namespace: false` only for children
@@ -64,6 +65,11 @@ export interface AdoptOptions {
   namespace?: boolean;
   /** Labels to add; labels the child already has are kept. */
   labels?: Record<string, string>;
+  /**
+   * Copy the owner's labels to the child, as kopf's `adopt` does (so a selector that finds the
+   * owner finds its children too). Labels the child already has, and `labels`, win. Default true.
+   */
+  ownerLabels?: boolean;
   /**
    * Prefix of the child's name. `true` means `"<owner name>-"`. A child with a name gets the prefix
    * (unless its name already starts with it); a child without a name gets it as `generateName`.
@@ -137,7 +143,8 @@ export function adopt<C extends KubeObject>(child: C, owner: KubeObject, options
   else references.push(reference);
   metadata.ownerReferences = references;
 
-  if (options.labels) metadata.labels = { ...options.labels, ...metadata.labels };
+  const inherited = (options.ownerLabels ?? true) ? owner.metadata?.labels : undefined;
+  if (options.labels || (inherited && Object.keys(inherited).length > 0)) metadata.labels = { ...inherited, ...options.labels, ...metadata.labels };
 
   const prefix = options.namePrefix === true ? `${reference.name}-` : options.namePrefix || undefined;
   if (prefix) {

@@ -66,6 +66,11 @@ export interface HealthServerOptions {
    * controller-runtime's layout of probes (`:8081`) and metrics (`:8080`) on separate ports.
    */
   probes?: boolean;
+  /**
+   * Another path that answers as `/healthz` does, for kopf's `--liveness=http://0.0.0.0:8080/alive`
+   * (its probe path is whatever the URL says). Default: none.
+   */
+  livenessPath?: string;
   logger?: Logger;
   clock?: Clock;
 }
@@ -113,6 +118,7 @@ export class HealthServer {
   readonly #timeoutMs: number;
   readonly #metrics: MetricsSource | undefined;
   readonly #probes: boolean;
+  readonly #livenessPath: string | undefined;
   readonly #logger: Logger;
   readonly #clock: Clock;
   #server: Server | undefined;
@@ -123,6 +129,7 @@ export class HealthServer {
     this.#timeoutMs = options.checkTimeoutMs ?? defaults.server.checkTimeoutMs;
     this.#metrics = options.metrics;
     this.#probes = options.probes ?? true;
+    this.#livenessPath = options.livenessPath === '/healthz' ? undefined : options.livenessPath;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
   }
@@ -269,7 +276,8 @@ export class HealthServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://probe');
-    const [, first, second, ...rest] = url.pathname.split('/');
+    const path = this.#livenessPath !== undefined && url.pathname === this.#livenessPath ? '/healthz' : url.pathname;
+    const [, first, second, ...rest] = path.split('/');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
       return;
@@ -300,7 +308,7 @@ export class HealthServer {
   }
 
   #paths(): string[] {
-    return [...(this.#probes ? ['/healthz', '/readyz'] : []), ...(this.#metrics ? ['/metrics'] : [])];
+    return [...(this.#probes ? ['/healthz', '/readyz', ...(this.#livenessPath ? [this.#livenessPath] : [])] : []), ...(this.#metrics ? ['/metrics'] : [])];
   }
 }
 

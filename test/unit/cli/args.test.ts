@@ -34,6 +34,8 @@ describe('operon command line', () => {
 
   it('turns --liveness into a health address', () => {
     assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8081/healthz']).healthAddress, '0.0.0.0:8081');
+    assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8081/healthz']).livenessPath, undefined);
+    assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8080/alive']).livenessPath, '/alive', "kopf's probe path is the URL's");
   });
 
   it('takes the probe and metrics addresses apart, serving neither unless asked', () => {

@@ -62,7 +62,15 @@ describe('adopt', () => {
   it('adds labels without overwriting the child\'s own', () => {
     const child = { ...pod(), metadata: { name: 'print', labels: { app: 'mine' } } };
     const adopted = adopt(child, printer, { labels: { app: 'printer', owner: 'p1' } });
-    assert.deepEqual(adopted.metadata?.labels, { app: 'mine', owner: 'p1' });
+    assert.deepEqual(adopted.metadata?.labels, { team: 'x', app: 'mine', owner: 'p1' });
+  });
+
+  it("copies the owner's labels, as kopf's adopt does; the child's own and the given ones win", () => {
+    const child = { ...pod(), metadata: { name: 'print', labels: { team: 'child-team' } } };
+    assert.deepEqual(adopt(pod(), printer).metadata?.labels, { team: 'x' });
+    assert.deepEqual(adopt(child, printer).metadata?.labels, { team: 'child-team' });
+    assert.deepEqual(adopt(pod(), printer, { labels: { team: 'given' } }).metadata?.labels, { team: 'given' });
+    assert.equal(adopt(pod(), printer, { ownerLabels: false }).metadata?.labels, undefined);
   });
 
   it('prefixes names, or sets generateName for unnamed children', () => {

@@ -157,3 +157,23 @@ describe('reflectorCheck and readyWhen', () => {
     assert.deepEqual(check(), { ok: false, message: 'the first list failed: CRD missing' });
   });
 });
+
+describe('HealthServer livenessPath', () => {
+  it("answers kopf's --liveness path as /healthz, and still serves /healthz", async () => {
+    let healthy = true;
+    const server = new HealthServer({ bindAddress: '127.0.0.1:0', livenessPath: '/alive' });
+    server.addHealthCheck('watch', () => (healthy ? true : { ok: false, message: 'watch down' }));
+    const { url } = await server.start();
+    try {
+      assert.equal((await get(`${url}/alive`)).status, 200);
+      assert.equal((await get(`${url}/healthz`)).status, 200);
+      healthy = false;
+      const failing = await get(`${url}/alive`);
+      assert.equal(failing.status, 503);
+      assert.match(failing.body, /watch down/);
+      assert.equal((await get(`${url}/other`)).status, 404);
+    } finally {
+      await server.stop();
+    }
+  });
+});
