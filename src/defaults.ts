@@ -183,6 +183,14 @@ export const defaults = {
      * deletion is looked at again this often. Daemons that honour their signal exit within it.
      */
     daemonStopPollMs: 1_000,
+    /**
+     * How long a daemon whose signal aborted (its object is being deleted, or the operator
+     * stops) may take to return before Operon stops waiting for it: a daemon that ignores its
+     * signal must not hold a deletion forever. Then a warning names it and the deletion goes on;
+     * its function may still be running. kopf's `cancellation_timeout` waits forever by default;
+     * a minute covers a graceful close of connections, and a daemon can ask for more.
+     */
+    daemonCancellationTimeoutMs: 60_000,
     /** Probe results are reused for this long, as kopf's `probing_max_age` (10 s). */
     probeCacheMs: 10_000,
     /**

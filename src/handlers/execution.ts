@@ -28,7 +28,7 @@ export type Outcome =
   | { kind: 'success'; result: unknown; ignoredError?: unknown }
   | { kind: 'retry'; delayMs: number; error: unknown }
   | { kind: 'failure'; error: unknown }
-  | { kind: 'aborted'; error: unknown };
+  | { kind: 'aborted'; error: unknown; abandoned?: boolean };
 
 /** An attempt's outcome and the handler's progress after it. */
 export interface Attempt {
@@ -67,6 +67,11 @@ export interface AttemptOptions {
   clock: Clock;
   /** Aborts on shutdown; an attempt cut short by it is `aborted`. */
   signal?: AbortSignal;
+  /**
+   * After `signal` aborts, wait this long for the handler to return before giving up on it (an
+   * outcome `aborted` with `abandoned: true`). Default 0: at once.
+   */
+  abortGraceMs?: number;
 }
 
 /**
@@ -91,10 +96,20 @@ export async function attempt(spec: HandlerSpec, call: (signal: AbortSignal) => 
   if (outer?.aborted) return { outcome: { kind: 'aborted', error: outer.reason }, record };
   // A handler that ignores its signal is not waited for once the operator stops.
   let onAbort = (): void => {};
+  let abandoned = false;
+  let cancelGrace = (): void => {};
+  const graceMs = options.abortGraceMs ?? 0;
   const stopped = new Promise<never>((_resolve, reject) => {
     onAbort = (): void => {
       controller.abort(outer?.reason);
-      reject(outer?.reason);
+      if (graceMs <= 0) {
+        reject(outer?.reason);
+        return;
+      }
+      cancelGrace = clock.setTimer(graceMs, () => {
+        abandoned = true;
+        reject(outer?.reason);
+      });
     };
   });
   stopped.catch(() => {});
@@ -117,11 +132,12 @@ export async function attempt(spec: HandlerSpec, call: (signal: AbortSignal) => 
     const result = await Promise.race([run, timedOut, stopped]);
     return finish(record, { kind: 'success', result }, clock.now(), true);
   } catch (error) {
-    if (outer?.aborted) return { outcome: { kind: 'aborted', error }, record };
+    if (outer?.aborted) return { outcome: { kind: 'aborted', error, ...(abandoned ? { abandoned } : {}) }, record };
     const at = clock.now();
     return finish(record, classify(spec, error, record, at), at, true);
   } finally {
     cancelTimer();
+    cancelGrace();
     outer?.removeEventListener('abort', onAbort);
   }
 }

@@ -441,6 +441,7 @@ export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unkn
     deleted: options.deleted === true,
     intervalMs,
     initialDelayMs: optionalDuration(options.initialDelay, `handler ${id} initialDelay`),
+    cancellationTimeoutMs: optionalDuration(options.cancellationTimeout, `daemon ${id} cancellationTimeout`),
     idleMs: timer ? optionalDuration(timer.idle, `timer ${id} idle`) : undefined,
     sharp: timer?.sharp === true,
   };
@@ -467,6 +468,7 @@ type LooseOptions = Omit<DeleteOptions<KubeObject> & ResumeOptions<KubeObject>, 
   initialDelay?: Duration;
   idle?: Duration;
   sharp?: boolean;
+  cancellationTimeout?: Duration;
 };
 
 /** Options of operator-level registrations. */

@@ -244,6 +244,12 @@ export interface TimerOptions<T extends KubeObject> extends HandlerOptions<T> {
 export interface DaemonOptions<T extends KubeObject> extends HandlerOptions<T> {
   /** Wait before starting. Default: none. */
   initialDelay?: Duration;
+  /**
+   * After its signal aborts, how long the daemon may take to return before Operon stops waiting
+   * (kopf's `cancellation_timeout`); a deletion waits for it that long at most. Default:
+   * `defaults.handlers.daemonCancellationTimeoutMs` (60 s).
+   */
+  cancellationTimeout?: Duration;
 }
 
 /**
@@ -327,6 +333,8 @@ export interface HandlerSpec {
   /** Timers. */
   readonly intervalMs: number | undefined;
   readonly initialDelayMs: number | undefined;
+  /** Daemons: how long a stopped daemon is waited for. */
+  readonly cancellationTimeoutMs: number | undefined;
   readonly idleMs: number | undefined;
   readonly sharp: boolean;
 }

@@ -56,7 +56,14 @@ export function reportOutcome(reporter: Reporter, body: KubeObject, spec: Handle
       return;
     }
     case 'aborted':
-      logger.info({ cause }, `handler ${spec.id} stopped`);
+      if (outcome.abandoned) {
+        logger.warn(
+          { cause, cancellationTimeoutMs: spec.cancellationTimeoutMs ?? defaults.handlers.daemonCancellationTimeoutMs },
+          `${spec.kind} ${spec.id} did not return within its cancellation timeout after its signal aborted; no longer waiting for it (its function may still be running): make it return when ctx.signal aborts, or give it a longer cancellationTimeout`,
+        );
+      } else {
+        logger.info({ cause }, `handler ${spec.id} stopped`);
+      }
       return;
   }
 }

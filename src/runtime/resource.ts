@@ -204,6 +204,7 @@ export class ResourceRuntime {
       writer: this.#writer,
       reporter: this.#reporter,
       clock: this.#clock,
+      halted: () => this.#halt.signal.aborted,
     };
     this.#tasks = new ObjectTasks(
       {

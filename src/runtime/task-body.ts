@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../base/clock.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
+import { defaults } from '../defaults.ts';
 import { attempt, type Outcome } from '../handlers/execution.ts';
 import type { HandlerSpec } from '../handlers/types.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
@@ -22,6 +23,8 @@ export interface TaskBodyDeps {
   readonly writer: ObjectWriter;
   readonly reporter: Reporter;
   readonly clock: Clock;
+  /** True once the operator lost its lease: nothing may be written any more. */
+  readonly halted: () => boolean;
 }
 
 /**
@@ -55,9 +58,13 @@ export async function runTask(deps: TaskBodyDeps, spec: HandlerSpec, key: string
     record,
     clock,
     signal,
+    // A stopped daemon may finish what it was doing (close a connection) before its object goes.
+    ...(spec.kind === 'daemon' ? { abortGraceMs: spec.cancellationTimeoutMs ?? defaults.handlers.daemonCancellationTimeoutMs } : {}),
   });
   if (outcome.kind !== 'aborted' || spec.kind === 'daemon') reportOutcome(deps.reporter, bodyOf(), spec, outcome, logger, spec.kind, state.retries + 1);
   if (outcome.kind === 'success' && outcome.result !== undefined) patch.status[spec.id] = outcome.result;
+  // Another replica may be working already: what the task collected is dropped, not written.
+  if (deps.halted()) return outcome;
   try {
     await writer.apply(bodyOf(), patch);
   } catch (error) {
