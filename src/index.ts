@@ -93,6 +93,7 @@ export {
   type CacheOptions,
   type RelatedCacheOptions,
   type ObjectFn,
+  type MetricFactory,
   type ReconcileReturn,
   type TimerContext,
   type DaemonContext,

@@ -58,6 +58,7 @@ export type {
   CacheOptions,
   RelatedCacheOptions,
   ObjectFn,
+  MetricFactory,
   RelatedContext,
   ReconcileReturn,
   ResumeOptions,

@@ -4,6 +4,7 @@
  * Types flow from the resource: for `resource({ spec: Type.Object({ text: Type.String() }) })`,
  * `ctx.spec.text` is a `string` and `ctx.patch.status` takes the declared status fields.
  */
+import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration } from 'prom-client';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { KubeObject, ObjectMeta, Stored } from '../client/types.ts';
@@ -347,6 +348,29 @@ export interface OperatorContext {
   readonly logger: Logger;
   /** Aborts when the operator stops. */
   readonly signal: AbortSignal;
+  /**
+   * The operator's Prometheus registry, for metrics of your own, when the operator serves
+   * metrics (`operon run --metrics-address`, or the `metrics` option); undefined otherwise.
+   * Create them in a startup handler and keep them where your handlers see them.
+   */
+  readonly metrics: MetricFactory | undefined;
+  /** Posts a `Normal` Event about any object (from startup or cleanup code, outside resource handlers). */
+  info(about: KubeObject, reason: string, message: string): void;
+  /** Posts a `Warning` Event about any object. */
+  warn(about: KubeObject, reason: string, message: string): void;
+}
+
+/**
+ * Makes metrics on the operator's registry, exported on `/metrics` beside Operon's own (the
+ * server's `Metrics` is one).
+ */
+export interface MetricFactory {
+  /** A counter (`..._total`). */
+  counter<L extends string = string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L>;
+  /** A gauge. */
+  gauge<L extends string = string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L>;
+  /** A histogram. */
+  histogram<L extends string = string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L>;
 }
 
 /** Context of login handlers, which run before any client exists. */

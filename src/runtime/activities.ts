@@ -9,7 +9,8 @@ import type { KubeClient } from '../client/client.ts';
 import { defaults } from '../defaults.ts';
 import { TemporaryError } from '../handlers/errors.ts';
 import type { ActivitySpec, Registry } from '../handlers/registry.ts';
-import type { OperatorContext } from '../handlers/types.ts';
+import type { Recorder } from '../handlers/recorder.ts';
+import type { MetricFactory, OperatorContext } from '../handlers/types.ts';
 
 /**
  * The client of the first login handler that returns one; undefined when none does.
@@ -28,18 +29,42 @@ export async function login(registry: Registry, logger: Logger): Promise<KubeCli
 }
 
 /**
+ * The context of an operator-level handler (startup, cleanup, probe).
+ *
+ * @example
+ * ```ts
+ * await probe.fn(operatorContext({ client, logger, signal, recorder, metrics }));
+ * ```
+ */
+export function operatorContext(deps: { client: KubeClient; logger: Logger; signal: AbortSignal; recorder: Recorder; metrics: MetricFactory | undefined }): OperatorContext {
+  const { client, logger, signal, recorder, metrics } = deps;
+  return {
+    client,
+    logger,
+    signal,
+    metrics,
+    info: (about, reason, message) => recorder.info(about, reason, message),
+    warn: (about, reason, message) => recorder.warn(about, reason, message),
+  };
+}
+
+/**
  * Runs a startup or cleanup handler, retrying TemporaryErrors and up to `retries` other errors;
  * `signal` ends the retries (and is the handler's signal).
  *
  * @example
  * ```ts
- * for (const activity of registry.startup) await runActivity(activity, 'startup', { client, logger, signal, clock });
+ * for (const activity of registry.startup) await runActivity(activity, 'startup', { client, logger, signal, clock, recorder, metrics });
  * ```
  */
-export async function runActivity(activity: ActivitySpec, kind: string, deps: { client: KubeClient; logger: Logger; signal: AbortSignal; clock: Clock }): Promise<void> {
-  const { client, signal, clock } = deps;
+export async function runActivity(
+  activity: ActivitySpec,
+  kind: string,
+  deps: { client: KubeClient; logger: Logger; signal: AbortSignal; clock: Clock; recorder: Recorder; metrics: MetricFactory | undefined },
+): Promise<void> {
+  const { signal, clock } = deps;
   const log = deps.logger.child({ handler: activity.id });
-  const context: OperatorContext = { client, logger: log, signal };
+  const context = operatorContext({ ...deps, logger: log });
   for (let attempt = 0; ; attempt++) {
     try {
       await activity.fn(context);

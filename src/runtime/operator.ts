@@ -38,12 +38,12 @@
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import { KubeClient } from '../client/client.ts';
-import type { Stored } from '../client/types.ts';
+import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { resourceName } from '../client/paths.ts';
 import { keyOf } from '../client/keys.ts';
 import { messageOf } from '../handlers/execution.ts';
-import type { Recorder } from '../handlers/recorder.ts';
+import { silentRecorder, type Recorder } from '../handlers/recorder.ts';
 import { defaultRegistry, resourceKey, type Registry } from '../handlers/registry.ts';
 import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
@@ -60,7 +60,7 @@ import { ResourceRuntime } from './resource.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
-import { login, runActivity } from './activities.ts';
+import { login, operatorContext, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
 import { tapRecorder } from './recorder-tap.ts';
 import { describeFailingWatch, describeStaleWatches } from './watch-health.ts';
@@ -102,6 +102,8 @@ export class Operator {
   readonly #leadingResolvers = Promise.withResolvers<void>();
   readonly #unwatchMetrics: Array<() => void> = [];
   #leadership: Leadership | undefined;
+  /** Posts the operator's Events (from its start on). */
+  #recorder: Recorder | undefined;
   #halting: Promise<void> | undefined;
   #webhooks: WebhookRuntime | undefined;
 
@@ -292,7 +294,7 @@ export class Operator {
     const value: Record<string, unknown> = {};
     for (const probe of this.registry.probes) {
       try {
-        value[probe.id] = await probe.fn({ client, logger: logger.child({ probe: probe.id }), signal: this.#stop.signal });
+        value[probe.id] = await probe.fn(operatorContext({ client, logger: logger.child({ probe: probe.id }), signal: this.#stop.signal, recorder: this.#recorder ?? silentRecorder, metrics: this.#options.metrics }));
       } catch (error) {
         value[probe.id] = { error: messageOf(error) };
       }
@@ -325,10 +327,11 @@ export class Operator {
       const recorder = tapRecorder(events, (event) => {
         for (const tap of this.#eventTaps) tap(event);
       });
+      this.#recorder = recorder;
 
       for (const activity of this.registry.startup) {
         if (this.#stop.signal.aborted) break;
-        await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock });
+        await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock, recorder, metrics: this.#options.metrics });
       }
       if (!this.#stop.signal.aborted) this.#webhooks = await startWebhooks({ registry: this.registry, client, logger, clock: this.#clock, options: this.#options.webhooks, operatorName: this.name });
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
@@ -441,6 +444,24 @@ export class Operator {
     return true;
   }
 
+  /**
+   * Posts an Event about any object with the operator's recorder (aggregated and rate-limited as
+   * every Event it posts), from code outside the handlers. Returns false before the operator has
+   * started (no client yet), when nothing can be posted.
+   *
+   * @example
+   * ```ts
+   * operator.event(node, 'Warning', 'PriceFeedDown', 'CoinGecko has not answered for 10 minutes');
+   * ```
+   */
+  event(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): boolean {
+    const recorder = this.#recorder;
+    if (recorder === undefined) return false;
+    if (type === 'Warning') recorder.warn(about, reason, message);
+    else recorder.info(about, reason, message);
+    return true;
+  }
+
   /** The webhook server, when this operator serves admission handlers. */
   get webhooks(): WebhookRuntime | undefined {
     return this.#webhooks;
@@ -481,7 +502,7 @@ export class Operator {
     if (client && logger && !this.#failed && !this.#leadership?.lost) {
       for (const activity of this.registry.cleanup) {
         try {
-          await runActivity(activity, 'cleanup', { client, logger, signal: new AbortController().signal, clock: this.#clock });
+          await runActivity(activity, 'cleanup', { client, logger, signal: new AbortController().signal, clock: this.#clock, recorder: this.#recorder ?? silentRecorder, metrics: this.#options.metrics });
         } catch (error) {
           logger.error({ err: error, handler: activity.id }, `cleanup handler ${activity.id} failed`);
         }
