@@ -66,6 +66,8 @@ export {
   onCleanup,
   onLogin,
   probe,
+  schedule,
+  type ScheduleOptions,
   serveConversion,
   Registry,
   defaultRegistry,

@@ -12,7 +12,7 @@ import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
 import type { CustomResource, ObjectOf, Resource, ResourceDeclaration } from '../schema/resource.ts';
 import type { VersionedResource } from '../schema/versions.ts';
-import { onCleanup, onLogin, onStartup, probe, Registry, resource, serveConversion, type ActivityOptions, type ResourceHandlers } from './registry.ts';
+import { onCleanup, onLogin, onStartup, probe, Registry, resource, schedule, serveConversion, type ActivityOptions, type ResourceHandlers, type ScheduleOptions } from './registry.ts';
 import type { LoginContext, OperatorContext } from './types.ts';
 
 /** What `setup` registers with: the functions of the top-level API, bound to one registry. */
@@ -33,6 +33,8 @@ export interface OperatorScope {
   probe(id: string, fn: (context: OperatorContext) => unknown): void;
   /** As the top-level `serveConversion()`. */
   serveConversion(versions: VersionedResource): void;
+  /** As the top-level `schedule()`: operator-level work every interval, on the leader only. */
+  schedule(fn: (context: OperatorContext) => unknown, options: Omit<ScheduleOptions, 'registry'>): string;
 }
 
 const DEFINITION = Symbol.for('operon.operator-definition');
@@ -75,6 +77,7 @@ export function defineOperator(setup: (op: OperatorScope) => void | Promise<void
         onLogin: (fn) => onLogin(fn, { registry }),
         probe: (id, fn) => probe(id, fn, { registry }),
         serveConversion: (versions) => serveConversion(versions, { registry }),
+        schedule: (fn, options) => schedule(fn, { ...options, registry }),
       };
       await setup(scope);
       return registry;

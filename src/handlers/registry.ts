@@ -156,6 +156,26 @@ export interface ActivitySpec {
   readonly backoffMs: number;
 }
 
+/** An operator-level schedule, normalised. */
+export interface ScheduleSpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+  readonly intervalMs: number;
+  readonly initialDelayMs: number;
+}
+
+/** Options of {@link schedule}. */
+export interface ScheduleOptions {
+  /** Time from the end of one run to the start of the next. */
+  interval: Duration;
+  /** Wait before the first run after the replica starts leading. Default: `interval`. */
+  initialDelay?: Duration;
+  /** For logs. Default: `schedule.<function name>`. */
+  id?: string;
+  /** Default: {@link defaultRegistry}. */
+  registry?: Registry;
+}
+
 /** A probe: its result is part of the operator's health report. */
 export interface ProbeSpec {
   readonly id: string;
@@ -181,6 +201,8 @@ export class Registry {
   readonly cleanup: ActivitySpec[] = [];
   /** The {@link probe} functions, in registration order. */
   readonly probes: ProbeSpec[] = [];
+  /** Operator-level schedules: run by the leader only. */
+  readonly schedules: ScheduleSpec[] = [];
   /** Kinds whose conversion webhook this operator serves ({@link serveConversion}), in registration order. */
   readonly conversions: VersionedResource[] = [];
   /** The {@link onLogin} functions, in registration order; the first one's client is used. */
@@ -540,6 +562,32 @@ export function serveConversion(versions: VersionedResource, options: { registry
   if (registry.conversions.some((v) => v.crdName === versions.crdName)) throw new Error(`the conversion of ${versions.crdName} is already served by this registry`);
   if (versions.strategy !== 'Webhook') throw new Error(`${versions.crdName} needs no conversion webhook: its versions share one schema (strategy None)`);
   registry.conversions.push(versions);
+}
+
+/**
+ * Runs `fn` every `interval` while this replica leads (on every replica without leader election):
+ * operator-level work that is not about one object (a cleanup sweep, a report, a cache refresh;
+ * Pepr's `OnSchedule`, controller-runtime's leader-election runnables). Runs never overlap; one
+ * that throws is logged at warn and the schedule goes on; it stops, with its signal aborted, when
+ * the replica loses the lease or the operator stops.
+ *
+ * @example
+ * ```ts
+ * schedule(async ({ client, logger }) => {
+ *   const stale = await findStaleBackups(client);
+ *   logger.info({ stale: stale.length }, 'backup sweep');
+ * }, { interval: '10m', id: 'backup-sweep' });
+ * ```
+ */
+export function schedule(fn: (context: OperatorContext) => unknown, options: ScheduleOptions): string {
+  if (typeof fn !== 'function') throw new TypeError('schedule: the handler must be a function');
+  const registry = options.registry ?? defaultRegistry;
+  const id = options.id ?? `schedule${fn.name ? `.${fn.name}` : ''}`;
+  if (registry.schedules.some((s) => s.id === id)) throw new Error(`a schedule with id "${id}" is already registered; give each its own id`);
+  const intervalMs = parseDuration(options.interval, `schedule ${id} interval`);
+  if (intervalMs <= 0) throw new RangeError(`schedule ${id}: interval must be above zero`);
+  registry.schedules.push({ id, fn, intervalMs, initialDelayMs: optionalDuration(options.initialDelay, `schedule ${id} initialDelay`) ?? intervalMs });
+  return id;
 }
 
 /**

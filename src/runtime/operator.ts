@@ -55,6 +55,7 @@ import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import type { LeadershipLostError } from './leader-election.ts';
 import { Leadership } from './leadership.ts';
+import { Schedules } from './schedules.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
@@ -102,6 +103,7 @@ export class Operator {
   readonly #leadingResolvers = Promise.withResolvers<void>();
   readonly #unwatchMetrics: Array<() => void> = [];
   #leadership: Leadership | undefined;
+  #schedules: Schedules | undefined;
   /** Posts the operator's Events (from its start on). */
   #recorder: Recorder | undefined;
   #halting: Promise<void> | undefined;
@@ -411,12 +413,18 @@ export class Operator {
       ...(metrics && this.#options.leaderElection ? { metrics: metrics.leaderElectionMetrics(this.#options.leaderElection.lease) } : {}),
     });
     this.#leadership = leadership;
+    const schedules = (this.#schedules = new Schedules(this.registry.schedules, {
+      clock: this.#clock,
+      logger,
+      context: (signal, log) => operatorContext({ client, logger: log, signal, recorder: this.#recorder ?? silentRecorder, metrics: this.#options.metrics }),
+    }));
     leadership.start({
       onLead: () => {
         if (this.#stop.signal.aborted) return;
         const status = leadership.status();
         if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
         for (const runtime of this.#runtimes) runtime.startControlling();
+        schedules.start();
         this.#leadingResolvers.resolve();
       },
       onLost: (error) => this.#lose(error),
@@ -471,7 +479,7 @@ export class Operator {
   /** Leadership lost (once, Leadership sees to it): stop every handler now and end `run` with the error. */
   #lose(error: LeadershipLostError): void {
     this.#logger?.error({ err: error, hint: error.hint }, `operator ${this.name} stops all handlers at once: ${error.message}`);
-    this.#halting = Promise.all(this.#runtimes.map((r) => r.halt(error))).then(() => {});
+    this.#halting = Promise.all([...this.#runtimes.map((r) => r.halt(error)), this.#schedules?.stop({ wait: false })]).then(() => {});
     this.#stop.abort();
   }
 
@@ -490,7 +498,7 @@ export class Operator {
     // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
-    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop()]);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop()]);
     await this.#webhooks?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
