@@ -62,6 +62,7 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is st
 export const RUN_FLAGS = {
   namespace: { type: 'string', short: 'n', multiple: true, placeholder: 'NS', help: "watch this namespace; globs like 'team-*' allowed", defaultText: 'all namespaces' },
   'all-namespaces': { type: 'boolean', short: 'A', help: 'watch all namespaces' },
+  'namespace-selector': { type: 'string', placeholder: 'SEL', help: "serve the namespaces whose labels match, followed as they change, e.g. 'operon.dev/watch=true'", defaultText: 'every namespace' },
   context: { type: 'string', placeholder: 'NAME', help: 'kubeconfig context', defaultText: "the kubeconfig's current context" },
   kubeconfig: { type: 'string', placeholder: 'PATH', help: 'kubeconfig file', defaultText: '$KUBECONFIG, ~/.kube/config, in-cluster' },
   verbose: { type: 'boolean', help: 'log at debug level: every handler run, watch reconnect and write' },
@@ -146,6 +147,7 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
     concurrency,
     leaderElection: elect ? { leaseName, leaseNamespace } : undefined,
     tracing: v.tracing === true,
+    namespaceSelector: str(v['namespace-selector']),
     check,
     tsconfig: str(v.tsconfig),
   };
@@ -155,12 +157,13 @@ const GENERATE_FLAGS = {
   name: { type: 'string', placeholder: 'N', help: "for rbac: the operator's name (ServiceAccount, roles, bindings)", defaultText: 'operator' },
   namespace: { type: 'string', placeholder: 'NS', help: "for rbac: the operator's namespace", defaultText: 'default' },
   'watch-namespace': { type: 'string', short: 'w', multiple: true, placeholder: 'NS', help: 'for rbac: namespaced Roles for this namespace instead of a ClusterRole' },
+  'namespace-selector': { type: 'boolean', help: 'for rbac: the operator runs with --namespace-selector (adds list/watch on namespaces)' },
 } as const satisfies FlagTable;
 
 function generateOptions(command: 'crd' | 'rbac') {
   return ({ values, positionals }: ParsedFlags): GenerateCommand | Usage => {
     if (positionals.length === 0) return { usage: `needs at least one file that declares resources, e.g. operon ${command} operator.ts` };
-    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']) };
+    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']), namespaceSelector: values['namespace-selector'] === true };
   };
 }
 

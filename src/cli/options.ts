@@ -27,6 +27,8 @@ export interface RunCommand {
   concurrency: number | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+  /** Serve the namespaces whose labels match (`--namespace-selector`); undefined: no selector. */
+  namespaceSelector: string | undefined;
   /** OpenTelemetry spans of every handling cycle and API request (`--tracing`). */
   tracing: boolean;
   /** Type-check the project before starting (`--check`, the default for `.ts` files outside production). */
@@ -41,6 +43,8 @@ export interface GenerateCommand {
   /** For rbac: the operator's name and namespace (ServiceAccount and bindings). */
   name: string;
   namespace: string;
+  /** For rbac: the operator selects namespaces by label (adds list/watch on namespaces). */
+  namespaceSelector?: boolean;
   /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
   watchNamespaces: string[];
 }

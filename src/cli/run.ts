@@ -70,7 +70,7 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const metrics = cmd.metricsAddress !== undefined ? await Metrics.load() : undefined;
   const leaderElection = leaderElectionOf(cmd, registry, client);
   const webhooks = webhooksFromEnv(process.env);
-  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}), ...(cmd.tracing ? { tracing: true } : {}) };
+  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}), ...(cmd.tracing ? { tracing: true } : {}), ...(cmd.namespaceSelector !== undefined ? { namespaceSelector: cmd.namespaceSelector } : {}) };
   const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
   if (exported) exported.configure(deployment);
 

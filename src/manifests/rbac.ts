@@ -62,6 +62,12 @@ export interface RbacOptions {
   namespace: string;
   /** Grant namespaced access only in these namespaces (Roles), instead of cluster-wide. */
   watchNamespaces?: readonly string[];
+  /**
+   * The operator selects its namespaces by label (`namespaceSelector`): it watches Namespaces
+   * (`get`, `list`, `watch`, cluster-wide) and its resources in every namespace, so
+   * `watchNamespaces` cannot narrow it. Default false.
+   */
+  namespaceSelector?: boolean;
   /** Rules the registrations cannot show (see the module comment). */
   extraRules?: readonly RbacRule[];
   /** Grant the leader-election Lease access. Default true. */
@@ -123,9 +129,13 @@ export function registryRules(registry: Registry): Array<{ rule: RbacRule; clust
  */
 export function rbacFor(registry: Registry, options: RbacOptions): KubeObject[] {
   const { name, namespace } = options;
+  if (options.namespaceSelector && (options.watchNamespaces?.length ?? 0) > 0) {
+    throw new TypeError('a namespace selector watches every namespace: give either a namespace selector or watch namespaces, not both');
+  }
   const watchNamespaces = [...new Set(options.watchNamespaces ?? [])].sort();
   const scoped: ScopedRule[] = [
     ...registryRules(registry),
+    ...(options.namespaceSelector ? [{ rule: { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }, cluster: true }] : []),
     ...(options.extraRules ?? []).map((rule) => ({ rule: stripScope(rule), cluster: rule.scope === 'cluster' })),
   ];
   const webhooks = webhookRbac(registry, options);

@@ -83,6 +83,14 @@ export interface OperatorOptions {
   namespaces?: string | readonly string[];
   /** Serve all namespaces (the default; given for clarity next to `namespaces`). */
   allNamespaces?: boolean;
+  /**
+   * Serve the namespaces whose labels match this selector (`'team=a'`, `{ 'operon.dev/watch':
+   * 'true' }`), followed while the operator runs: labelling a namespace brings its objects in,
+   * unlabelling it stops their handling. Resources are then watched in all namespaces (objects
+   * of unselected ones are cached, not handled); needs `list`/`watch` on namespaces. Default:
+   * none (every namespace `namespaces` allows).
+   */
+  namespaceSelector?: string | Readonly<Record<string, string>>;
   /** Default: a pino logger named after the operator, created when `run` starts. */
   logger?: Logger;
   /** Time for timers, backoff and leases. Default: the system clock; tests pass a `ManualClock`. */

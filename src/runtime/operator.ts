@@ -56,6 +56,7 @@ import type { ReadonlyStore } from '../watch/store.ts';
 import type { LeadershipLostError } from './leader-election.ts';
 import { Leadership } from './leadership.ts';
 import { Schedules } from './schedules.ts';
+import { NamespaceSelection } from './namespace-selection.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
 import { ResourceRuntime } from './resource.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
@@ -104,6 +105,7 @@ export class Operator {
   readonly #unwatchMetrics: Array<() => void> = [];
   #leadership: Leadership | undefined;
   #schedules: Schedules | undefined;
+  #selection: NamespaceSelection | undefined;
   /** Posts the operator's Events (from its start on). */
   #recorder: Recorder | undefined;
   #halting: Promise<void> | undefined;
@@ -134,7 +136,7 @@ export class Operator {
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing' | 'namespaceSelector'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
     this.#options = { ...this.#options, ...options };
   }
@@ -258,6 +260,7 @@ export class Operator {
     const resources: Record<string, ReflectorStatus> = {};
     for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#related?.entries() ?? []) resources[key] = reflector.status();
+    if (this.#selection) resources['namespaces'] = this.#selection.reflector.status();
     const problems: string[] = [];
     const lost = this.#leadership?.lost;
     if (lost) problems.push(lost.message);
@@ -360,6 +363,8 @@ export class Operator {
     const storage: ProgressStorage = this.#options.progress === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(this.#options.prefix);
     const prefix = this.#options.prefix ?? defaults.state.prefix;
     const byKey = new Map<string, ResourceRuntime>();
+    const selector = this.#options.namespaceSelector;
+    const selection = (this.#selection = selector === undefined ? undefined : new NamespaceSelection({ client, logger, clock: this.#clock, labelSelector: selector, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     const metrics = this.#options.metrics;
     const concurrency = this.#options.concurrency ?? defaults.queue.concurrency;
     // A resource with only admission handlers needs no watch: the API server sends its requests.
@@ -380,6 +385,7 @@ export class Operator {
         finalizer: finalizerName(prefix),
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
         ...(this.#tracing ? { tracing: this.#tracing } : {}),
+        ...(selection ? { inScope: (namespace: string | undefined) => selection.has(namespace) } : {}),
         stopping: this.#stop.signal,
         ...(metrics
           ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
@@ -398,11 +404,18 @@ export class Operator {
       }
     }
     related.start();
+    if (selection) {
+      selection.onChange((namespace, selected) => {
+        logger.info({ namespace }, selected ? 'namespace selected: its objects are handled' : 'namespace no longer selected: its objects are left alone');
+        for (const runtime of this.#runtimes) runtime.enqueueNamespace(namespace);
+      });
+      void selection.reflector.start();
+    }
     for (const runtime of this.#runtimes) runtime.startWatching();
     this.#phase = 'running';
     void Promise.all(this.#reflectors().map((r) => r.store.ready)).then(() => this.#readyResolvers.resolve());
     logger.info(
-      { resources: this.#runtimes.map((r) => resourceName(r.resource)), related: [...related.entries()].map(([key]) => key), namespaces: scope.namespaces ?? 'all' },
+      { resources: this.#runtimes.map((r) => resourceName(r.resource)), related: [...related.entries()].map(([key]) => key), namespaces: scope.namespaces ?? 'all', ...(selector !== undefined ? { namespaceSelector: selector } : {}) },
       `operator ${this.name} is running`,
     );
     const leadership = new Leadership({
@@ -489,7 +502,7 @@ export class Operator {
   }
 
   #reflectors(): Reflector<Stored>[] {
-    return [...this.#runtimes.map((r) => r.reflector), ...[...(this.#related?.entries() ?? [])].map(([, r]) => r)];
+    return [...this.#runtimes.map((r) => r.reflector), ...[...(this.#related?.entries() ?? [])].map(([, r]) => r), ...(this.#selection ? [this.#selection.reflector] : [])];
   }
 
   async #shutdown(events: EventRecorder | undefined): Promise<void> {
@@ -498,7 +511,7 @@ export class Operator {
     // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
-    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop()]);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop()]);
     await this.#webhooks?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {

@@ -83,6 +83,8 @@ export interface ResourceRuntimeOptions {
   idleTimeoutMs?: number;
   /** Traces each cycle in a span. Default: none. */
   tracing?: Tracing;
+  /** Whether objects of a namespace are handled now (a namespace label selector). Default: all are. */
+  inScope?: (namespace: string | undefined) => boolean;
 }
 
 /**
@@ -116,6 +118,7 @@ export class ResourceRuntime {
   readonly #pauses: PauseNotes;
   readonly #reconcilers: Reconcilers;
   readonly #tracing: Tracing | undefined;
+  readonly #inScope: (namespace: string | undefined) => boolean;
   readonly #cache: HandlerCache<Stored>;
   readonly #contexts: HandlerContexts;
   readonly #events: EventHandlers;
@@ -143,6 +146,7 @@ export class ResourceRuntime {
     this.#finalizer = options.finalizer;
     this.#graceMs = options.shutdownGraceMs;
     this.#tracing = options.tracing;
+    this.#inScope = options.inScope ?? (() => true);
     this.#pauses = new PauseNotes(options.recorder, options.prefix);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
@@ -306,6 +310,19 @@ export class ResourceRuntime {
   }
 
   /**
+   * Asks for a cycle of every cached object of `namespace` (it came into or went out of the
+   * namespace selection).
+   *
+   * @example
+   * ```ts
+   * selection.onChange((namespace) => runtime.enqueueNamespace(namespace));
+   * ```
+   */
+  enqueueNamespace(namespace: string): void {
+    for (const object of this.reflector.store.list(namespace)) this.controller.queue.add(`${namespace}/${object.metadata.name}`);
+  }
+
+  /**
    * The health of this resource's watches.
    *
    * @example
@@ -367,6 +384,7 @@ export class ResourceRuntime {
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
+    if (!this.#inScope(object.metadata.namespace)) return;
     if (this.#controlling) this.#events.dispatch(key, type, object, change.old);
     if (!echo) this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
   }
@@ -394,6 +412,11 @@ export class ResourceRuntime {
 
   async #handle(key: string, rc: ReconcileContext, span: CycleSpan): Promise<ReconcileResult> {
     let body = this.#writer.latest(key, this.reflector.store.get(rc.name, rc.namespace));
+    if (body !== undefined && !this.#inScope(rc.namespace)) {
+      // Its namespace went out of the selection: its tasks stop, nothing else changes.
+      this.#tasks.stopObject(body.metadata.uid);
+      return undefined;
+    }
     // A finalizer write changes the object: plan again from the write's result. At most one add
     // or remove precedes the handlers, so this loops at most twice.
     while (body !== undefined && !rc.signal.aborted) {

@@ -114,7 +114,13 @@ describe('operon command line', () => {
 
   it('parses rbac with the operator name, namespace and watched namespaces', () => {
     const c = options<GenerateCommand>(['rbac', 'op.ts', '--name', 'printer', '--namespace', 'ops', '-w', 'a', '--watch-namespace', 'b']);
-    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'] });
+    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false });
+    assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--namespace-selector']).namespaceSelector, true);
+  });
+
+  it('parses run --namespace-selector', () => {
+    assert.equal(run(['a.ts', '--namespace-selector', 'operon.dev/watch=true']).namespaceSelector, 'operon.dev/watch=true');
+    assert.equal(run(['a.ts']).namespaceSelector, undefined);
   });
 
   it('shows the commands for no arguments and --help', () => {

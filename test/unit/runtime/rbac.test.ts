@@ -64,6 +64,12 @@ describe('RBAC derived from a registry', () => {
     );
   });
 
+  it('with a namespace selector, adds list/watch on namespaces and refuses watch namespaces', () => {
+    const objects = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops', namespaceSelector: true });
+    assert.ok(rulesOf(objects, 'ClusterRole').some((r) => r.resources.includes('namespaces') && r.verbs.join() === 'get,list,watch'));
+    assert.throws(() => rbacFor(printerRegistry(), { name: 'p', namespace: 'ops', namespaceSelector: true, watchNamespaces: ['a'] }), /either a namespace selector or watch namespaces/);
+  });
+
   it('makes a ClusterRole with Events, a binding to the ServiceAccount, and a Lease Role in the operator namespace', () => {
     const objects = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops' });
     assert.deepEqual(
