@@ -18,6 +18,7 @@ import { KubeClient } from '../client/client.ts';
 import { resourceName } from '../client/paths.ts';
 import { ApiError, TransportError } from '../client/errors.ts';
 import { isOperatorDefinition } from '../handlers/define.ts';
+import { login, relogin } from '../runtime/activities.ts';
 import { defaultRegistry, type Registry } from '../handlers/registry.ts';
 import { Operator, type LeaderElectionOptions } from '../runtime/operator.ts';
 import { addOperatorChecks } from '../runtime/probes.ts';
@@ -58,9 +59,16 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
     throw new CliError(`${cmd.files.join(', ')} registered no handlers: call resource(...).onCreate(...) or similar at the top level, or export default defineOperator((op) => ...)`, 2);
   }
 
-  let client: KubeClient;
+  // Login handlers first, as the embedded Operator does; a 401 later runs them again.
+  let client: KubeClient | undefined;
   try {
-    client = await KubeClient.load({ kubeconfig: cmd.kubeconfig, context: cmd.context, logger });
+    client = registry.login.length > 0 ? await login(registry, logger) : undefined;
+  } catch (err) {
+    throw new CliError(`a login handler failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  client?.reloginWith(relogin(registry, logger));
+  try {
+    client ??= await KubeClient.load({ kubeconfig: cmd.kubeconfig, context: cmd.context, logger });
   } catch (err) {
     throw new CliError(`cannot load the cluster configuration: ${err instanceof Error ? err.message : String(err)}`);
   }

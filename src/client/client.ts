@@ -174,8 +174,10 @@ type RetryPolicy = 'idempotent' | 'once';
  */
 export class KubeClient {
   /** The configuration this client talks with (server, auth, TLS). */
-  readonly config: ClusterConfig;
-  readonly #transport: Transport;
+  #config: ClusterConfig;
+  #transport: Transport;
+  #relogin: (() => Promise<KubeClient | undefined>) | undefined;
+  #relogging: Promise<boolean> | undefined;
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #maxRetries: number;
@@ -184,7 +186,7 @@ export class KubeClient {
   #tracer: RequestTracer | undefined;
 
   private constructor(config: ClusterConfig, options: ClientOptions) {
-    this.config = config;
+    this.#config = config;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
     this.#maxRetries = options.maxRetries ?? defaults.client.maxRetries;
@@ -441,14 +443,22 @@ export class KubeClient {
       sendInitialEvents: options.sendInitialEvents,
     };
     const idleTimeoutMs = options.idleTimeoutMs ?? Math.max(defaults.watch.idleTimeoutMs, (options.timeoutSeconds ?? 0) * 1000 + 5_000);
-    const stream = await this.#transport.stream({
-      method: 'GET',
-      path: resourcePath(ref, target) + queryString(query),
-      description: desc,
-      idleTimeoutMs,
-      ...(options.metadataOnly ? { headers: { Accept: METADATA_ACCEPT } } : {}),
-      ...requestOptions(options),
-    });
+    const open = () =>
+      this.#transport.stream({
+        method: 'GET',
+        path: resourcePath(ref, target) + queryString(query),
+        description: desc,
+        idleTimeoutMs,
+        ...(options.metadataOnly ? { headers: { Accept: METADATA_ACCEPT } } : {}),
+        ...requestOptions(options),
+      });
+    let stream;
+    try {
+      stream = await open();
+    } catch (error) {
+      if (!isApiError(error, 'Unauthorized') || !(await this.#reauthenticate())) throw error;
+      stream = await open();
+    }
     options.onConnected?.();
     for await (const line of stream.lines) yield parseWatchEvent<Stored<T>>(line, desc);
   }
@@ -550,6 +560,51 @@ export class KubeClient {
     this.#tracer = tracer;
   }
 
+  /** The configuration this client talks with (server, auth, TLS); changes on a re-login. */
+  get config(): ClusterConfig {
+    return this.#config;
+  }
+
+  /**
+   * Logs in again when the API server answers 401 Unauthorized (an expired or revoked token):
+   * `relogin` returns a client with fresh credentials, whose connection this client takes over,
+   * and the refused request is sent once more (a 401 means the server did not act on it, so even
+   * a create is safe to repeat). Concurrent 401s share one re-login. kopf re-runs its login
+   * handlers the same way.
+   *
+   * @example
+   * ```ts
+   * client.reloginWith(async () => KubeClient.fromConfig({ ...config, auth: { type: 'token', token: await fetchToken() } }));
+   * ```
+   */
+  reloginWith(relogin: (() => Promise<KubeClient | undefined>) | undefined): void {
+    this.#relogin = relogin;
+  }
+
+  /** Runs the re-login once for all concurrent callers; true when new credentials are in place. */
+  #reauthenticate(): Promise<boolean> {
+    const relogin = this.#relogin;
+    if (relogin === undefined) return Promise.resolve(false);
+    this.#relogging ??= (async () => {
+      try {
+        const fresh = await relogin();
+        if (fresh === undefined || fresh === this) return false;
+        const old = this.#transport;
+        this.#config = fresh.#config;
+        this.#transport = fresh.#transport;
+        old.close();
+        this.#logger.debug({ server: this.#config.server }, 'took over the connection of a fresh login');
+        return true;
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'the re-login after 401 Unauthorized failed');
+        return false;
+      } finally {
+        this.#relogging = undefined;
+      }
+    })();
+    return this.#relogging;
+  }
+
   #call(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
     const tracer = this.#tracer;
     return tracer ? tracer.trace(desc, () => this.#send(desc, req, policy)) : this.#send(desc, req, policy);
@@ -558,6 +613,7 @@ export class KubeClient {
   async #send(desc: RequestDescription, req: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
     // Made at the first retry: nearly every request succeeds at once.
     let backoff: Backoff | undefined;
+    let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
       let error: unknown;
       try {
@@ -566,6 +622,10 @@ export class KubeClient {
         error = errorFromResponse(res.status, res.body, headerValue(res.headers['retry-after']), desc);
       } catch (err) {
         error = err;
+      }
+      if (!reauthenticated && isApiError(error, 'Unauthorized') && (await this.#reauthenticate())) {
+        reauthenticated = true;
+        continue;
       }
       const retry = policy === 'idempotent' ? isRetryable(error) : neverRan(error);
       if (!retry || attempt >= this.#maxRetries || req.signal?.aborted) throw error;

@@ -29,6 +29,23 @@ export async function login(registry: Registry, logger: Logger): Promise<KubeCli
 }
 
 /**
+ * The re-login a client runs on 401 Unauthorized: the login handlers again, logged.
+ *
+ * @example
+ * ```ts
+ * client.reloginWith(relogin(registry, logger));
+ * ```
+ */
+export function relogin(registry: Registry, logger: Logger): () => Promise<KubeClient | undefined> {
+  return async () => {
+    logger.info('the API server answered 401 Unauthorized; running the login handlers again');
+    const client = await login(registry, logger);
+    if (client) logger.info('logged in again after 401 Unauthorized');
+    return client;
+  };
+}
+
+/**
  * The context of an operator-level handler (startup, cleanup, probe).
  *
  * @example

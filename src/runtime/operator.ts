@@ -62,7 +62,7 @@ import { ResourceRuntime } from './resource.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
-import { login, operatorContext, runActivity } from './activities.ts';
+import { login, operatorContext, relogin, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
 import { tapRecorder } from './recorder-tap.ts';
 import { describeFailingWatch, describeStaleWatches } from './watch-health.ts';
@@ -318,6 +318,8 @@ export class Operator {
       let client = this.#options.client;
       if (!client) {
         client = await login(this.registry, logger);
+        // A token from a login handler expires: a 401 runs the handlers again (kopf re-logins).
+        client?.reloginWith(relogin(this.registry, logger));
         if (!client) {
           client = await KubeClient.load({ kubeconfig: this.#options.kubeconfig, context: this.#options.context, logger, clock: this.#clock });
           ownsClient = true;

@@ -65,7 +65,9 @@ export function startOperator(target: Operator | Registry, options: StartOperato
   const recording = options.logger ? undefined : recordingLogger();
   const logger = options.logger ?? (recording as { logger: Logger }).logger;
   const { client: given, kubeconfig, context, ...rest } = options;
-  const client = given ?? (target instanceof Operator ? undefined : KubeClient.fromConfig(loadClusterConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }), { logger }));
+  // A registry with login handlers logs in as the operator does (and again on a 401).
+  const loads = !(target instanceof Operator) && target.login.length === 0;
+  const client = given ?? (loads ? KubeClient.fromConfig(loadClusterConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }), { logger }) : undefined);
   const operator = target instanceof Operator ? target : new Operator({ ...rest, registry: target, client, logger });
   const events: PostedEvent[] = [];
   operator.observeEvents((event) => events.push(event));
