@@ -12,7 +12,8 @@ import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
 import type { CustomResource, ObjectOf, Resource, ResourceDeclaration } from '../schema/resource.ts';
 import type { VersionedResource } from '../schema/versions.ts';
-import { onCleanup, onLogin, onStartup, probe, Registry, resource, schedule, serveConversion, type ActivityOptions, type ResourceHandlers, type ScheduleOptions } from './registry.ts';
+import { onCleanup, onLogin, onStartup, probe, schedule, serveConversion, type ActivityOptions, type ScheduleOptions } from './operator-handlers.ts';
+import { Registry, resource, type ResourceHandlers } from './registry.ts';
 import type { LoginContext, OperatorContext } from './types.ts';
 
 /** What `setup` registers with: the functions of the top-level API, bound to one registry. */

@@ -14,25 +14,15 @@ export {
   Registry,
   ResourceRegistration,
   defaultRegistry,
-  deriveId,
-  normalizeHandler,
-  onCleanup,
-  onLogin,
-  onStartup,
-  probe,
-  schedule,
-  type ScheduleOptions,
-  type ScheduleSpec,
-  serveConversion,
   resource,
   resourceKey,
-  type ActivityOptions,
-  type ActivitySpec,
   type OwnedResource,
-  type ProbeSpec,
+  type RelatedResource,
   type ResourceHandlers,
   type ResourceOptions,
 } from './registry.ts';
+export { deriveId, normalizeHandler } from './normalize.ts';
+export { onCleanup, onLogin, onStartup, probe, schedule, serveConversion, type ActivityOptions, type ScheduleOptions } from './operator-handlers.ts';
 export { detectCause, keepsDiffBase, matchesMeta, matchesObject, selectHandlers, type CauseInput, type Reason, type SelectedHandler, type SelectionInput } from './causes.ts';
 export { attempt, classify, messageOf, startRecord, waitFor, type Attempt, type AttemptOptions, type Outcome } from './execution.ts';
 export { objectContext, type ContextInput } from './context.ts';

@@ -14,13 +14,14 @@
  * - Handlers of one resource run in registration order.
  */
 import type { KubeObject, Stored } from '../client/types.ts';
-import { defaults } from '../defaults.ts';
 import { defineResource, type CustomResource, type ObjectOf, type Resource, type ResourceDeclaration } from '../schema/resource.ts';
 import type { VersionedResource } from '../schema/versions.ts';
-import { parseFieldPath } from '../state/fields.ts';
 import { mappedSource, ownerSource, type EventSource, type ObjectRef } from '../engine/sources.ts';
-import { optionalDuration, parseDuration, type Duration } from './duration.ts';
+import { normalizeHandler } from './normalize.ts';
 import type {
+  ActivitySpec,
+  ProbeSpec,
+  ScheduleSpec,
   CacheOptions,
   RelatedCacheOptions,
   HandlerCache,
@@ -37,7 +38,6 @@ import type {
   HandlerOptions,
   HandlerSpec,
   LoginContext,
-  OperatorContext,
   OwnsOptions,
   ReconcileHandlerContext,
   ReconcileReturn,
@@ -146,40 +146,6 @@ export class ResourceRegistration {
   get fields(): string[] {
     return [...new Set(this.handlers.filter((h) => h.kind === 'field' || (h.field !== undefined && h.kind === 'update')).map((h) => h.field as string))];
   }
-}
-
-/** A startup or cleanup handler. */
-export interface ActivitySpec {
-  readonly id: string;
-  readonly fn: (context: OperatorContext) => unknown;
-  readonly retries: number | undefined;
-  readonly backoffMs: number;
-}
-
-/** An operator-level schedule, normalised. */
-export interface ScheduleSpec {
-  readonly id: string;
-  readonly fn: (context: OperatorContext) => unknown;
-  readonly intervalMs: number;
-  readonly initialDelayMs: number;
-}
-
-/** Options of {@link schedule}. */
-export interface ScheduleOptions {
-  /** Time from the end of one run to the start of the next. */
-  interval: Duration;
-  /** Wait before the first run after the replica starts leading. Default: `interval`. */
-  initialDelay?: Duration;
-  /** For logs. Default: `schedule.<function name>`. */
-  id?: string;
-  /** Default: {@link defaultRegistry}. */
-  registry?: Registry;
-}
-
-/** A probe: its result is part of the operator's health report. */
-export interface ProbeSpec {
-  readonly id: string;
-  readonly fn: (context: OperatorContext) => unknown;
 }
 
 /**
@@ -365,7 +331,7 @@ export function resource(input: ResourceDeclaration | Resource, options: Resourc
   const add = (kind: HandlerKind, fn: (context: never) => unknown, opts: object, field?: string): string => {
     if (typeof fn !== 'function') throw new TypeError(`${describe(declared)}: the ${kind} handler must be a function`);
     const spec = normalizeHandler(kind, fn, opts, field);
-    return registration.add(spec, (opts as LooseOptions).id !== undefined);
+    return registration.add(spec, (opts as { id?: string }).id !== undefined);
   };
   const methods: ResourceHandlers<Stored<KubeObject>> = {
     onCreate: (fn, o = {}) => add('create', fn, o),
@@ -405,215 +371,4 @@ function addAdmission(registration: ResourceRegistration, spec: AdmissionSpec): 
   }
   registration.admission.push(spec);
   return spec.id;
-}
-
-/**
- * A handler's default id: `<kind>[.<function name>][/<field>]`.
- *
- * @example
- * ```ts
- * deriveId('create', 'printPod');          // 'create.printPod'
- * deriveId('field', '', 'spec.text');      // 'field/spec.text'
- * ```
- */
-export function deriveId(kind: HandlerKind, functionName: string, field?: string): string {
-  // Bound functions are named "bound fn"; anonymous ones "" (or the variable they are assigned to).
-  const name = functionName.replace(/^bound /, '').trim();
-  return `${kind}${name ? `.${name}` : ''}${field ? `/${field}` : ''}`;
-}
-
-/**
- * Checks and normalises a handler's options into a {@link HandlerSpec}.
- *
- * @example
- * ```ts
- * normalizeHandler('timer', fn, { interval: '30s' }).intervalMs; // 30_000
- * ```
- */
-export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unknown, input: object, field?: string): HandlerSpec {
-  const options = input as LooseOptions;
-  const fieldName = field ?? options.field;
-  const fieldPath = fieldName === undefined ? undefined : parseFieldPath(fieldName);
-  const id = options.id ?? deriveId(kind, fn.name, field);
-  if (id.trim() === '') throw new RangeError('a handler id must not be empty');
-  if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
-    throw new RangeError(`handler ${id}: retries must be a non-negative integer, got ${options.retries}`);
-  }
-  const backoff = normalizeBackoff(options.backoff, id);
-  const timer = kind === 'timer' ? options : undefined;
-  if (timer && timer.interval === undefined) throw new RangeError(`timer ${id}: an interval is required, e.g. { interval: '60s' }`);
-  const intervalMs = timer ? parseDuration(timer.interval as Duration, `timer ${id} interval`) : undefined;
-  if (intervalMs === 0) throw new RangeError(`timer ${id}: the interval must be above 0`);
-  return {
-    kind,
-    id,
-    fn,
-    labels: options.labels,
-    annotations: options.annotations,
-    field: fieldName,
-    fieldPath,
-    hasValue: 'value' in options,
-    value: options.value,
-    when: options.when,
-    retries: options.retries,
-    timeoutMs: optionalDuration(options.timeout, `handler ${id} timeout`),
-    backoff,
-    errors: options.errors ?? 'temporary',
-    optional: options.optional === true,
-    deleted: options.deleted === true,
-    intervalMs,
-    initialDelayMs: optionalDuration(options.initialDelay, `handler ${id} initialDelay`),
-    cancellationTimeoutMs: optionalDuration(options.cancellationTimeout, `daemon ${id} cancellationTimeout`),
-    idleMs: timer ? optionalDuration(timer.idle, `timer ${id} idle`) : undefined,
-    sharp: timer?.sharp === true,
-  };
-}
-
-function normalizeBackoff(backoff: HandlerOptions<KubeObject>['backoff'], id: string): HandlerSpec['backoff'] {
-  if (backoff === undefined) {
-    return { initialMs: defaults.handlers.backoffInitialMs, maxMs: defaults.handlers.backoffMaxMs, factor: defaults.handlers.backoffFactor };
-  }
-  if (typeof backoff === 'number' || typeof backoff === 'string') {
-    const ms = parseDuration(backoff, `handler ${id} backoff`);
-    return { initialMs: ms, maxMs: ms, factor: 1 };
-  }
-  const initialMs = parseDuration(backoff.initial, `handler ${id} backoff.initial`);
-  const maxMs = parseDuration(backoff.max, `handler ${id} backoff.max`);
-  if (maxMs < initialMs) throw new RangeError(`handler ${id}: backoff.max must not be below backoff.initial`);
-  return { initialMs, maxMs, factor: backoff.factor ?? 2 };
-}
-
-/** Every option of every handler kind, as the normaliser reads them. */
-type LooseOptions = Omit<DeleteOptions<KubeObject> & ResumeOptions<KubeObject>, 'when'> & {
-  when?: HandlerSpec['when'];
-  interval?: Duration;
-  initialDelay?: Duration;
-  idle?: Duration;
-  sharp?: boolean;
-  cancellationTimeout?: Duration;
-};
-
-/** Options of operator-level registrations. */
-export interface ActivityOptions {
-  /** Stable id, for logs. Default: derived from the handler kind and the function's name. */
-  id?: string;
-  /** Default: {@link defaultRegistry}. */
-  registry?: Registry;
-  /** Retries after ordinary errors before the operator gives up starting. Default: unlimited for TemporaryError, 0 otherwise. */
-  retries?: number;
-  /** Delay between retries. Default: 1 s. */
-  backoff?: Duration;
-}
-
-function activity(fn: (context: OperatorContext) => unknown, options: ActivityOptions, kind: string): ActivitySpec {
-  if (typeof fn !== 'function') throw new TypeError(`${kind}: the handler must be a function`);
-  return {
-    id: options.id ?? deriveId(kind as HandlerKind, fn.name),
-    fn,
-    retries: options.retries,
-    backoffMs: options.backoff === undefined ? defaults.handlers.backoffInitialMs : parseDuration(options.backoff, `${kind} backoff`),
-  };
-}
-
-/**
- * Runs before any watch starts (kopf's `on.startup`); a failure stops the operator from starting.
- *
- * @example
- * ```ts
- * onStartup(async ({ client, logger }) => { logger.info('checking permissions'); });
- * ```
- */
-export function onStartup(fn: (context: OperatorContext) => unknown, options: ActivityOptions = {}): string {
-  const spec = activity(fn, options, 'startup');
-  (options.registry ?? defaultRegistry).startup.push(spec);
-  return spec.id;
-}
-
-/**
- * Runs when the operator stops, after handlers have finished (kopf's `on.cleanup`).
- *
- * @example
- * ```ts
- * onCleanup(async ({ logger }) => logger.info('bye'));
- * ```
- */
-export function onCleanup(fn: (context: OperatorContext) => unknown, options: ActivityOptions = {}): string {
-  const spec = activity(fn, options, 'cleanup');
-  (options.registry ?? defaultRegistry).cleanup.push(spec);
-  return spec.id;
-}
-
-/**
- * Serves the conversion webhook of a kind with several versions (controller-runtime's conversion
- * webhook; kopf has none): the operator's webhook server answers the API server's
- * ConversionReviews with the declared conversions, and points the CRD's `spec.conversion` at
- * itself with its CA bundle. Needs the operator's `webhooks` option (`OPERON_WEBHOOK_URL` or
- * `OPERON_WEBHOOK_SERVICE` for `operon run`), as validate and mutate handlers do. Every replica
- * serves it, leader or not.
- *
- * @example
- * ```ts
- * export const Gadgets = defineVersions({ versions: [GadgetV1, GadgetV2], storage: 'v1', conversions: [conversion(GadgetV1, GadgetV2, { up, down })] });
- * serveConversion(Gadgets);
- * ```
- */
-export function serveConversion(versions: VersionedResource, options: { registry?: Registry } = {}): void {
-  const registry = options.registry ?? defaultRegistry;
-  if (registry.conversions.some((v) => v.crdName === versions.crdName)) throw new Error(`the conversion of ${versions.crdName} is already served by this registry`);
-  if (versions.strategy !== 'Webhook') throw new Error(`${versions.crdName} needs no conversion webhook: its versions share one schema (strategy None)`);
-  registry.conversions.push(versions);
-}
-
-/**
- * Runs `fn` every `interval` while this replica leads (on every replica without leader election):
- * operator-level work that is not about one object (a cleanup sweep, a report, a cache refresh;
- * Pepr's `OnSchedule`, controller-runtime's leader-election runnables). Runs never overlap; one
- * that throws is logged at warn and the schedule goes on; it stops, with its signal aborted, when
- * the replica loses the lease or the operator stops.
- *
- * @example
- * ```ts
- * schedule(async ({ client, logger }) => {
- *   const stale = await findStaleBackups(client);
- *   logger.info({ stale: stale.length }, 'backup sweep');
- * }, { interval: '10m', id: 'backup-sweep' });
- * ```
- */
-export function schedule(fn: (context: OperatorContext) => unknown, options: ScheduleOptions): string {
-  if (typeof fn !== 'function') throw new TypeError('schedule: the handler must be a function');
-  const registry = options.registry ?? defaultRegistry;
-  const id = options.id ?? `schedule${fn.name ? `.${fn.name}` : ''}`;
-  if (registry.schedules.some((s) => s.id === id)) throw new Error(`a schedule with id "${id}" is already registered; give each its own id`);
-  const intervalMs = parseDuration(options.interval, `schedule ${id} interval`);
-  if (intervalMs <= 0) throw new RangeError(`schedule ${id}: interval must be above zero`);
-  registry.schedules.push({ id, fn, intervalMs, initialDelayMs: optionalDuration(options.initialDelay, `schedule ${id} initialDelay`) ?? intervalMs });
-  return id;
-}
-
-/**
- * A health probe: its result appears under `id` in the operator's health report (cached for
- * `defaults.handlers.probeCacheMs`).
- *
- * @example
- * ```ts
- * probe('queue', () => ({ pending: jobs.length }));
- * ```
- */
-export function probe(id: string, fn: (context: OperatorContext) => unknown, options: { registry?: Registry } = {}): void {
-  const registry = options.registry ?? defaultRegistry;
-  if (registry.probes.some((p) => p.id === id)) throw new Error(`a probe with id "${id}" is already registered`);
-  registry.probes.push({ id, fn });
-}
-
-/**
- * Supplies the client the operator uses when none is given (kopf's `on.login`); the first login
- * handler that returns a client wins.
- *
- * @example
- * ```ts
- * onLogin(() => KubeClient.load({ context: 'staging' }));
- * ```
- */
-export function onLogin(fn: (context: LoginContext) => KubeClient | Promise<KubeClient>, options: { registry?: Registry } = {}): void {
-  (options.registry ?? defaultRegistry).login.push(fn);
 }

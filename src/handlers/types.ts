@@ -378,3 +378,25 @@ export interface LoginContext {
   /** The operator's logger. */
   readonly logger: Logger;
 }
+
+/** A startup or cleanup handler. */
+export interface ActivitySpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+  readonly retries: number | undefined;
+  readonly backoffMs: number;
+}
+
+/** An operator-level schedule, normalised. */
+export interface ScheduleSpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+  readonly intervalMs: number;
+  readonly initialDelayMs: number;
+}
+
+/** A probe: its result is part of the operator's health report. */
+export interface ProbeSpec {
+  readonly id: string;
+  readonly fn: (context: OperatorContext) => unknown;
+}

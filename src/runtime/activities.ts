@@ -8,7 +8,8 @@ import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import { defaults } from '../defaults.ts';
 import { TemporaryError } from '../handlers/errors.ts';
-import type { ActivitySpec, Registry } from '../handlers/registry.ts';
+import type { Registry } from '../handlers/registry.ts';
+import type { ActivitySpec } from '../handlers/types.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import type { MetricFactory, OperatorContext } from '../handlers/types.ts';
 

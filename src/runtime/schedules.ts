@@ -8,7 +8,7 @@
 import { sleep, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { OperatorContext } from '../handlers/types.ts';
-import type { ScheduleSpec } from '../handlers/registry.ts';
+import type { ScheduleSpec } from '../handlers/types.ts';
 
 /**
  * The schedules of one operator.

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDuration } from '../../../src/handlers/duration.ts';
 import { ABSENT, PRESENT, matchMeta, matchValue } from '../../../src/handlers/filters.ts';
-import { deriveId, normalizeHandler, onStartup, Registry, resource } from '../../../src/handlers/registry.ts';
+import { deriveId, normalizeHandler } from '../../../src/handlers/normalize.ts';
+import { onStartup } from '../../../src/handlers/operator-handlers.ts';
+import { Registry, resource } from '../../../src/handlers/registry.ts';
 import { builtin } from '../../../src/schema/resource.ts';
 import { Type } from '@sinclair/typebox';
 

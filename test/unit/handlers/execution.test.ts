@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/base/clock.ts';
 import { HandlerRetriesError, HandlerTimeoutError, PermanentError, TemporaryError } from '../../../src/handlers/errors.ts';
 import { attempt, classify, startRecord, waitFor } from '../../../src/handlers/execution.ts';
-import { normalizeHandler } from '../../../src/handlers/registry.ts';
+import { normalizeHandler } from '../../../src/handlers/normalize.ts';
 
 const spec = (options: Record<string, unknown> = {}) => normalizeHandler('create', () => {}, { id: 'h', ...options });
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ManualClock, sleep } from '../../../src/base/clock.ts';
 import { silentLogger } from '../../../src/base/logger.ts';
 import type { Outcome } from '../../../src/handlers/execution.ts';
-import { normalizeHandler } from '../../../src/handlers/registry.ts';
+import { normalizeHandler } from '../../../src/handlers/normalize.ts';
 import type { HandlerSpec } from '../../../src/handlers/types.ts';
 import { ObjectTasks, type TaskRunner } from '../../../src/runtime/tasks.ts';
 

@@ -4,7 +4,7 @@ import { Registry, resource } from '../../../src/handlers/registry.ts';
 import { rbacFor, webhookRbac } from '../../../src/manifests/rbac.ts';
 import { builtin, defineResource } from '../../../src/schema/resource.ts';
 import { conversion, defineVersions } from '../../../src/schema/versions.ts';
-import { serveConversion } from '../../../src/handlers/registry.ts';
+import { serveConversion } from '../../../src/handlers/operator-handlers.ts';
 import { Type } from '@sinclair/typebox';
 
 describe('webhookRbac', () => {
