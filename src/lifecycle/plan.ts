@@ -57,6 +57,47 @@ export interface Planner {
   readonly statusConditions: boolean;
   /** Builds the context a `when` filter sees, for an object. */
   readonly probe: (body: Stored, spec: HandlerSpec) => ObjectContext<KubeObject>;
+  /**
+   * Facts of the registration that never change while it runs, worked out once (by
+   * {@link plannerFacts}) rather than on every cycle. Default: worked out on each call.
+   */
+  readonly facts?: PlannerFacts;
+}
+
+/** What {@link plan} asks of the handlers on every cycle, worked out once. */
+export interface PlannerFacts {
+  /** Optional delete handlers exist. */
+  readonly optionalDelete: boolean;
+  /** Some handler keeps a diff base (create, update, field). */
+  readonly keepsDiffBase: boolean;
+  /** Handlers that may need the finalizer (non-optional delete handlers, daemons). */
+  readonly finalizerHandlers: readonly HandlerSpec[];
+  /** Timers and daemons. */
+  readonly tasks: readonly HandlerSpec[];
+  /** Handlers other than event handlers (what makes an object concerned). */
+  readonly concerning: readonly HandlerSpec[];
+  /** Fields named by field handlers and filters (they join the essence). */
+  readonly fields: readonly string[];
+}
+
+/**
+ * The facts {@link plan} needs of a registration, for {@link Planner.facts}.
+ *
+ * @example
+ * ```ts
+ * const planner = { registration, storage, finalizer, prefix, statusConditions, probe, facts: plannerFacts(registration) };
+ * ```
+ */
+export function plannerFacts(registration: ResourceRegistration): PlannerFacts {
+  const handlers = registration.handlers;
+  return {
+    optionalDelete: handlers.some((spec) => spec.kind === 'delete' && spec.optional),
+    keepsDiffBase: keepsDiffBase(registration),
+    finalizerHandlers: handlers.filter((spec) => (spec.kind === 'delete' && !spec.optional) || spec.kind === 'daemon'),
+    tasks: registration.of('timer', 'daemon'),
+    concerning: handlers.filter((spec) => spec.kind !== 'event'),
+    fields: registration.fields,
+  };
 }
 
 /** A handler a cause selected, with its progress on the object. */
@@ -105,16 +146,16 @@ export type TaskPlan = { readonly kind: 'stop' } | { readonly kind: 'ensure'; re
  * ```
  */
 export function plan(planner: Planner, body: Stored, memory: ObjectMemory, now: number): Plan {
-  const { registration } = planner;
   // Before everything, the finalizer included: a paused object is left exactly as it is.
   if (isPaused(body, planner.prefix)) return { kind: 'paused' };
+  const facts = planner.facts ?? plannerFacts(planner.registration);
   const matches = (spec: HandlerSpec): boolean => matchesObject(spec, { body, contextFor: (s) => planner.probe(body, s) });
   const step: FinalizerStep = finalizerStep({
     body,
     finalizer: planner.finalizer,
-    concerned: registration.handlers.some((spec) => spec.kind !== 'event' && matchesMeta(spec, { body })),
-    needed: registration.handlers.some((spec) => ((spec.kind === 'delete' && !spec.optional) || spec.kind === 'daemon') && matches(spec)),
-    optionalDelete: registration.handlers.some((spec) => spec.kind === 'delete' && spec.optional),
+    concerned: facts.concerning.some((spec) => matchesMeta(spec, { body })),
+    needed: facts.finalizerHandlers.some(matches),
+    optionalDelete: facts.optionalDelete,
     optionalDeleteRan: memory.optionalDeleteRan,
   });
   switch (step.kind) {
@@ -127,16 +168,19 @@ export function plan(planner: Planner, body: Stored, memory: ObjectMemory, now: 
       return { kind: 'finalizer', step: step.kind, ops: step.ops, stopTasks: false, note: step.kind === 'add' ? 'finalizer added' : 'finalizer removed: no handler needs it' };
     case 'cleanup':
       if (memory.daemonsRunning > 0) return { kind: 'await-daemons', daemons: memory.daemonsRunning, requeueAfterMs: defaults.handlers.daemonStopPollMs };
-      return planCause(planner, body, memory, now, { kind: 'stop' });
+      return planCause(planner, facts, body, memory, now, STOP_TASKS);
     case 'handle':
-      return planCause(planner, body, memory, now, { kind: 'ensure', specs: registration.of('timer', 'daemon').filter(matches) });
+      return planCause(planner, facts, body, memory, now, facts.tasks.length === 0 ? NO_TASKS : { kind: 'ensure', specs: facts.tasks.filter(matches) });
   }
 }
 
-function planCause(planner: Planner, body: Stored, memory: ObjectMemory, now: number, tasks: TaskPlan): Plan {
+const STOP_TASKS: TaskPlan = { kind: 'stop' };
+const NO_TASKS: TaskPlan = { kind: 'ensure', specs: [] };
+
+function planCause(planner: Planner, facts: PlannerFacts, body: Stored, memory: ObjectMemory, now: number, tasks: TaskPlan): Plan {
   const { registration, prefix } = planner;
-  const fields = registration.fields;
-  const base = keepsDiffBase(registration) ? readDiffBase(body, prefix) : undefined;
+  const { fields } = facts;
+  const base = facts.keepsDiffBase ? readDiffBase(body, prefix) : undefined;
   const comparison = base ? compareWithDiffBase(base, essenceOf(body, { prefix, extraFields: fields }), fields) : undefined;
   const reason = detectCause({
     deleting: Boolean(body.metadata.deletionTimestamp),
@@ -144,7 +188,7 @@ function planCause(planner: Planner, body: Stored, memory: ObjectMemory, now: nu
     comparison,
     neverHandled: base?.kind === 'none',
     resumePending: !memory.resumed,
-    optionalDelete: registration.handlers.some((spec) => spec.kind === 'delete' && spec.optional),
+    optionalDelete: facts.optionalDelete,
   });
   // Unreachable after a `cleanup` or `handle` finalizer step; kept so the plan is total.
   if (reason === 'free') return { kind: 'idle', stopTasks: false };

@@ -34,7 +34,7 @@ import type { Recorder } from '../handlers/recorder.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { HandlerCache } from '../handlers/types.ts';
 import { releaseOps } from '../lifecycle/finalizer.ts';
-import { plan, settle, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
+import { plan, plannerFacts, settle, type Plan, type Planner, type Settled } from '../lifecycle/plan.ts';
 import type { Resource } from '../schema/resource.ts';
 import { newPatch } from '../state/patch.ts';
 import { isPaused } from '../state/pause.ts';
@@ -142,6 +142,7 @@ export class ResourceRuntime {
       prefix: options.prefix,
       statusConditions: schemas?.status?.properties?.['conditions'] !== undefined,
       probe: (body, spec) => this.#contexts.probe(body, spec),
+      facts: plannerFacts(this.registration),
     };
     this.#finalizer = options.finalizer;
     this.#graceMs = options.shutdownGraceMs;
@@ -423,7 +424,7 @@ export class ResourceRuntime {
       const uid = body.metadata.uid;
       const next = plan(this.#planner, body, this.#memory.of(uid, this.#tasks.daemonsRunning(uid)), this.#clock.now());
       this.#pauses.note(body, next.kind === 'paused', rc.logger);
-      span.set(next.kind === 'run' ? { 'operon.plan': next.kind, 'operon.cause': next.cause.reason, 'operon.handler': next.due.selected.spec.id } : { 'operon.plan': next.kind });
+      if (span !== NO_SPAN) span.set(next.kind === 'run' ? { 'operon.plan': next.kind, 'operon.cause': next.cause.reason, 'operon.handler': next.due.selected.spec.id } : { 'operon.plan': next.kind });
       switch (next.kind) {
         case 'paused':
           this.#tasks.stopObject(uid);
