@@ -9,7 +9,8 @@ import type { KubeClient } from '../client/client.ts';
 import { defaults } from '../defaults.ts';
 import { TemporaryError } from '../handlers/errors.ts';
 import type { Registry } from '../handlers/registry.ts';
-import type { ActivitySpec } from '../handlers/types.ts';
+import type { ActivitySpec, ProbeSpec } from '../handlers/types.ts';
+import { messageOf } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
 import type { MetricFactory, OperatorContext } from '../handlers/types.ts';
 
@@ -98,5 +99,43 @@ export async function runActivity(
         signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
       });
     }
+  }
+}
+
+/**
+ * Runs the registered probes for the health report, at most once per
+ * `defaults.handlers.probeCacheMs` (a scrape every second must not run them every second); a
+ * probe that throws reports its error message.
+ *
+ * @example
+ * ```ts
+ * const probes = new ProbeRunner(clock);
+ * await probes.run(registry.probes, (id) => operatorContext({ ...deps, logger: logger.child({ probe: id }) }));
+ * ```
+ */
+export class ProbeRunner {
+  readonly #clock: Clock;
+  #at = -Infinity;
+  #value: Record<string, unknown> = {};
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** The probes' results by id, from the cache when fresh. */
+  async run(probes: readonly ProbeSpec[], context: (id: string) => OperatorContext): Promise<Record<string, unknown>> {
+    const now = this.#clock.now();
+    if (now - this.#at < defaults.handlers.probeCacheMs) return this.#value;
+    const value: Record<string, unknown> = {};
+    for (const probe of probes) {
+      try {
+        value[probe.id] = await probe.fn(context(probe.id));
+      } catch (error) {
+        value[probe.id] = { error: messageOf(error) };
+      }
+    }
+    this.#at = now;
+    this.#value = value;
+    return value;
   }
 }

@@ -3,6 +3,17 @@
  * replica campaigns for the Lease ({@link LeaderElector}), leads while it holds it, and is told
  * once when it loses it. It keeps the health view (`leading`, holder, why lost) and gives the
  * Lease up on a graceful stop, never after losing it (another replica may already hold it).
+ *
+ * How the Operator uses it (controller-runtime's order): the watches start on every replica, so
+ * `ready()` means the same everywhere and a takeover starts from a warm cache; the replica
+ * campaigns; only the leader starts its controllers, event handlers and schedules. Keys of objects
+ * changed meanwhile wait in the queue, so a new leader looks at every object once. Startup
+ * handlers run on every replica before it campaigns (they prepare the process, as in kopf, where
+ * they run regardless of peering). A leader that cannot renew within the renew deadline halts at
+ * once: every handler's signal aborts, timers, daemons and schedules stop, no grace period and no
+ * cleanup handlers (another replica may already be working); `health()` turns unhealthy and `run`
+ * rejects with a `LeadershipLostError`, so `operon run` exits 1 and Kubernetes restarts the pod
+ * as a standby (controller-runtime exits the same way).
  */
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';

@@ -7,16 +7,11 @@
  * (all must succeed, or `run` rejects and nothing is watched) → one watch per resource and per
  * owned resource → the engine controllers, which run the handlers.
  *
- * With leader election (`leaderElection: { lease, namespace }`), controller-runtime's order: the
- * watches start on every replica (a warm cache makes a takeover fast and `ready()` means the same
- * everywhere), the replica campaigns for the Lease, and only the leader starts its controllers
- * and event handlers. Keys of objects changed meanwhile wait in the queue, so a new leader looks
- * at every object once. Startup handlers run on every replica before it campaigns (they prepare
- * the process, as in kopf, where they run regardless of peering). A leader that cannot renew
- * within the renew deadline halts at once: every handler's signal aborts, timers and daemons stop,
- * no grace period and no cleanup handlers (another replica may already be working); `health()`
- * turns unhealthy and `run` rejects with a {@link LeadershipLostError}, so `operon run` exits 1
- * and Kubernetes restarts the pod as a standby (controller-runtime exits the same way).
+ * With leader election (`leaderElection`, leadership.ts), controller-runtime's order: watches and
+ * startup handlers run on every replica (a warm cache makes a takeover fast); only the leader
+ * runs controllers, event handlers and schedules. A leader that cannot renew halts at once (every
+ * handler's signal aborts, no grace, no cleanup handlers) and `run` rejects with a
+ * {@link LeadershipLostError}, so `operon run` exits 1 and the pod restarts as a standby.
  *
  * With `webhooks`, the webhook server (validate and mutate handlers) starts after the startup
  * handlers and before the watches, on every replica: a standby answers admission requests as the
@@ -42,15 +37,11 @@ import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { resourceName } from '../client/paths.ts';
 import { keyOf } from '../client/keys.ts';
-import { messageOf } from '../handlers/execution.ts';
 import { silentRecorder, type Recorder } from '../handlers/recorder.ts';
 import { defaultRegistry, resourceKey, type Registry } from '../handlers/registry.ts';
 import { EventRecorder } from '../kits/events.ts';
 import type { Resource } from '../schema/resource.ts';
-import { finalizerName } from '../state/finalizers.ts';
-import { AnnotationProgressStorage, StatusProgressStorage, type ProgressStorage } from '../state/progress.ts';
-import type { Reflector} from '../watch/reflector.ts';
-import { type ReflectorStatus } from '../watch/reflector.ts';
+import type { Reflector, ReflectorStatus } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import type { LeadershipLostError } from './leader-election.ts';
@@ -58,18 +49,18 @@ import { Leadership } from './leadership.ts';
 import { Schedules } from './schedules.ts';
 import { NamespaceSelection } from './namespace-selection.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
-import { ResourceRuntime } from './resource.ts';
+import type { ResourceRuntime } from './resource.ts';
+import { createRuntimes } from './runtimes.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
-import { login, operatorContext, relogin, runActivity } from './activities.ts';
+import { login, operatorContext, ProbeRunner, relogin, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
 import { tapRecorder } from './recorder-tap.ts';
-import { describeFailingWatch, describeStaleWatches } from './watch-health.ts';
+import { watchProblems } from './watch-health.ts';
 import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
 
 export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
-
 
 /**
  * Runs the handlers of a registry.
@@ -93,7 +84,7 @@ export class Operator {
   readonly #runtimes: ResourceRuntime[] = [];
   #related: RelatedWatches | undefined;
   #tracing: Tracing | undefined;
-  readonly #probeCache = { at: -Infinity, value: {} as Record<string, unknown> };
+  readonly #probes: ProbeRunner;
   #phase: OperatorPhase = 'idle';
   #failed = false;
   #client: KubeClient | undefined;
@@ -117,6 +108,7 @@ export class Operator {
     this.name = options.name ?? defaults.handlers.operatorName;
     this.registry = options.registry ?? defaultRegistry;
     this.#clock = options.clock ?? systemClock;
+    this.#probes = new ProbeRunner(this.#clock);
     if (options.allNamespaces && options.namespaces !== undefined) {
       throw new RangeError('give either namespaces or allNamespaces, not both');
     }
@@ -261,13 +253,9 @@ export class Operator {
     for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#related?.entries() ?? []) resources[key] = reflector.status();
     if (this.#selection) resources['namespaces'] = this.#selection.reflector.status();
-    const problems: string[] = [];
     const lost = this.#leadership?.lost;
-    if (lost) problems.push(lost.message);
-    else if (this.#failed) problems.push(`operator ${this.name} failed to start`);
-    else if (this.#phase === 'stopped') problems.push(`operator ${this.name} is stopped`);
-    for (const [name, status] of Object.entries(resources)) if (!status.healthy) problems.push(describeFailingWatch(name, status));
-    const stale = Object.entries(resources).flatMap(([name, status]) => describeStaleWatches(name, status));
+    const state = lost ? lost.message : this.#failed ? `operator ${this.name} failed to start` : this.#phase === 'stopped' ? `operator ${this.name} is stopped` : undefined;
+    const { problems, stale } = watchProblems(resources, state);
     const leaderElection = this.#leadership?.status();
     return {
       healthy: problems.length === 0,
@@ -291,22 +279,12 @@ export class Operator {
    * ```
    */
   async probe(): Promise<Record<string, unknown>> {
-    const now = this.#clock.now();
-    if (now - this.#probeCache.at < defaults.handlers.probeCacheMs) return this.#probeCache.value;
     const client = this.#client;
     const logger = this.#logger;
     if (!client || !logger) return {};
-    const value: Record<string, unknown> = {};
-    for (const probe of this.registry.probes) {
-      try {
-        value[probe.id] = await probe.fn(operatorContext({ client, logger: logger.child({ probe: probe.id }), signal: this.#stop.signal, recorder: this.#recorder ?? silentRecorder, metrics: this.#options.metrics }));
-      } catch (error) {
-        value[probe.id] = { error: messageOf(error) };
-      }
-    }
-    this.#probeCache.at = now;
-    this.#probeCache.value = value;
-    return value;
+    return this.#probes.run(this.registry.probes, (id) =>
+      operatorContext({ client, logger: logger.child({ probe: id }), signal: this.#stop.signal, recorder: this.#recorder ?? silentRecorder, metrics: this.#options.metrics }),
+    );
   }
 
   async #run(): Promise<void> {
@@ -362,43 +340,27 @@ export class Operator {
 
   #start(client: KubeClient, logger: Logger, recorder: Recorder): void {
     const scope: WatchScope = this.#options.allNamespaces || this.#options.namespaces === undefined ? {} : { namespaces: this.#options.namespaces };
-    const storage: ProgressStorage = this.#options.progress === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(this.#options.prefix);
-    const prefix = this.#options.prefix ?? defaults.state.prefix;
-    const byKey = new Map<string, ResourceRuntime>();
     const selector = this.#options.namespaceSelector;
     const selection = (this.#selection = selector === undefined ? undefined : new NamespaceSelection({ client, logger, clock: this.#clock, labelSelector: selector, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
+    const byKey = new Map<string, ResourceRuntime>();
     const metrics = this.#options.metrics;
-    const concurrency = this.#options.concurrency ?? defaults.queue.concurrency;
-    // A resource with only admission handlers needs no watch: the API server sends its requests.
-    for (const registration of this.registry.resources.filter((r) => r.handlers.length > 0 || r.owned.length > 0 || r.related.length > 0 || r.admission.length === 0)) {
-      // One label for the controller, its queue and its watch: `plural.group`, unique per resource.
-      const label = resourceName(registration.resource);
-      const runtime = new ResourceRuntime({
-        registration,
+    this.#runtimes.push(
+      ...createRuntimes(this.registry, this.#options, {
         client,
         logger,
         clock: this.#clock,
         recorder,
         scope,
-        concurrency,
-        shutdownGraceMs: this.#options.shutdownGraceMs ?? defaults.operator.shutdownGraceMs,
-        storage,
-        prefix,
-        finalizer: finalizerName(prefix),
-        cacheOf: (resource) => this.#cacheOf(resource, byKey),
-        ...(this.#tracing ? { tracing: this.#tracing } : {}),
-        ...(selection ? { inScope: (namespace: string | undefined) => selection.has(namespace) } : {}),
         stopping: this.#stop.signal,
-        ...(metrics
-          ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
-          : {}),
-        ...(this.#options.watchUnhealthyAfterMs !== undefined ? { unhealthyAfterMs: this.#options.watchUnhealthyAfterMs } : {}),
-        ...(this.#options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.watchIdleTimeoutMs } : {}),
-      });
-      if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
-      this.#runtimes.push(runtime);
-      byKey.set(resourceKey(registration.resource), runtime);
-    }
+        cacheOf: (resource) => this.#cacheOf(resource, byKey),
+        tracing: this.#tracing,
+        selection,
+        made: (runtime, label) => {
+          if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
+          byKey.set(resourceKey(runtime.resource), runtime);
+        },
+      }),
+    );
     const related = (this.#related = new RelatedWatches({ client, logger, clock: this.#clock, scope, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     for (const runtime of this.#runtimes) {
       for (const source of runtime.registration.sources(runtime.cache)) {

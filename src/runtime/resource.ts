@@ -25,7 +25,7 @@ import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
-import { objectKey } from '../client/keys.ts';
+import { objectKey, parseKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
 import { OwnWriteTracker } from './own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
@@ -204,7 +204,10 @@ export class ResourceRuntime {
       statusConditions: this.#planner.statusConditions,
     });
     const taskDeps: TaskBodyDeps = {
-      latest: (key) => this.#latest(key),
+      latest: (key) => {
+        const { name, namespace } = parseKey(key);
+        return this.#writer.latest(key, this.reflector.store.get(name, namespace));
+      },
       contexts: this.#contexts,
       writer: this.#writer,
       reporter: this.#reporter,
@@ -310,15 +313,7 @@ export class ResourceRuntime {
     this.controller.queue.add(key);
   }
 
-  /**
-   * Asks for a cycle of every cached object of `namespace` (it came into or went out of the
-   * namespace selection).
-   *
-   * @example
-   * ```ts
-   * selection.onChange((namespace) => runtime.enqueueNamespace(namespace));
-   * ```
-   */
+  /** Asks for a cycle of every cached object of `namespace` (it came into or went out of the selection). */
   enqueueNamespace(namespace: string): void {
     for (const object of this.reflector.store.list(namespace)) this.controller.queue.add(`${namespace}/${object.metadata.name}`);
   }
@@ -365,9 +360,6 @@ export class ResourceRuntime {
     return this.#tasks.size;
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Watch changes
-
   async #onChange(change: ObjectChange<Stored>): Promise<void> {
     const object = change.object;
     const key = objectKey(object);
@@ -390,8 +382,7 @@ export class ResourceRuntime {
     if (!echo) this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // The handling cycle: the plan decides (lifecycle/plan.ts), this performs it
+  // The handling cycle: the plan decides (lifecycle/plan.ts), this performs it.
 
   async #reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
     // Not AbortSignal.any: see firstOf. Nothing outside the cycle keeps this signal (a handler gets
@@ -499,14 +490,5 @@ export class ResourceRuntime {
     if (outcome.kind === 'aborted') return undefined;
     reportOutcome(this.#reporter, body, spec, outcome, logger, reason, record.retries);
     return settle(this.#planner, body, next, { outcome, next: record, patch }, this.#clock.now());
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Helpers
-
-  #latest(key: string): Stored | undefined {
-    const slash = key.indexOf('/');
-    const cached = slash < 0 ? this.reflector.store.get(key) : this.reflector.store.get(key.slice(slash + 1), key.slice(0, slash));
-    return this.#writer.latest(key, cached);
   }
 }

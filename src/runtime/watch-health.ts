@@ -41,3 +41,19 @@ export function describeStaleWatches(name: string, status: ReflectorStatus): str
       return `watch of ${name}${where} is ${why}; its cache may be stale`;
     });
 }
+
+/**
+ * The problems of an operator for its health report: its own state first (lost lease, failed
+ * start, stopped), then each unhealthy watch; and each stale one, for readiness.
+ *
+ * @example
+ * ```ts
+ * const { problems, stale } = watchProblems({ 'printers.operon.dev': reflector.status() }, undefined);
+ * ```
+ */
+export function watchProblems(resources: Readonly<Record<string, ReflectorStatus>>, state: string | undefined): { problems: string[]; stale: string[] } {
+  const problems = state === undefined ? [] : [state];
+  for (const [name, status] of Object.entries(resources)) if (!status.healthy) problems.push(describeFailingWatch(name, status));
+  const stale = Object.entries(resources).flatMap(([name, status]) => describeStaleWatches(name, status));
+  return { problems, stale };
+}
