@@ -17,77 +17,83 @@
  *
  * Configuration: see `config.ts` and the README.
  */
-import { builtin, isApiError, onCleanup, onStartup, resource, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from 'operon-k8s';
+import { builtin, defineOperator, isApiError, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from 'operon-k8s';
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
 import { COINS, CryptoValueCalculator, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';
 import { checkSupply } from './supply.ts';
 import { parseSpec, valuate } from './valuation.ts';
 
-const config = cryptoConfig(process.env);
+/**
+ * The operator, built by `operon run` (or a test) from this definition: each build reads its
+ * configuration from the environment and has its own price cache, so a test can build it twice.
+ */
+export default defineOperator((op) => {
+  const config = cryptoConfig(process.env);
+  const cvcs = op.resource(CryptoValueCalculator);
 
-export const cvcs = resource(CryptoValueCalculator);
+  // Refused at `kubectl apply`: an amount no coin's supply allows (served when webhooks are configured).
+  cvcs.validate(checkSupply, { id: 'supply' });
 
-// Refused at `kubectl apply`: an amount no coin's supply allows (served when webhooks are configured).
-cvcs.validate(checkSupply, { id: 'supply' });
+  // The operator's shared state: one price cache for every CVC, made at startup.
+  let prices: PriceCache | undefined;
 
-let prices: PriceCache | undefined;
-
-onStartup(async ({ client, logger }) => {
-  const apiKey = config.apiKeySecret ? await readApiKey(client, config.apiKeySecret) : undefined;
-  const source = new CoinGeckoClient({ ...coinGeckoOptionsFromEnv(process.env, apiKey ? { apiKey } : {}), timeoutMs: config.requestTimeoutMs });
-  prices = new PriceCache({
-    source,
-    refreshIntervalMs: config.refreshMs,
-    backoff: { initialMs: config.backoffInitialMs },
-    coins: COINS,
-    onFetch: (result, coins) => {
-      if (result.kind === 'Prices') logger.debug({ coins, missing: result.missing }, 'prices fetched');
-      else logger.warn({ coins, kind: result.kind, status: result.status, hint: result.hint }, `price request failed: ${result.message}`);
-    },
+  op.onStartup(async ({ client, logger }) => {
+    const apiKey = config.apiKeySecret ? await readApiKey(client, config.apiKeySecret) : undefined;
+    const source = new CoinGeckoClient({ ...coinGeckoOptionsFromEnv(process.env, apiKey ? { apiKey } : {}), timeoutMs: config.requestTimeoutMs });
+    prices = new PriceCache({
+      source,
+      refreshIntervalMs: config.refreshMs,
+      backoff: { initialMs: config.backoffInitialMs },
+      coins: COINS,
+      onFetch: (result, coins) => {
+        if (result.kind === 'Prices') logger.debug({ coins, missing: result.missing }, 'prices fetched');
+        else logger.warn({ coins, kind: result.kind, status: result.status, hint: result.hint }, `price request failed: ${result.message}`);
+      },
+    });
+    prices.start();
+    logger.info({ priceApi: source.baseUrl, plan: source.plan, refreshSeconds: config.refreshMs / 1000 }, 'price cache started');
   });
-  prices.start();
-  logger.info({ priceApi: source.baseUrl, plan: source.plan, refreshSeconds: config.refreshMs / 1000 }, 'price cache started');
-});
 
-onCleanup(() => prices?.stop());
+  op.onCleanup(() => prices?.stop());
 
-/** Values one CVC; writes only what changed. Used by the reconcile and the timer alike. */
-async function value({ body, spec, patch, logger, warn }: ReconcileHandlerContext<Stored<CryptoValueCalculatorObject>>): Promise<void> {
-  const parsed = parseSpec(spec && { ...spec, amount: exactAmount(body) });
-  const reading = parsed.ok && prices ? await prices.get(parsed.coin) : undefined;
-  const result = valuate(body, parsed, reading, { now: Date.now(), refreshMs: config.refreshMs });
-  if (result.kind === 'unchanged') return;
-  Object.assign(patch.status, result.status);
-  Object.assign(patch.metadata.annotations, result.annotations);
-  for (const problem of result.problems) {
-    logger.warn({ reason: problem.reason }, problem.message);
-    warn(problem.reason, problem.message);
-  }
-}
-
-// The reconcile values what is new: a CVC never valued, a spec its status has not caught up with,
-// or a price newer than the one its status records (after a restart, or a missed tick). Anything
-// else is the timer's: when both valued the same change they raced, and the echo of one write
-// (which can arrive before its response) made the other write again (measured: 158 extra PATCHes
-// per price change at 1,000 CVCs without this gate).
-cvcs.reconcile(
-  async (context) => {
-    const { body, spec, status } = context;
+  /** Values one CVC; writes only what changed. Used by the reconcile and the timer alike. */
+  async function value({ body, spec, patch, logger, warn }: ReconcileHandlerContext<Stored<CryptoValueCalculatorObject>>): Promise<void> {
     const parsed = parseSpec(spec && { ...spec, amount: exactAmount(body) });
-    const valued = status?.observedGeneration === body.metadata.generation && status.value !== undefined;
-    if (valued && parsed.ok && prices) {
-      const reading = await prices.get(parsed.coin);
-      const recorded = status?.priceTime === undefined ? Number.NaN : Date.parse(status.priceTime);
-      // priceTime has whole seconds; a price fetched within the recorded second is the same one.
-      const newer = 'fetchedAt' in reading && !(Math.floor(reading.fetchedAt / 1000) * 1000 <= recorded);
-      if (!newer) return;
+    const reading = parsed.ok && prices ? await prices.get(parsed.coin) : undefined;
+    const result = valuate(body, parsed, reading, { now: Date.now(), refreshMs: config.refreshMs });
+    if (result.kind === 'unchanged') return;
+    Object.assign(patch.status, result.status);
+    Object.assign(patch.metadata.annotations, result.annotations);
+    for (const problem of result.problems) {
+      logger.warn({ reason: problem.reason }, problem.message);
+      warn(problem.reason, problem.message);
     }
-    await value(context);
-  },
-  { id: 'value' },
-);
-cvcs.timer(value, { id: 'refresh', interval: config.refreshMs });
+  }
+
+  // The reconcile values what is new: a CVC never valued, a spec its status has not caught up with,
+  // or a price newer than the one its status records (after a restart, or a missed tick). Anything
+  // else is the timer's: when both valued the same change they raced, and the echo of one write
+  // (which can arrive before its response) made the other write again (measured: 158 extra PATCHes
+  // per price change at 1,000 CVCs without this gate).
+  cvcs.reconcile(
+    async (context) => {
+      const { body, spec, status } = context;
+      const parsed = parseSpec(spec && { ...spec, amount: exactAmount(body) });
+      const valued = status?.observedGeneration === body.metadata.generation && status.value !== undefined;
+      if (valued && parsed.ok && prices) {
+        const reading = await prices.get(parsed.coin);
+        const recorded = status?.priceTime === undefined ? Number.NaN : Date.parse(status.priceTime);
+        // priceTime has whole seconds; a price fetched within the recorded second is the same one.
+        const newer = 'fetchedAt' in reading && !(Math.floor(reading.fetchedAt / 1000) * 1000 <= recorded);
+        if (!newer) return;
+      }
+      await value(context);
+    },
+    { id: 'value' },
+  );
+  cvcs.timer(value, { id: 'refresh', interval: config.refreshMs });
+});
 
 /** The API key from a Secret; waits (retrying) while the Secret or its key is missing or unreadable. */
 async function readApiKey(client: KubeClient, ref: SecretKeyRef): Promise<string> {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { defaultRegistry, type Condition } from '../../src/index.ts';
+import type { Condition } from '../../src/index.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/server.ts';
 import { CryptoValueCalculator, type CryptoValueCalculatorObject } from '../../operators/crypto/resource.ts';
@@ -29,9 +29,9 @@ after(() => server.close());
 process.env['COINGECKO_BASE_URL'] = server.baseUrl;
 process.env['CVC_REFRESH_SECONDS'] = String(REFRESH_SECONDS);
 // The operator reads its configuration when loaded, as `operon run` loads it.
-await import('../../operators/crypto/operator.ts');
+const { default: operator } = await import('../../operators/crypto/operator.ts');
 
-const run = startOperator(defaultRegistry, { kubeconfig: cluster.kubeconfig, namespaces: [ns] });
+const run = startOperator(await operator.build(), { kubeconfig: cluster.kubeconfig, namespaces: [ns] });
 after(() => run.stop());
 await run.ready;
 const client = run.client;

@@ -43,8 +43,9 @@ describe('checkSupply', () => {
 
 describe('the CVC operator', () => {
   it('registers checkSupply as its validating webhook "supply"', async () => {
-    const { cvcs } = await import('../../../operators/crypto/operator.ts');
-    const { defaultRegistry } = await import('../../../src/handlers/registry.ts');
-    assert.deepEqual(defaultRegistry.for(cvcs).admission.map((a) => [a.type, a.id, a.fn]), [['validate', 'supply', checkSupply]]);
+    const { default: operator } = await import('../../../operators/crypto/operator.ts');
+    const { CryptoValueCalculator } = await import('../../../operators/crypto/resource.ts');
+    const registry = await operator.build();
+    assert.deepEqual(registry.for(CryptoValueCalculator).admission.map((a) => [a.type, a.id, a.fn]), [['validate', 'supply', checkSupply]]);
   });
 });
