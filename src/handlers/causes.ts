@@ -187,10 +187,9 @@ function matchesWhen(spec: HandlerSpec, input: Pick<SelectionInput, 'contextFor'
 
 /** The change of a handler's field, if it changed and its value filter holds for old or new. */
 function fieldChange(spec: HandlerSpec, input: SelectionInput): { old: unknown; new: unknown; diff: Diff } | undefined {
-  const path = spec.fieldPath;
+  const { fieldPath: path, field } = spec;
   const comparison = input.comparison;
-  if (path === undefined || comparison === undefined) return undefined;
-  const field = spec.field as string;
+  if (path === undefined || field === undefined || comparison === undefined) return undefined;
   const newValue = getField(comparison.new, path);
   let oldValue: unknown;
   let diff: Diff;

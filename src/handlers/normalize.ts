@@ -7,7 +7,7 @@ import type { KubeObject } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { parseFieldPath } from '../state/fields.ts';
 import { optionalDuration, parseDuration, type Duration } from './duration.ts';
-import type { DeleteOptions, HandlerKind, HandlerOptions, HandlerSpec, ResumeOptions } from './types.ts';
+import type { DeleteOptions, HandlerKind, HandlerOptions, HandlerSpec, ResumeOptions, SpecOf } from './types.ts';
 
 /**
  * A handler's default id: `<kind>[.<function name>][/<field>]`.
@@ -32,7 +32,11 @@ export function deriveId(kind: HandlerKind, functionName: string, field?: string
  * normalizeHandler('timer', fn, { interval: '30s' }).intervalMs; // 30_000
  * ```
  */
-export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unknown, input: object, field?: string): HandlerSpec {
+export function normalizeHandler<K extends HandlerKind>(kind: K, fn: (context: never) => unknown, input: object, field?: string): SpecOf<K> {
+  return normalize(kind, fn, input, field) as SpecOf<K>;
+}
+
+function normalize(kind: HandlerKind, fn: (context: never) => unknown, input: object, field?: string): HandlerSpec {
   const options = input as LooseOptions;
   const fieldName = field ?? options.field;
   const fieldPath = fieldName === undefined ? undefined : parseFieldPath(fieldName);
@@ -42,12 +46,7 @@ export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unkn
     throw new RangeError(`handler ${id}: retries must be a non-negative integer, got ${options.retries}`);
   }
   const backoff = normalizeBackoff(options.backoff, id);
-  const timer = kind === 'timer' ? options : undefined;
-  if (timer && timer.interval === undefined) throw new RangeError(`timer ${id}: an interval is required, e.g. { interval: '60s' }`);
-  const intervalMs = timer ? parseDuration(timer.interval as Duration, `timer ${id} interval`) : undefined;
-  if (intervalMs === 0) throw new RangeError(`timer ${id}: the interval must be above 0`);
-  return {
-    kind,
+  const base = {
     id,
     fn,
     labels: options.labels,
@@ -61,14 +60,35 @@ export function normalizeHandler(kind: HandlerKind, fn: (context: never) => unkn
     timeoutMs: optionalDuration(options.timeout, `handler ${id} timeout`),
     backoff,
     errors: options.errors ?? 'temporary',
-    optional: options.optional === true,
-    deleted: options.deleted === true,
-    intervalMs,
-    initialDelayMs: optionalDuration(options.initialDelay, `handler ${id} initialDelay`),
-    cancellationTimeoutMs: optionalDuration(options.cancellationTimeout, `daemon ${id} cancellationTimeout`),
-    idleMs: timer ? optionalDuration(timer.idle, `timer ${id} idle`) : undefined,
-    sharp: timer?.sharp === true,
-  };
+  } as const;
+  switch (kind) {
+    case 'delete':
+      return { ...base, kind, optional: options.optional === true };
+    case 'resume':
+      return { ...base, kind, deleted: options.deleted === true };
+    case 'timer': {
+      if (options.interval === undefined) throw new RangeError(`timer ${id}: an interval is required, e.g. { interval: '60s' }`);
+      const intervalMs = parseDuration(options.interval, `timer ${id} interval`);
+      if (intervalMs === 0) throw new RangeError(`timer ${id}: the interval must be above 0`);
+      return {
+        ...base,
+        kind,
+        intervalMs,
+        initialDelayMs: optionalDuration(options.initialDelay, `timer ${id} initialDelay`),
+        idleMs: optionalDuration(options.idle, `timer ${id} idle`),
+        sharp: options.sharp === true,
+      };
+    }
+    case 'daemon':
+      return {
+        ...base,
+        kind,
+        initialDelayMs: optionalDuration(options.initialDelay, `daemon ${id} initialDelay`),
+        cancellationTimeoutMs: optionalDuration(options.cancellationTimeout, `daemon ${id} cancellationTimeout`),
+      };
+    default:
+      return { ...base, kind };
+  }
 }
 
 function normalizeBackoff(backoff: HandlerOptions<KubeObject>['backoff'], id: string): HandlerSpec['backoff'] {

@@ -19,6 +19,7 @@ import type { VersionedResource } from '../schema/versions.ts';
 import { mappedSource, ownerSource, type EventSource, type ObjectRef } from '../engine/sources.ts';
 import { normalizeHandler } from './normalize.ts';
 import type {
+  SpecOf,
   ActivitySpec,
   ProbeSpec,
   ScheduleSpec,
@@ -120,8 +121,8 @@ export class ResourceRegistration {
    * registration.of('timer', 'daemon');
    * ```
    */
-  of(...kinds: HandlerKind[]): HandlerSpec[] {
-    return this.handlers.filter((h) => kinds.includes(h.kind));
+  of<K extends HandlerKind>(...kinds: K[]): Array<SpecOf<K>> {
+    return this.handlers.filter((h): h is SpecOf<K> => (kinds as HandlerKind[]).includes(h.kind));
   }
 
   /**
@@ -144,7 +145,7 @@ export class ResourceRegistration {
 
   /** Fields named by field handlers and field filters: they join the essence and its hashes. */
   get fields(): string[] {
-    return [...new Set(this.handlers.filter((h) => h.kind === 'field' || (h.field !== undefined && h.kind === 'update')).map((h) => h.field as string))];
+    return [...new Set(this.handlers.flatMap((h) => ((h.kind === 'field' || h.kind === 'update') && h.field !== undefined ? [h.field] : [])))];
   }
 }
 

@@ -310,7 +310,65 @@ export interface OwnsOptions<T extends KubeObject = KubeObject> extends RelatedC
 export type HandlerKind = 'create' | 'update' | 'delete' | 'resume' | 'field' | 'event' | 'reconcile' | 'timer' | 'daemon';
 
 /** A handler as the registry keeps it: options normalised and checked. */
-export interface HandlerSpec {
+export type HandlerSpec = ChangeHandlerSpec | DeleteHandlerSpec | ResumeHandlerSpec | TimerHandlerSpec | DaemonHandlerSpec;
+
+/** The handler record of kind `K`. */
+export type SpecOf<K extends HandlerKind> = K extends 'delete'
+  ? DeleteHandlerSpec
+  : K extends 'resume'
+    ? ResumeHandlerSpec
+    : K extends 'timer'
+      ? TimerHandlerSpec
+      : K extends 'daemon'
+        ? DaemonHandlerSpec
+        : ChangeHandlerSpec;
+
+/** Timers and daemons: the handlers that run as tasks of an object. */
+export type TaskHandlerSpec = TimerHandlerSpec | DaemonHandlerSpec;
+
+/** Create, update, field, event and reconcile handlers: the options every handler has. */
+export interface ChangeHandlerSpec extends HandlerSpecBase {
+  readonly kind: 'create' | 'update' | 'field' | 'event' | 'reconcile';
+}
+
+/** A delete handler. */
+export interface DeleteHandlerSpec extends HandlerSpecBase {
+  readonly kind: 'delete';
+  /** No finalizer for this one: it runs when a deletion is seen, best effort. */
+  readonly optional: boolean;
+}
+
+/** A resume handler. */
+export interface ResumeHandlerSpec extends HandlerSpecBase {
+  readonly kind: 'resume';
+  /** Also for objects being deleted. */
+  readonly deleted: boolean;
+}
+
+/** A timer. */
+export interface TimerHandlerSpec extends HandlerSpecBase {
+  readonly kind: 'timer';
+  /** From the end of one run to the start of the next (or the `sharp` grid's step). */
+  readonly intervalMs: number;
+  /** Before the first run; undefined: one interval. */
+  readonly initialDelayMs: number | undefined;
+  /** Runs only once the object has not changed for this long. */
+  readonly idleMs: number | undefined;
+  /** Keep to a fixed grid from the first run. */
+  readonly sharp: boolean;
+}
+
+/** A daemon. */
+export interface DaemonHandlerSpec extends HandlerSpecBase {
+  readonly kind: 'daemon';
+  /** Before it starts. */
+  readonly initialDelayMs: number | undefined;
+  /** How long a stopped daemon is waited for; undefined: the default. */
+  readonly cancellationTimeoutMs: number | undefined;
+}
+
+/** What every handler record has. */
+export interface HandlerSpecBase {
   readonly kind: HandlerKind;
   readonly id: string;
   /** The user's function; contexts differ by kind, the runtime passes the right one. */
@@ -327,17 +385,6 @@ export interface HandlerSpec {
   readonly timeoutMs: number | undefined;
   readonly backoff: { initialMs: number; maxMs: number; factor: number };
   readonly errors: 'temporary' | 'permanent' | 'ignored';
-  /** Delete handlers: no finalizer for this one. */
-  readonly optional: boolean;
-  /** Resume handlers: also for objects being deleted. */
-  readonly deleted: boolean;
-  /** Timers. */
-  readonly intervalMs: number | undefined;
-  readonly initialDelayMs: number | undefined;
-  /** Daemons: how long a stopped daemon is waited for. */
-  readonly cancellationTimeoutMs: number | undefined;
-  readonly idleMs: number | undefined;
-  readonly sharp: boolean;
 }
 
 /** Context of operator-level handlers (startup, cleanup, probes). */

@@ -26,7 +26,7 @@ import { defaults } from '../defaults.ts';
 import { detectCause, keepsDiffBase, matchesMeta, matchesObject, selectHandlers, type Reason, type SelectedHandler } from '../handlers/causes.ts';
 import { startRecord, waitFor, type Outcome } from '../handlers/execution.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
-import type { HandlerSpec, ObjectContext } from '../handlers/types.ts';
+import type { HandlerSpec, ObjectContext, TaskHandlerSpec } from '../handlers/types.ts';
 import { compareWithDiffBase, diffBaseKey, encodeDiffBase, essenceOf, readDiffBase, type Comparison } from '../state/essence.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
 import { isPaused } from '../state/pause.ts';
@@ -73,7 +73,7 @@ export interface PlannerFacts {
   /** Handlers that may need the finalizer (non-optional delete handlers, daemons). */
   readonly finalizerHandlers: readonly HandlerSpec[];
   /** Timers and daemons. */
-  readonly tasks: readonly HandlerSpec[];
+  readonly tasks: readonly TaskHandlerSpec[];
   /** Handlers other than event handlers (what makes an object concerned). */
   readonly concerning: readonly HandlerSpec[];
   /** Fields named by field handlers and filters (they join the essence). */
@@ -134,7 +134,7 @@ export type Plan =
   | { readonly kind: 'finish'; readonly tasks: TaskPlan; readonly cause: CauseState; readonly patch: ObjectPatch<KubeObject>; readonly diffBaseHashed: boolean };
 
 /** The object's timers and daemons: stop them all (being deleted), or keep exactly these running. */
-export type TaskPlan = { readonly kind: 'stop' } | { readonly kind: 'ensure'; readonly specs: readonly HandlerSpec[] };
+export type TaskPlan = { readonly kind: 'stop' } | { readonly kind: 'ensure'; readonly specs: readonly TaskHandlerSpec[] };
 
 /**
  * What the cycle does next for `body` (see the module comment).

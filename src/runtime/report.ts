@@ -58,7 +58,7 @@ export function reportOutcome(reporter: Reporter, body: KubeObject, spec: Handle
     case 'aborted':
       if (outcome.abandoned) {
         logger.warn(
-          { cause, cancellationTimeoutMs: spec.cancellationTimeoutMs ?? defaults.handlers.daemonCancellationTimeoutMs },
+          { cause, cancellationTimeoutMs: (spec.kind === 'daemon' ? spec.cancellationTimeoutMs : undefined) ?? defaults.handlers.daemonCancellationTimeoutMs },
           `${spec.kind} ${spec.id} did not return within its cancellation timeout after its signal aborted; no longer waiting for it (its function may still be running): make it return when ctx.signal aborts, or give it a longer cancellationTimeout`,
         );
       } else {

@@ -8,7 +8,7 @@ import type { Clock } from '../base/clock.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { attempt, type Outcome } from '../handlers/execution.ts';
-import type { HandlerSpec } from '../handlers/types.ts';
+import type { TaskHandlerSpec } from '../handlers/types.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
 import type { ProgressRecord } from '../state/progress.ts';
 import { call, type HandlerContexts } from './contexts.ts';
@@ -36,7 +36,7 @@ export interface TaskBodyDeps {
  * const tasks = new ObjectTasks({ run: (spec, key, uid, signal, state) => runTask(deps, spec, key, uid, signal, state), … }, { clock, logger });
  * ```
  */
-export async function runTask(deps: TaskBodyDeps, spec: HandlerSpec, key: string, uid: string, signal: AbortSignal, state: { retries: number; startedAt: number }): Promise<Outcome> {
+export async function runTask(deps: TaskBodyDeps, spec: TaskHandlerSpec, key: string, uid: string, signal: AbortSignal, state: { retries: number; startedAt: number }): Promise<Outcome> {
   const { contexts, writer, clock } = deps;
   const first = deps.latest(key);
   if (first === undefined || first.metadata.uid !== uid) return { kind: 'aborted', error: new Error('the object is gone') };

@@ -24,12 +24,12 @@
 import { sleep, type Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { Outcome } from '../handlers/execution.ts';
-import type { HandlerSpec } from '../handlers/types.ts';
+import type { TaskHandlerSpec, TimerHandlerSpec } from '../handlers/types.ts';
 
 /** What the tasks need from the resource they serve. */
 export interface TaskRunner {
   /** Runs one timer tick or one daemon life, with the retry state given. */
-  run(spec: HandlerSpec, key: string, uid: string, signal: AbortSignal, state: { retries: number; startedAt: number }): Promise<Outcome>;
+  run(spec: TaskHandlerSpec, key: string, uid: string, signal: AbortSignal, state: { retries: number; startedAt: number }): Promise<Outcome>;
   /** When the object last changed (for `idle`). */
   lastChangeAt(uid: string): number | undefined;
   /** A daemon of `key` ended; the object may be waiting for it to be deleted. */
@@ -37,7 +37,7 @@ export interface TaskRunner {
 }
 
 interface Task {
-  readonly spec: HandlerSpec;
+  readonly spec: TaskHandlerSpec;
   readonly key: string;
   readonly uid: string;
   /** The signal of its runs; a timer gets it at its first run, a daemon at its start. */
@@ -91,7 +91,7 @@ export class ObjectTasks {
    * tasks.ensure('shop/p1', uid, matchingTimersAndDaemons);
    * ```
    */
-  ensure(key: string, uid: string, specs: readonly HandlerSpec[]): void {
+  ensure(key: string, uid: string, specs: readonly TaskHandlerSpec[]): void {
     if (this.#stopped) return;
     const existing = this.#byUid.get(uid);
     if (existing?.some((task) => !specs.some((s) => s.id === task.spec.id))) {
@@ -105,7 +105,7 @@ export class ObjectTasks {
       const tasks = this.#byUid.get(uid);
       if (tasks?.some((t) => t.spec.id === spec.id) || (spec.kind === 'daemon' && this.#finished.has(`${uid}/${spec.id}`))) continue;
       const task: Task = { spec, key, uid, abort: undefined, busy: undefined, stopped: false, ended: false, cancel: undefined, gridStart: undefined, retries: 0, startedAt: 0 };
-      if (spec.kind === 'timer') this.#schedule(task, this.#clock.now() + (spec.initialDelayMs ?? (spec.intervalMs as number)));
+      if (spec.kind === 'timer') this.#schedule(task, this.#clock.now() + (spec.initialDelayMs ?? spec.intervalMs));
       else this.#startDaemon(task);
       if (tasks) tasks.push(task);
       else this.#byUid.set(uid, [task]);
@@ -220,8 +220,9 @@ export class ObjectTasks {
   }
 
   #due(task: Task): void {
-    if (task.stopped) return;
     const { spec } = task;
+    // Only timers wait for a due time; daemons start at once.
+    if (task.stopped || spec.kind !== 'timer') return;
     if (spec.idleMs !== undefined) {
       const changed = this.#runner.lastChangeAt(task.uid) ?? 0;
       const quietAt = changed + spec.idleMs;
@@ -230,16 +231,15 @@ export class ObjectTasks {
         return;
       }
     }
-    task.busy = this.#tick(task).catch((error: unknown) => {
+    task.busy = this.#tick(task, spec).catch((error: unknown) => {
       this.#logger.error({ err: error, handler: spec.id, key: task.key }, 'background task failed unexpectedly');
       this.#end(task);
     });
   }
 
   /** One run of a timer, then its next wait: after the interval (from the end of this run, or on the `sharp` grid), or the retry delay. */
-  async #tick(task: Task): Promise<void> {
-    const { spec } = task;
-    const interval = spec.intervalMs as number;
+  async #tick(task: Task, spec: TimerHandlerSpec): Promise<void> {
+    const interval = spec.intervalMs;
     const began = this.#clock.now();
     task.gridStart ??= began;
     if (task.retries === 0) task.startedAt = began;
