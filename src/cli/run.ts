@@ -55,7 +55,7 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const logger = await createLogger('operon', cmd.logLevel, cmd.logFormat);
   const exported = operatorFrom(modules);
   const registry: Registry = await registryFrom(modules);
-  if (registry.resources.length === 0 && registry.startup.length === 0) {
+  if (registry.resources.length === 0 && registry.startup.length === 0 && registry.schedules.length === 0) {
     throw new CliError(`${cmd.files.join(', ')} registered no handlers: call resource(...).onCreate(...) or similar at the top level, or export default defineOperator((op) => ...)`, 2);
   }
 

@@ -11,7 +11,7 @@ import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, resource, Type } from '../../src/index.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
-import { useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
 
 const cluster = await useCluster();
@@ -63,7 +63,7 @@ const worker = (name: string, mode: string) => ({ apiVersion: workers.apiVersion
 describe('daemon cancellation timeout', () => {
   it('waits for a daemon that returns after its signal before the delete handlers run', async () => {
     await client.create(workers, worker('slow', 'slow'));
-    await waitFor(client, workers, 'slow', ns, () => log.includes('slow: started'), { timeoutMs: 30_000 });
+    await eventually(() => log.includes('slow: started'), { timeoutMs: 30_000, what: 'the slow daemon started' });
     await client.delete(workers, 'slow', { namespace: ns });
     await waitFor(client, workers, 'slow', ns, (w) => w === undefined, { timeoutMs: 30_000 });
     assert.deepEqual(
@@ -74,7 +74,7 @@ describe('daemon cancellation timeout', () => {
 
   it('stops waiting for a daemon that ignores its signal after its timeout, with a warning naming it', async () => {
     await client.create(workers, worker('stuck', 'stuck'));
-    await waitFor(client, workers, 'stuck', ns, () => log.includes('stuck: started'), { timeoutMs: 30_000 });
+    await eventually(() => log.includes('stuck: started'), { timeoutMs: 30_000, what: 'the stuck daemon started' });
     await client.delete(workers, 'stuck', { namespace: ns });
     await waitFor(client, workers, 'stuck', ns, (w) => w === undefined, { timeoutMs: 30_000 });
     assert.ok(log.includes('stuck: delete handler'), 'the deletion was handled');
