@@ -70,8 +70,8 @@ export function issueCertificate(options: IssueOptions): CertificatePair {
   serial[0] = (serial[0] as number) & 0x7f;
   const algorithm = seq(oid('1.2.840.10045.4.3.2')); // ecdsa-with-SHA256
   const tbs = seq(
-    tlv(0xa0, integer(Buffer.from([2]))),
-    integer(serial),
+    tlv(0xa0, derInteger(Buffer.from([2]))),
+    derInteger(serial),
     algorithm,
     issuerName,
     seq(time(options.notBefore), time(options.notAfter)),
@@ -105,9 +105,25 @@ function seq(...parts: Buffer[]): Buffer {
   return tlv(0x30, Buffer.concat(parts));
 }
 
-function integer(value: Buffer): Buffer {
-  return tlv(0x02, (value[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
+/**
+ * A DER INTEGER of the unsigned big-endian `value`, in its one valid (minimal) encoding: leading
+ * zero bytes dropped, one put back where the top bit would make it negative. A random serial
+ * whose first byte happened to be 0 was once written as is, which OpenSSL refuses ("illegal
+ * padding"): about one certificate in 256.
+ *
+ * @example
+ * ```ts
+ * derInteger(Buffer.from([0x00, 0x10])); // 02 01 10
+ * derInteger(Buffer.from([0x80]));       // 02 02 00 80
+ * ```
+ */
+export function derInteger(value: Buffer): Buffer {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const digits = value.subarray(start);
+  return tlv(0x02, (digits[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
 }
+
 
 function bitString(value: Buffer): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([0]), value]));

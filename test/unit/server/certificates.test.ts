@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { planCertificates } from '../../../src/server/certificates.ts';
-import { issueCertificate } from '../../../src/server/x509.ts';
+import { derInteger, issueCertificate } from '../../../src/server/x509.ts';
 
 const day = 24 * 3_600_000;
 const t0 = new Date('2026-12-05T12:00:00Z');
@@ -65,5 +65,15 @@ describe('planCertificates', () => {
 
   it('replaces material it cannot parse', () => {
     assert.ok(planCertificates({ 'tls.crt': 'garbage', 'tls.key': 'x', 'ca.crt': 'y', 'ca.key': 'z' }, t0, policy));
+  });
+});
+
+describe('derInteger', () => {
+  it('writes the one minimal encoding (regression: a random serial starting with 0 made a certificate OpenSSL refused)', () => {
+    assert.deepEqual([...derInteger(Buffer.from([0x00, 0x10, 0x20]))], [0x02, 0x02, 0x10, 0x20]);
+    assert.deepEqual([...derInteger(Buffer.from([0x00, 0x00, 0x90]))], [0x02, 0x02, 0x00, 0x90]);
+    assert.deepEqual([...derInteger(Buffer.from([0x80]))], [0x02, 0x02, 0x00, 0x80]);
+    assert.deepEqual([...derInteger(Buffer.from([0x00]))], [0x02, 0x01, 0x00]);
+    assert.deepEqual([...derInteger(Buffer.from([0x02]))], [0x02, 0x01, 0x02]);
   });
 });
