@@ -3,13 +3,13 @@
  * them (Secret, configurations), and grants nothing past its own Secret and configurations.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, resource, rbacFor, Type } from '../../src/index.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
+import { freePort } from '../support/processes.ts';
 import { installCrd } from '../support/crds.ts';
 
 const cluster = await useCluster();
@@ -40,10 +40,7 @@ describe('admission RBAC', () => {
     const asAccount = KubeClient.fromConfig({ ...config, clientCert: undefined, clientKey: undefined, auth: { type: 'token', token } });
     after(() => asAccount.close());
 
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const run = startOperator(registry, { client: asAccount, namespaces: [ns], name, webhooks: { clientConfig: { url: `https://127.0.0.1:${port}` }, host: '127.0.0.1', port, certificates: { secret: { namespace: ns, name: `${name}-webhook-tls` } } } });
     after(() => run.stop());
     await run.ready;

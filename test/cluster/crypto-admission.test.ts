@@ -7,7 +7,6 @@
  * this file's namespace: crypto.test.ts creates CVCs on the same plane at the same time.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { checkSupply } from '../../operators/crypto/supply.ts';
@@ -15,6 +14,7 @@ import { CryptoValueCalculator } from '../../operators/crypto/resource.ts';
 import { Registry, resource } from '../../src/index.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
+import { freePort } from '../support/processes.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('crypto-admission');
@@ -35,10 +35,7 @@ describe('the CVC supply webhook', () => {
 
     const registry = new Registry();
     resource(CryptoValueCalculator, { registry }).validate(checkSupply, { id: 'supply', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const run = startOperator(registry, {
       kubeconfig: cluster.kubeconfig,
       namespaces: [ns],

@@ -4,7 +4,6 @@
  * registry stays empty, and `operon run` runs such a module as it runs a kopf-style one.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../../src/client/client.ts';
@@ -12,7 +11,7 @@ import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { builtin, defaultRegistry, isOperatorDefinition } from '../../src/index.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
-import { FROM_SOURCE } from '../support/source.ts';
+import { operonRun } from '../support/processes.ts';
 
 const cluster = await useCluster();
 const first = await cluster.namespace('define-a');
@@ -49,19 +48,12 @@ describe('defineOperator', () => {
   });
 
   it('operon run runs a module that exports a definition', async () => {
-    const child = spawn(process.execPath, [...FROM_SOURCE, 'src/cli/main.ts', 'run', fixture, '--no-check', '-n', third, '--kubeconfig', cluster.kubeconfig, '--health-address', '127.0.0.1:0', '--quiet'], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    after(() => child.kill('SIGKILL'));
+    const operon = operonRun([fixture, '--no-check', '-n', third, '--kubeconfig', cluster.kubeconfig, '--health-address', '127.0.0.1:0', '--quiet']);
     await client.create(configmaps, cm('by-cli', third));
     await seen(third, 'by-cli', '1').catch((error: unknown) => {
-      throw new Error(`${String(error)}\noperon run stderr:\n${stderr}`);
+      throw new Error(`${String(error)}\noperon run stderr:\n${operon.stderr()}`);
     });
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    operon.child.kill('SIGTERM');
+    assert.equal(await operon.exited, 0, operon.stderr());
   });
 });

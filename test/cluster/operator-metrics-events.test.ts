@@ -4,8 +4,6 @@
  * an Event about an object outside any resource handler (`ctx.info`).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../../src/client/client.ts';
@@ -13,7 +11,7 @@ import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { builtin } from '../../src/index.ts';
 import { waitFor } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
-import { FROM_SOURCE } from '../support/source.ts';
+import { freePort, operonRun } from '../support/processes.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('operator-metrics');
@@ -22,28 +20,13 @@ after(() => client.close());
 const configmaps = builtin('v1', 'ConfigMap');
 const events = builtin('v1', 'Event');
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 describe('operon run: custom metrics and Events outside handlers', () => {
   it('serves the operator’s own counter on /metrics and posts its startup Event', async () => {
     const port = await freePort();
     const fixture = fileURLToPath(new URL('./fixtures/metrics-operator.ts', import.meta.url));
-    const child = spawn(process.execPath, [...FROM_SOURCE, 'src/cli/main.ts', 'run', fixture, '--no-check', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--metrics-address', `127.0.0.1:${port}`, '--quiet'], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      env: { ...process.env, FIXTURE_NAMESPACE: ns },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    after(() => child.kill('SIGKILL'));
+    const operon = operonRun([fixture, '--no-check', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--metrics-address', `127.0.0.1:${port}`, '--quiet'], { ...process.env, FIXTURE_NAMESPACE: ns });
 
-    const started = await waitFor(client, configmaps, 'operator-marker', ns, (o) => o !== undefined, { timeoutMs: 30_000, what: `the startup handler's ConfigMap (stderr: ${stderr})` });
+    const started = await waitFor(client, configmaps, 'operator-marker', ns, (o) => o !== undefined, { timeoutMs: 30_000, what: `the startup handler's ConfigMap (stderr: ${operon.stderr()})` });
     for (const name of ['a', 'b']) {
       await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels: { counted: 'yes' } } });
     }
@@ -65,6 +48,6 @@ describe('operon run: custom metrics and Events outside handlers', () => {
       },
       { timeoutMs: 30_000, what: 'the OperatorStarted Event' },
     );
-    child.kill('SIGTERM');
+    operon.child.kill('SIGTERM');
   });
 });

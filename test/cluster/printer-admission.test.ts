@@ -9,7 +9,6 @@
  * same plane are not affected) and registers the operator's own check, `textRefusal` (what `checkText` runs), on it.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { textRefusal } from '../../operators/printer/admission.ts';
 import { TEXT_MAX_LENGTH } from '../../operators/printer/resource.ts';
@@ -18,6 +17,7 @@ import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, resource, Type } from '../../src/index.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
+import { freePort } from '../support/processes.ts';
 import { installCrd } from '../support/crds.ts';
 
 const cluster = await useCluster();
@@ -36,10 +36,7 @@ const configName = `printer-admission-${ns}`;
 after(async () => {
   await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
 });
-const probe = createServer();
-await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-const port = (probe.address() as { port: number }).port;
-await new Promise((resolve) => probe.close(resolve));
+const port = await freePort();
 const run = startOperator(registry, {
   client,
   namespaces: [ns],
