@@ -4,6 +4,7 @@
 #   bash bench/setup.sh kopf                 Python venv with kopf (bench/contenders/kopf/requirements.txt)
 #   bash bench/setup.sh controller-runtime   builds the Go contender
 #   bash bench/setup.sh controller-runtime-printer   builds the Go contender's Printer operator
+#   bash bench/setup.sh controller-runtime-webhook   builds the Go contender's validating webhook (bench/admission)
 #   bash bench/setup.sh chart                rsvg-convert (Debian librsvg2-bin) for the PNG chart
 #
 # Everything lands under ${OPERON_BENCH_CACHE:-~/.cache/operon/bench}: venv/, bin/. The last line
@@ -46,6 +47,17 @@ case "${1:-}" in
     if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
       echo "bench setup: building the controller-runtime Printer contender (first build downloads modules, ~2 min)" >&2
       (cd "$src" && go build -o "$bin" ./printer)
+      echo "$want" > "$bin.stamp"
+    fi
+    echo "$bin"
+    ;;
+  controller-runtime-webhook)
+    src="$here/contenders/controller-runtime"
+    bin="$cache/bin/webhook-controller-runtime"
+    want="$(stamp_of "$src/webhook/main.go" "$src/go.mod" "$src/go.sum")"
+    if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
+      echo "bench setup: building the controller-runtime webhook contender" >&2
+      (cd "$src" && go build -o "$bin" ./webhook)
       echo "$want" > "$bin.stamp"
     fi
     echo "$bin"
