@@ -410,8 +410,10 @@ export class ResourceRuntime {
       return undefined;
     }
     // A finalizer write changes the object: plan again from the write's result. At most one add
-    // or remove precedes the handlers, so this loops at most twice.
-    while (body !== undefined && !rc.signal.aborted) {
+    // or remove precedes the handlers; the bound only keeps a server that ignored the patch from
+    // spinning this loop (the engine retries the key with backoff instead).
+    for (let steps = 0; body !== undefined && !rc.signal.aborted; steps++) {
+      if (steps > 2) throw new Error(`the finalizer of ${rc.key} did not change as patched; retrying the object later`);
       const uid = body.metadata.uid;
       const next = plan(this.#planner, body, this.#memory.of(uid, this.#tasks.daemonsRunning(uid)), this.#clock.now());
       this.#pauses.note(body, next.kind === 'paused', rc.logger);
