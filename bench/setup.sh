@@ -16,6 +16,20 @@ mkdir -p "$cache/bin"
 
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
+# Builds package `$2` of the controller-runtime module into $cache/bin/$1, once per change of its
+# main.go, go.mod or go.sum, and prints the binary's path.
+go_contender() {
+  local src="$here/contenders/controller-runtime" bin="$cache/bin/$1" pkg="$2"
+  local want
+  want="$(stamp_of "$src/$pkg/main.go" "$src/go.mod" "$src/go.sum")"
+  if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
+    echo "bench setup: building $3 (first build downloads modules, ~2 min)" >&2
+    (cd "$src" && go build -o "$bin" "./$pkg")
+    echo "$want" > "$bin.stamp"
+  fi
+  echo "$bin"
+}
+
 case "${1:-}" in
   kopf)
     venv="$cache/venv"
@@ -29,39 +43,9 @@ case "${1:-}" in
     fi
     echo "$venv"
     ;;
-  controller-runtime)
-    src="$here/contenders/controller-runtime"
-    bin="$cache/bin/cvc-controller-runtime"
-    want="$(stamp_of "$src/main.go" "$src/go.mod" "$src/go.sum")"
-    if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
-      echo "bench setup: building the controller-runtime contender (first build downloads modules, ~2 min)" >&2
-      (cd "$src" && go build -o "$bin" .)
-      echo "$want" > "$bin.stamp"
-    fi
-    echo "$bin"
-    ;;
-  controller-runtime-printer)
-    src="$here/contenders/controller-runtime"
-    bin="$cache/bin/printer-controller-runtime"
-    want="$(stamp_of "$src/printer/main.go" "$src/go.mod" "$src/go.sum")"
-    if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
-      echo "bench setup: building the controller-runtime Printer contender (first build downloads modules, ~2 min)" >&2
-      (cd "$src" && go build -o "$bin" ./printer)
-      echo "$want" > "$bin.stamp"
-    fi
-    echo "$bin"
-    ;;
-  controller-runtime-webhook)
-    src="$here/contenders/controller-runtime"
-    bin="$cache/bin/webhook-controller-runtime"
-    want="$(stamp_of "$src/webhook/main.go" "$src/go.mod" "$src/go.sum")"
-    if [[ ! -x "$bin" || "$(cat "$bin.stamp" 2>/dev/null)" != "$want" ]]; then
-      echo "bench setup: building the controller-runtime webhook contender" >&2
-      (cd "$src" && go build -o "$bin" ./webhook)
-      echo "$want" > "$bin.stamp"
-    fi
-    echo "$bin"
-    ;;
+  controller-runtime) go_contender cvc-controller-runtime . "the controller-runtime contender" ;;
+  controller-runtime-printer) go_contender printer-controller-runtime printer "the controller-runtime Printer contender" ;;
+  controller-runtime-webhook) go_contender webhook-controller-runtime webhook "the controller-runtime webhook contender" ;;
   chart)
     if ! command -v rsvg-convert >/dev/null; then
       echo "bench setup: installing librsvg2-bin for rsvg-convert" >&2
