@@ -20,6 +20,7 @@ import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { up } from '../src/cluster/plane.ts';
+import { freePorts } from '../src/cluster/ports.ts';
 import { isRealNode, RUN_ON_REAL_NODE } from '../src/cluster/node.ts';
 import { CoinGeckoServer } from '../operators/crypto/price/server.ts';
 
@@ -107,8 +108,18 @@ if (realNode) {
 }
 say('Starting both operators: operon run operators/printer/operator.ts, operon run operators/crypto/operator.ts');
 startOperator('operators/printer/operator.ts', printerEnv, 'printer-operator.log');
-startOperator('operators/crypto/operator.ts', { ...(priceBase ? { COINGECKO_BASE_URL: priceBase } : {}), CVC_REFRESH_SECONDS: '10' }, 'crypto-operator.log');
+// The CVC operator serves its webhooks (the supply check, and the v1 <-> v2 conversion that
+// `kubectl get cvc` needs) on loopback: the API server runs on this machine too.
+const [webhookPort] = await freePorts(1);
+const webhookUrl = `https://127.0.0.1:${webhookPort}`;
+startOperator('operators/crypto/operator.ts', { ...(priceBase ? { COINGECKO_BASE_URL: priceBase } : {}), CVC_REFRESH_SECONDS: '10', OPERON_WEBHOOK_URL: webhookUrl }, 'crypto-operator.log');
 console.log(`(their logs: ${logDir}/printer-operator.log, crypto-operator.log)`);
+// Reads of v2 (what `kubectl get cvc` asks for) fail until the operator points the CRD at its
+// conversion webhook, so nothing below reads a CVC before it has.
+await until('the CVC operator\'s conversion webhook', () => {
+  const url = kubectl(['get', 'crd', 'cryptovaluecalculators.crypto.tools', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.url}']).trim();
+  return url.startsWith(webhookUrl) ? true : undefined;
+});
 
 const stopAll = async (): Promise<void> => {
   for (const c of children) c.kill('SIGTERM');
@@ -145,6 +156,7 @@ try {
 
   say('The CryptoValueCalculators');
   await until('values on both CVCs', () => {
+    // `get cvc` reads v2, converted by the operator: this also waits for the API server to use it.
     const values = kubectl(['get', 'cvc', '-n', NS, '-o', 'jsonpath={.items[*].status.value}']).trim().split(/\s+/);
     return values.length === 2 && values.every((v) => v.startsWith('$')) ? true : undefined;
   });

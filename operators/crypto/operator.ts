@@ -20,7 +20,7 @@
 import { builtin, defineOperator, isApiError, TemporaryError, type KubeClient, type ReconcileHandlerContext, type Stored } from 'operon-k8s';
 import { cryptoConfig, type SecretKeyRef } from './config.ts';
 import { CoinGeckoClient, coinGeckoOptionsFromEnv, PriceCache } from './price/index.ts';
-import { COINS, CryptoValueCalculator, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';
+import { COINS, CryptoValueCalculator, CryptoValueCalculators, exactAmount, type CryptoValueCalculatorObject } from './resource.ts';
 import { checkSupply } from './supply.ts';
 import { parseSpec, valuate } from './valuation.ts';
 
@@ -34,6 +34,8 @@ export default defineOperator((op) => {
 
   // Refused at `kubectl apply`: an amount no coin's supply allows (served when webhooks are configured).
   cvcs.validate(checkSupply, { id: 'supply' });
+  // v1 is stored, v2 (an exact decimal amount) is served too: the API server converts through here.
+  op.serveConversion(CryptoValueCalculators);
 
   // The operator's shared state: one price cache for every CVC, made at startup.
   let prices: PriceCache | undefined;

@@ -176,13 +176,13 @@ function numberFromExact(amount: unknown): unknown {
  * its exact text in `crypto.tools/conversion-data` on the stored v1 object, so v2 → v1 → v2
  * gives it back, and {@link exactAmount} lets the v1 operator value every digit.
  *
- * v2 is not served yet: `kubectl get cvc` asks for the preferred version (v2), which needs the
- * conversion webhook; remove `unserved` once the operator serves `/convert/cryptovaluecalculators.crypto.tools`.
+ * Both are served: `kubectl get cvc` asks for the preferred version (v2), which the API server
+ * converts through the operator's webhook (`serveConversion` in operator.ts). While no operator
+ * answers, reads in v2 fail; reads and writes in v1 (the storage version) need no conversion.
  */
 export const CryptoValueCalculators = defineVersions({
   versions: [CryptoValueCalculator, CryptoValueCalculatorV2],
   storage: 'v1',
-  unserved: ['v2'],
   conversions: [
     conversion(CryptoValueCalculator, CryptoValueCalculatorV2, {
       up: (o) => ({ ...o, spec: o.spec && { ...o.spec, amount: exactFromNumber(o.spec.amount) as string } }),
