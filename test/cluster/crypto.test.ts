@@ -5,7 +5,8 @@
  * operator is taken over and its stale annotations removed; the timer follows the price
  * with a Change column; no write when nothing changed; 50 CVCs cost one price request per refresh;
  * 429, 500, a hung request and malformed JSON become PriceStale conditions that clear on recovery;
- * an absurd amount and an unlisted coin get their own conditions while the others are served.
+ * an absurd amount and an unlisted coin get their own conditions while the others are served;
+ * a CVC created in v1 reads the same in v2 (converted by the operator's webhook) and back.
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/server.ts';
 import { CryptoValueCalculator, type CryptoValueCalculatorObject } from '../../operators/crypto/resource.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
+import { freePorts } from '../../src/cluster/ports.ts';
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const REFRESH_SECONDS = 2;
@@ -31,10 +33,29 @@ process.env['CVC_REFRESH_SECONDS'] = String(REFRESH_SECONDS);
 // The operator reads its configuration when loaded, as `operon run` loads it.
 const { default: operator } = await import('../../operators/crypto/operator.ts');
 
-const run = startOperator(await operator.build(), { kubeconfig: cluster.kubeconfig, namespaces: [ns] });
-after(() => run.stop());
+// Stored before the operator's supply webhook existed (it would refuse it now): the operator
+// must still serve it, with a condition that says why it has no value.
+await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name: 'absurd', namespace: ns }, spec: { coin: 'bitcoin', amount: 1e308 } }) });
+
+// The operator serves its webhooks as `operon run` does with OPERON_WEBHOOK_URL: `kubectl get cvc`
+// reads v2, which the API server converts through it.
+const [webhookPort = 0] = await freePorts(1);
+const webhookName = `crypto-${ns}`;
+const run = startOperator(await operator.build(), {
+  kubeconfig: cluster.kubeconfig,
+  namespaces: [ns],
+  webhooks: { clientConfig: { url: `https://127.0.0.1:${webhookPort}` }, host: '127.0.0.1', port: webhookPort, name: webhookName, certificates: { secret: { namespace: ns, name: 'crypto-webhook-tls' } } },
+});
+after(async () => {
+  await run.stop();
+  // Configurations stay on stop (other replicas serve them); this test's replica was the only one.
+  await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
+  await cluster.kubectlResult(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=merge', '-p', '{"spec":{"conversion":{"strategy":"None","webhook":null}}}']);
+});
 await run.ready;
 const client = run.client;
+// The API server picks the CRD's new conversion up asynchronously: wait until a v2 read converts.
+await eventually(async () => (await cluster.kubectlResult(['get', 'cryptovaluecalculators.v2.crypto.tools', 'absurd', '-n', ns])).code === 0, { what: 'v2 reads converted by the operator' });
 
 type Cvc = CryptoValueCalculatorObject;
 const condition = (cvc: Cvc | undefined, type: string): Condition | undefined => (cvc?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
@@ -59,6 +80,39 @@ describe('the CryptoValueCalculator operator', () => {
     assert.match(table, /^NAME\s+COIN\s+AMOUNT\s+VALUE\s+CHANGE\n/);
     assert.match(table, /^bitcoin-stash\s+bitcoin\s+0\.0023\s+\$94\.8106\s*\n/m);
     assert.match(table, /^lump-of-ethereum\s+ethereum\s+1\.47\s+\$4550\.7672\s*\n/m);
+  });
+
+  it('converts a CVC created in v1 to v2 and back through the operator, every digit of the amount kept', async () => {
+    const v1 = { apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name: 'versions', namespace: ns }, spec: { coin: 'bitcoin', amount: 0.0023 } };
+    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(v1) });
+    await until('versions', (c) => c?.status?.value !== undefined, 'a value');
+    type Read = { apiVersion: string; spec: Record<string, unknown> } & Record<string, unknown>;
+    const read = async (version: string): Promise<Read> => JSON.parse(await cluster.kubectl(['get', `cryptovaluecalculators.${version}.crypto.tools`, 'versions', '-n', ns, '-o', 'json'])) as Read;
+    const { apiVersion: v1Version, ...asV1 } = await read('v1');
+    const { apiVersion: v2Version, spec: v2Spec, ...asV2 } = await read('v2');
+    const { apiVersion: backVersion, ...back } = await read('v1');
+    assert.deepEqual([v1Version, v2Version, backVersion], ['crypto.tools/v1', 'crypto.tools/v2', 'crypto.tools/v1']);
+    assert.deepEqual(v2Spec, { coin: 'bitcoin', amount: '0.0023' });
+    assert.equal(JSON.stringify(back), JSON.stringify(asV1), 'v1 read after a v2 read is byte-identical');
+    // Where the schemas overlap (everything but the amount's type) v2 is byte-identical to v1.
+    const { spec: v1Spec, ...v1Rest } = asV1;
+    assert.equal(JSON.stringify(asV2), JSON.stringify(v1Rest));
+    assert.equal(v2Spec['coin'], (v1Spec as Record<string, unknown>)['coin']);
+
+    // kubectl get cvc (v2, the preferred version) and the v1 table show the same columns and cells.
+    const tableV2 = await cluster.kubectl(['get', 'cryptovaluecalculators.v2.crypto.tools', 'versions', '-n', ns]);
+    const tableV1 = await cluster.kubectl(['get', 'cryptovaluecalculators.v1.crypto.tools', 'versions', '-n', ns]);
+    assert.equal(tableV2, tableV1);
+    assert.match(tableV2, /^NAME\s+COIN\s+AMOUNT\s+VALUE\s+CHANGE\n/);
+
+    // Written in v2 with more digits than a double holds: the operator values every one of them.
+    const exact = '0.12345678901234567890123';
+    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'crypto.tools/v2', kind: 'CryptoValueCalculator', metadata: { name: 'exact', namespace: ns }, spec: { coin: 'bitcoin', amount: exact } }) });
+    const stored = JSON.parse(await cluster.kubectl(['get', 'cryptovaluecalculators.v2.crypto.tools', 'exact', '-n', ns, '-o', 'json'])) as { spec: { amount: string } };
+    assert.equal(stored.spec.amount, exact);
+    const valued = await until('exact', (c) => c?.status?.exactValue !== undefined, 'a value');
+    // 41222 × 0.12345678901234567890123, exactly (through a double it would differ after ~17 digits).
+    assert.equal(valued?.status?.exactValue, '5089.13575666691357566650306');
   });
 
   it("takes over a CVC the design document's operator valued, removing its stale annotations", async () => {
@@ -142,7 +196,6 @@ describe('the CryptoValueCalculator operator', () => {
   }
 
   it('gives an absurd amount Ready=False InvalidAmount, a Warning Event and a log line, and serves the others', async () => {
-    await create('absurd', 'bitcoin', 1e308);
     const absurd = await until('absurd', (c) => condition(c, 'Ready')?.status === 'False', 'Ready=False');
     assert.equal(condition(absurd, 'Ready')?.reason, 'InvalidAmount');
     assert.match(condition(absurd, 'Ready')?.message ?? '', /spec\.amount 1e\+308 is more bitcoin than exists.*set spec\.amount/);
@@ -150,7 +203,8 @@ describe('the CryptoValueCalculator operator', () => {
     await eventually(() => run.eventsFor('absurd').some((e) => e.type === 'Warning' && e.reason === 'InvalidAmount'), { what: 'a Warning Event InvalidAmount' });
     assert.ok(run.logs.some((l) => /spec\.amount 1e\+308/.test(l.msg) && l['name'] === 'absurd'), 'a log line naming the object');
     // Fixing the amount fixes the object.
-    await cluster.kubectl(['patch', 'cvc', 'absurd', '-n', ns, '--type=merge', '-p', '{"spec":{"amount":2}}']);
+    // `cvc` is v2, the preferred version: its amount is a decimal string.
+    await cluster.kubectl(['patch', 'cvc', 'absurd', '-n', ns, '--type=merge', '-p', '{"spec":{"amount":"2"}}']);
     const fixed = await until('absurd', (c) => c?.status?.value !== undefined, 'a value after the fix');
     assert.equal(fixed?.status?.value, '$100000.0000');
     assert.equal(condition(fixed, 'Ready')?.status, 'True');
