@@ -6,7 +6,9 @@ import { CliError } from './load.ts';
  * The webhook options `operon run` takes from the environment, or `undefined` when none is set:
  * `OPERON_WEBHOOK_URL` (local development: `https://127.0.0.1:9443`) or `OPERON_WEBHOOK_SERVICE`
  * (`<namespace>/<name>` in a cluster), with `OPERON_WEBHOOK_PORT` and `OPERON_WEBHOOK_CERT_DIR`
- * (a mounted cert-manager Secret; without it Operon manages the certificates).
+ * (a mounted cert-manager Secret; without it Operon manages the certificates), and
+ * `OPERON_WEBHOOK_NAME` (the configurations' name, and `<name>-webhook-tls` for the Secret: the
+ * names `operon rbac --name` grants; default the operator's name).
  *
  * @example
  * ```ts
@@ -31,8 +33,11 @@ export function webhooksFromEnv(env: Readonly<Record<string, string | undefined>
   const port = portText ? Number(portText) : undefined;
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new CliError(`OPERON_WEBHOOK_PORT=${portText} is not a port number (1-65535)`, 2);
   const directory = env['OPERON_WEBHOOK_CERT_DIR'];
+  const name = env['OPERON_WEBHOOK_NAME'];
+  if (name !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new CliError(`OPERON_WEBHOOK_NAME=${name} is not a Kubernetes object name; use e.g. crypto-operator`, 2);
   return {
     clientConfig,
+    ...(name ? { name } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(url ? { host: new URL(url).hostname.replace(/^\[|\]$/g, '') } : {}),
     ...(directory ? { certificates: { directory } } : {}),

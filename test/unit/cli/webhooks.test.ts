@@ -70,6 +70,14 @@ describe('webhooksFromEnv', () => {
       certificates: { directory: '/certs' },
     });
   });
+  it('names the configurations and the Secret as operon rbac --name granted', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.deepEqual(webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'ops/crypto-webhooks', OPERON_WEBHOOK_NAME: 'crypto-operator' }), {
+      clientConfig: { service: { namespace: 'ops', name: 'crypto-webhooks' } },
+      name: 'crypto-operator',
+    });
+    assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'ops/x', OPERON_WEBHOOK_NAME: 'Crypto_Op' }), /OPERON_WEBHOOK_NAME=Crypto_Op is not a Kubernetes object name/);
+  });
   it('refuses a malformed value with the fix', async () => {
     const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
     assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'crypto' }), /is not <namespace>\/<name>; use e.g. ops\/crypto-webhooks/);
