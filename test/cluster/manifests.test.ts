@@ -90,7 +90,7 @@ describe('deploy/ manifests', () => {
       assert.ok(buildable.includes(join(deployDir, op)), `deploy/${op} is a kustomization`);
       assert.ok(buildable.includes(join(deployDir, 'local', op)), `deploy/local/${op} is a kustomization`);
     }
-    assert.deepEqual(operatorDirs.map(name).sort(), ['deploy/crypto', 'deploy/local/crypto', 'deploy/local/printer', 'deploy/printer']);
+    assert.deepEqual(operatorDirs.map(name).sort(), ['deploy/crypto', 'deploy/crypto-cert-manager', 'deploy/local/crypto', 'deploy/local/printer', 'deploy/printer']);
   });
 
   it('renders every kustomization into named, well-formed objects', () => {
@@ -109,10 +109,13 @@ describe('deploy/ manifests', () => {
     for (const dir of buildable) {
       const overlay = mkdtempSync(join(tmpdir(), 'operon-manifests-'));
       try {
-        writeFileSync(join(overlay, 'kustomization.yaml'), `namespace: ${ns}\nresources:\n  - ${relative(overlay, dir)}\n`);
+        // cert-manager is not installed on the plane: its objects are checked by the test below.
+        const certManager = docsOf(dir).filter((d) => d.apiVersion.startsWith('cert-manager.io/'));
+        const deletions = certManager.map((d) => `  - patch: |\n      $patch: delete\n      apiVersion: ${d.apiVersion}\n      kind: ${d.kind}\n      metadata:\n        name: ${d.metadata.name}\n`);
+        writeFileSync(join(overlay, 'kustomization.yaml'), `namespace: ${ns}\nresources:\n  - ${relative(overlay, dir)}\n${deletions.length > 0 ? `patches:\n${deletions.join('')}` : ''}`);
         const r = await cluster.kubectlResult(['apply', '--dry-run=server', '-k', overlay]);
         assert.equal(r.code, 0, `kubectl apply --dry-run=server -k ${name(dir)} (in ${ns}): ${r.stderr}`);
-        const kinds = docsOf(dir).map((d) => d.kind);
+        const kinds = docsOf(dir).filter((d) => !certManager.includes(d)).map((d) => d.kind);
         for (const kind of new Set(kinds)) assert.match(r.stdout, new RegExp(`^${kind.toLowerCase()}[./]`, 'm'), `${name(dir)}: the dry run covered the ${kind}`);
         assert.match(r.stdout, /\(server dry run\)/);
       } finally {
@@ -193,6 +196,44 @@ describe('deploy/ manifests', () => {
         assert.ok(pdb, `${name(dir)}: a PodDisruptionBudget`);
       }
     }
+  });
+
+  it('wires cert-manager\'s certificate to the webhooks, the conversion and the operator in deploy/crypto-cert-manager', () => {
+    const docs = docsOf(join(deployDir, 'crypto-cert-manager'));
+    const one = (kind: string): Doc => {
+      const found = docs.filter((d) => d.kind === kind);
+      assert.equal(found.length, 1, `exactly one ${kind}`);
+      return found[0]!;
+    };
+    const certificate = one('Certificate') as Doc & { spec: { secretName: string; dnsNames: string[]; issuerRef: { kind: string; name: string } } };
+    const issuer = one('Issuer');
+    const service = one('Service');
+    const namespace = service.metadata.namespace ?? assert.fail('the Service has a namespace');
+    assert.equal(certificate.metadata.namespace, namespace);
+    assert.deepEqual(certificate.spec.issuerRef, { kind: 'Issuer', name: issuer.metadata.name });
+    assert.equal(issuer.metadata.namespace, namespace);
+    assert.ok(certificate.spec.dnsNames.includes(`${service.metadata.name}.${namespace}.svc`), 'the certificate names the Service');
+    const inject = `${namespace}/${certificate.metadata.name}`;
+
+    const configuration = one('ValidatingWebhookConfiguration') as Doc & { metadata: { annotations?: Record<string, string> }; webhooks: Array<{ clientConfig: { service?: { name: string; namespace: string } } }> };
+    assert.equal(configuration.metadata.annotations?.['cert-manager.io/inject-ca-from'], inject);
+    assert.ok(configuration.webhooks.length > 0);
+    for (const w of configuration.webhooks) assert.deepEqual({ name: w.clientConfig.service?.name, namespace: w.clientConfig.service?.namespace }, { name: service.metadata.name, namespace });
+
+    const crd = one('CustomResourceDefinition') as Doc & { metadata: { annotations?: Record<string, string> }; spec: { conversion?: { strategy: string; webhook?: { clientConfig: { service?: { name: string; namespace: string; path?: string } } } } } };
+    assert.equal(crd.metadata.annotations?.['cert-manager.io/inject-ca-from'], inject);
+    assert.equal(crd.spec.conversion?.strategy, 'Webhook');
+    assert.deepEqual(crd.spec.conversion?.webhook?.clientConfig.service, { name: service.metadata.name, namespace, port: 443, path: `/convert/${crd.metadata.name}` });
+
+    // The operator serves through that Service with the Secret cert-manager writes, and manages nothing itself.
+    const pod = deploymentOf(join(deployDir, 'crypto-cert-manager')).spec!.template.spec!;
+    const env = Object.fromEntries((pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env['OPERON_WEBHOOK_SERVICE'], `${namespace}/${service.metadata.name}`);
+    const dir = env['OPERON_WEBHOOK_CERT_DIR'] ?? assert.fail('OPERON_WEBHOOK_CERT_DIR is set');
+    const mount = pod.containers[0]!.volumeMounts?.find((m) => m.mountPath === dir) ?? assert.fail(`a volume is mounted at ${dir}`);
+    assert.equal(pod.volumes?.find((v) => v.name === mount.name)?.secret?.secretName, certificate.spec.secretName);
+    const port = (service as Doc & { spec: { ports: Array<{ targetPort: string | number }> } }).spec.ports[0]!.targetPort;
+    assert.ok(pod.containers[0]!.ports?.some((p) => p.name === port && p.containerPort === Number(env['OPERON_WEBHOOK_PORT'])), 'the Service targets the webhook port');
   });
 
   it("copies each operator's CRD unchanged", () => {
