@@ -16,7 +16,7 @@ import { startOperator, waitFor } from '../../src/testing/index.ts';
 import { CoinGeckoServer, type Fault } from '../../operators/crypto/price/server.ts';
 import { CryptoValueCalculator, type CryptoValueCalculatorObject } from '../../operators/crypto/resource.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
-import { freePorts } from '../../src/cluster/ports.ts';
+import { freePort } from '../support/processes.ts';
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const REFRESH_SECONDS = 2;
@@ -39,7 +39,7 @@ await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion
 
 // The operator serves its webhooks as `operon run` does with OPERON_WEBHOOK_URL: `kubectl get cvc`
 // reads v2, which the API server converts through it.
-const [webhookPort = 0] = await freePorts(1);
+const webhookPort = await freePort();
 const webhookName = `crypto-${ns}`;
 const run = startOperator(await operator.build(), {
   kubeconfig: cluster.kubeconfig,
