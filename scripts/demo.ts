@@ -53,6 +53,14 @@ const show = (args: string[]): void => {
   console.log(`$ kubectl ${args.join(' ')}`);
   console.log(kubectl(args).trimEnd());
 };
+function kubectlResultOk(args: string[]): boolean {
+  try {
+    kubectl(args);
+    return true;
+  } catch {
+    return false;
+  }
+}
 async function until<T>(what: string, check: () => T | undefined, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -69,7 +77,10 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 12
 
 // 2. CRDs and namespace.
 say('Installing the CRDs (generated from the operators\' TypeBox schemas)');
-show(['apply', '-f', join(root, 'operators/printer/crd.yaml'), '-f', join(root, 'operators/crypto/crd.yaml')]);
+show(['apply', '-f', join(root, 'operators/printer/crd.yaml')]);
+// Replaced when it exists: a CVC operator run before on loopback left a `url` in its conversion,
+// and applying crd.yaml's placeholder Service over it would set both, which the API server refuses.
+show([kubectlResultOk(['get', 'crd', 'cryptovaluecalculators.crypto.tools']) ? 'replace' : 'apply', '-f', join(root, 'operators/crypto/crd.yaml')]);
 kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/printers.operon.dev', 'crd/cryptovaluecalculators.crypto.tools']);
 // A fresh namespace, so a second run shows this run's results and not the last one's.
 kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
@@ -112,22 +123,28 @@ startOperator('operators/printer/operator.ts', printerEnv, 'printer-operator.log
 // `kubectl get cvc` needs) on loopback: the API server runs on this machine too.
 const [webhookPort] = await freePorts(1);
 const webhookUrl = `https://127.0.0.1:${webhookPort}`;
-startOperator('operators/crypto/operator.ts', { ...(priceBase ? { COINGECKO_BASE_URL: priceBase } : {}), CVC_REFRESH_SECONDS: '10', OPERON_WEBHOOK_URL: webhookUrl }, 'crypto-operator.log');
+const webhookName = 'operon-demo-crypto';
+startOperator('operators/crypto/operator.ts', { ...(priceBase ? { COINGECKO_BASE_URL: priceBase } : {}), CVC_REFRESH_SECONDS: '10', OPERON_WEBHOOK_URL: webhookUrl, OPERON_WEBHOOK_NAME: webhookName }, 'crypto-operator.log');
 console.log(`(their logs: ${logDir}/printer-operator.log, crypto-operator.log)`);
-// Reads of v2 (what `kubectl get cvc` asks for) fail until the operator points the CRD at its
-// conversion webhook, so nothing below reads a CVC before it has.
-await until('the CVC operator\'s conversion webhook', () => {
-  const url = kubectl(['get', 'crd', 'cryptovaluecalculators.crypto.tools', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.url}']).trim();
-  return url.startsWith(webhookUrl) ? true : undefined;
-});
 
 const stopAll = async (): Promise<void> => {
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : c.once('exit', r)))));
   await priceServer?.close();
+  // The webhooks stay configured when their server stops (replicas elsewhere would serve them);
+  // here nothing will: a Fail webhook on loopback would refuse every CVC write on this cluster.
+  kubectlResultOk(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
+  kubectlResultOk(['replace', '-f', join(root, 'operators/crypto/crd.yaml')]);
 };
 
 try {
+  // Reads of v2 (what `kubectl get cvc` asks for) fail until the operator points the CRD at its
+  // conversion webhook, so nothing below reads a CVC before it has.
+  await until('the CVC operator\'s conversion webhook', () => {
+    const url = kubectl(['get', 'crd', 'cryptovaluecalculators.crypto.tools', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.url}']).trim();
+    return url.startsWith(webhookUrl) ? true : undefined;
+  });
+
   // 4. The documents' examples.
   say('Applying the examples of the design documents');
   show(['apply', '-n', NS, '-f', join(root, 'operators/printer/my-printer.yaml')]);
@@ -180,7 +197,8 @@ try {
   await stopAll();
 }
 say('Done. The operators are stopped; the control plane keeps running');
-console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers,cvc,pods -n ${NS}`);
+// With the operator stopped nothing converts, so v2 (plain `cvc`) cannot be read: ask for v1.
+console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers,cryptovaluecalculators.v1.crypto.tools,pods -n ${NS}`);
 console.log('Stop it:     node_modules/.bin/node controlplane/cli.ts down');
 
 /** True when api.coingecko.com resolves and answers /ping within a few seconds. */

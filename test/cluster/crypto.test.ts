@@ -23,7 +23,11 @@ const REFRESH_SECONDS = 2;
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('crypto');
-await cluster.kubectl(['apply', '-f', path('../../operators/crypto/crd.yaml')]);
+// Replaced, not applied: an operator that served the conversion on loopback left a `url` in the
+// CRD, and applying crd.yaml's placeholder Service over it would set both (the API server refuses).
+if ((await cluster.kubectlResult(['replace', '-f', path('../../operators/crypto/crd.yaml')])).code !== 0) {
+  await cluster.kubectl(['apply', '-f', path('../../operators/crypto/crd.yaml')]);
+}
 await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
 
 const server = await CoinGeckoServer.start();
@@ -50,7 +54,8 @@ after(async () => {
   await run.stop();
   // Configurations stay on stop (other replicas serve them); this test's replica was the only one.
   await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
-  await cluster.kubectlResult(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=merge', '-p', '{"spec":{"conversion":{"strategy":"None","webhook":null}}}']);
+  // Back to crd.yaml's placeholder Service, which `kubectl apply -f crd.yaml` elsewhere agrees with.
+  await cluster.kubectlResult(['replace', '-f', path('../../operators/crypto/crd.yaml')]);
 });
 await run.ready;
 const client = run.client;
