@@ -111,7 +111,7 @@ describe('deploy/ manifests', () => {
       try {
         // cert-manager is not installed on the plane: its objects are checked by the test below.
         const certManager = docsOf(dir).filter((d) => d.apiVersion.startsWith('cert-manager.io/'));
-        const deletions = certManager.map((d) => `  - patch: |\n      $patch: delete\n      apiVersion: ${d.apiVersion}\n      kind: ${d.kind}\n      metadata:\n        name: ${d.metadata.name}\n`);
+        const deletions = certManager.map((d) => `  - patch: |\n      $patch: delete\n      apiVersion: ${d.apiVersion}\n      kind: ${d.kind}\n      metadata:\n        name: ${d.metadata.name}\n${d.metadata.namespace ? `        namespace: ${d.metadata.namespace}\n` : ''}`);
         writeFileSync(join(overlay, 'kustomization.yaml'), `namespace: ${ns}\nresources:\n  - ${relative(overlay, dir)}\n${deletions.length > 0 ? `patches:\n${deletions.join('')}` : ''}`);
         const r = await cluster.kubectlResult(['apply', '--dry-run=server', '-k', overlay]);
         assert.equal(r.code, 0, `kubectl apply --dry-run=server -k ${name(dir)} (in ${ns}): ${r.stderr}`);
