@@ -76,14 +76,16 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 12
 }
 
 // 2. CRDs and namespace.
+// A fresh namespace, so a second run shows this run's results and not the last one's. Deleted
+// before the CRD is installed: crd.yaml's conversion names a webhook that is not up yet, and the
+// namespace controller reads the CVCs it deletes in v2 (the last run left the conversion off).
+kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
 say('Installing the CRDs (generated from the operators\' TypeBox schemas)');
 show(['apply', '-f', join(root, 'operators/printer/crd.yaml')]);
 // Replaced when it exists: a CVC operator run before on loopback left a `url` in its conversion,
 // and applying crd.yaml's placeholder Service over it would set both, which the API server refuses.
 show([kubectlResultOk(['get', 'crd', 'cryptovaluecalculators.crypto.tools']) ? 'replace' : 'apply', '-f', join(root, 'operators/crypto/crd.yaml')]);
 kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/printers.operon.dev', 'crd/cryptovaluecalculators.crypto.tools']);
-// A fresh namespace, so a second run shows this run's results and not the last one's.
-kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
 kubectl(['create', 'namespace', NS]);
 await until(`the ServiceAccount of namespace ${NS}`, () => (kubectl(['get', 'serviceaccount', 'default', '-n', NS, '-o', 'name']).trim() ? true : undefined));
 
@@ -134,7 +136,9 @@ const stopAll = async (): Promise<void> => {
   // The webhooks stay configured when their server stops (replicas elsewhere would serve them);
   // here nothing will: a Fail webhook on loopback would refuse every CVC write on this cluster.
   kubectlResultOk(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
-  kubectlResultOk(['replace', '-f', join(root, 'operators/crypto/crd.yaml')]);
+  // And no conversion: with one that nothing answers, v2 reads and even the deletion of a
+  // namespace holding CVCs fail. Without it v1 and v2 differ only in the amount's JSON type.
+  kubectlResultOk(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=merge', '-p', '{"spec":{"conversion":{"strategy":"None","webhook":null}}}']);
 };
 
 try {

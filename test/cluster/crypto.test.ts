@@ -54,8 +54,9 @@ after(async () => {
   await run.stop();
   // Configurations stay on stop (other replicas serve them); this test's replica was the only one.
   await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
-  // Back to crd.yaml's placeholder Service, which `kubectl apply -f crd.yaml` elsewhere agrees with.
-  await cluster.kubectlResult(['replace', '-f', path('../../operators/crypto/crd.yaml')]);
+  // No conversion once nothing serves it: one that nothing answers fails v2 reads and the
+  // deletion of namespaces holding CVCs (this file's included) on the shared plane.
+  await cluster.kubectlResult(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=merge', '-p', '{"spec":{"conversion":{"strategy":"None","webhook":null}}}']);
 });
 await run.ready;
 const client = run.client;
