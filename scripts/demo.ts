@@ -155,17 +155,17 @@ try {
   show(['apply', '-n', NS, '-f', join(root, 'operators/crypto/examples/bitcoin.yaml'), '-f', join(root, 'operators/crypto/examples/ethereum.yaml')]);
 
   const pod = await until('the Printer\'s Pod', () => {
-    const name = kubectl(['get', 'printer', 'my-printer', '-n', NS, '-o', 'jsonpath={.status.pod}']).trim();
+    const name = kubectl(['get', 'printers.operon.dev', 'my-printer', '-n', NS, '-o', 'jsonpath={.status.pod}']).trim();
     return name || undefined;
   });
   await until('the Pod to finish', () => {
     const phase = kubectl(['get', 'pod', pod, '-n', NS, '-o', 'jsonpath={.status.phase}']).trim();
     return phase === 'Succeeded' || phase === 'Failed' ? phase : undefined;
   });
-  await until('the Printer to follow its Pod', () => (kubectl(['get', 'printer', 'my-printer', '-n', NS, '-o', 'jsonpath={.status.phase}']).trim() === 'Succeeded' ? true : undefined));
+  await until('the Printer to follow its Pod', () => (kubectl(['get', 'printers.operon.dev', 'my-printer', '-n', NS, '-o', 'jsonpath={.status.phase}']).trim() === 'Succeeded' ? true : undefined));
 
   say('The Printer and its Pod');
-  show(['get', 'printers', '-n', NS]);
+  show(['get', 'printers.operon.dev', '-n', NS]);
   show(['get', 'pods', '-n', NS, '-o', 'wide']);
   if (realNode) {
     say('What the Pod printed (it ran on the real node)');
