@@ -18,7 +18,10 @@ import { freePort } from '../support/processes.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('crypto-admission');
-await cluster.kubectl(['apply', '-f', fileURLToPath(new URL('../../operators/crypto/crd.yaml', import.meta.url))]);
+const applied = await cluster.kubectlResult(['apply', '-f', fileURLToPath(new URL('../../operators/crypto/crd.yaml', import.meta.url))]);
+// crypto.test.ts's operator may be serving the conversion on loopback right now: its `url` and
+// crd.yaml's placeholder Service cannot both be set. That CRD is this checkout's, so it is kept.
+if (applied.code !== 0 && !/exactly one of url or service is required/.test(applied.stderr)) assert.fail(`kubectl apply of the CVC CRD failed: ${applied.stderr}`);
 await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
 const configName = `crypto-admission-${ns}`;
 after(async () => {
