@@ -202,7 +202,7 @@ try {
 }
 say('Done. The operators are stopped; the control plane keeps running');
 // With the operator stopped nothing converts, so v2 (plain `cvc`) cannot be read: ask for v1.
-console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers,cryptovaluecalculators.v1.crypto.tools,pods -n ${NS}`);
+console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers.operon.dev,cryptovaluecalculators.v1.crypto.tools,pods -n ${NS}`);
 console.log('Stop it:     node_modules/.bin/node controlplane/cli.ts down');
 
 /** True when api.coingecko.com resolves and answers /ping within a few seconds. */
