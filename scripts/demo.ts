@@ -78,13 +78,11 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 12
 // 2. CRDs and namespace.
 // A fresh namespace, so a second run shows this run's results and not the last one's. Deleted
 // before the CRD is installed: crd.yaml's conversion names a webhook that is not up yet, and the
-// namespace controller reads the CVCs it deletes in v2 (the last run left the conversion off).
+// namespace controller reads the CVCs it deletes in v2 (the last run left v2 unserved).
 kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=120s']);
 say('Installing the CRDs (generated from the operators\' TypeBox schemas)');
 show(['apply', '-f', join(root, 'operators/printer/crd.yaml')]);
-// Replaced when it exists: a CVC operator run before on loopback left a `url` in its conversion,
-// and applying crd.yaml's placeholder Service over it would set both, which the API server refuses.
-show([kubectlResultOk(['get', 'crd', 'cryptovaluecalculators.crypto.tools']) ? 'replace' : 'apply', '-f', join(root, 'operators/crypto/crd.yaml')]);
+show(['apply', '-f', join(root, 'operators/crypto/crd.yaml')]);
 kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/printers.operon.dev', 'crd/cryptovaluecalculators.crypto.tools']);
 kubectl(['create', 'namespace', NS]);
 await until(`the ServiceAccount of namespace ${NS}`, () => (kubectl(['get', 'serviceaccount', 'default', '-n', NS, '-o', 'name']).trim() ? true : undefined));
@@ -136,9 +134,9 @@ const stopAll = async (): Promise<void> => {
   // The webhooks stay configured when their server stops (replicas elsewhere would serve them);
   // here nothing will: a Fail webhook on loopback would refuse every CVC write on this cluster.
   kubectlResultOk(['delete', 'validatingwebhookconfiguration', webhookName, '--ignore-not-found']);
-  // And no conversion: with one that nothing answers, v2 reads and even the deletion of a
-  // namespace holding CVCs fail. Without it v1 and v2 differ only in the amount's JSON type.
-  kubectlResultOk(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=merge', '-p', '{"spec":{"conversion":{"strategy":"None","webhook":null}}}']);
+  // And v2 no longer served: with a conversion nothing answers, v2 reads (plain `kubectl get
+  // cvc`) and even the deletion of a namespace holding CVCs fail. v1 is stored and needs none.
+  kubectlResultOk(['patch', 'crd', 'cryptovaluecalculators.crypto.tools', '--type=json', '-p', '[{"op":"test","path":"/spec/versions/1/name","value":"v2"},{"op":"replace","path":"/spec/versions/1/served","value":false}]']);
 };
 
 try {
@@ -201,8 +199,8 @@ try {
   await stopAll();
 }
 say('Done. The operators are stopped; the control plane keeps running');
-// With the operator stopped nothing converts, so v2 (plain `cvc`) cannot be read: ask for v1.
-console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers.operon.dev,cryptovaluecalculators.v1.crypto.tools,pods -n ${NS}`);
+// With the operator stopped nothing converts: v1 is served alone until the CRD is applied again.
+console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers.operon.dev,cvc,pods -n ${NS}`);
 console.log('Stop it:     node_modules/.bin/node controlplane/cli.ts down');
 
 /** True when api.coingecko.com resolves and answers /ping within a few seconds. */

@@ -237,9 +237,13 @@ async function applyCrd(api: AdminApi, repo: string, file = 'bench/crds/cvc.yaml
   const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   const created = await api.request('POST', path, crd);
   if (created.status === 409) {
-    const current = await api.json<{ metadata: { resourceVersion: string } }>('GET', `${path}/${crd.metadata.name}`);
-    crd.metadata.resourceVersion = current.metadata.resourceVersion;
-    await api.json('PUT', `${path}/${crd.metadata.name}`, crd);
+    const current = await api.json<{ metadata: { resourceVersion: string }; spec: { conversion?: { strategy?: string } } }>('GET', `${path}/${crd.metadata.name}`);
+    // A CRD that converts between versions through a webhook (the shared test plane's, with v2) is
+    // kept: replacing it would drop the versions its objects are read in. Its v1 is the bench's.
+    if (current.spec.conversion?.strategy !== 'Webhook') {
+      crd.metadata.resourceVersion = current.metadata.resourceVersion;
+      await api.json('PUT', `${path}/${crd.metadata.name}`, crd);
+    }
   } else if (created.status !== 201) {
     throw new Error(`creating the CRD of ${file}: HTTP ${created.status} ${created.text}`);
   }

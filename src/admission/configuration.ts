@@ -15,7 +15,7 @@
  */
 import type { KubeObject } from '../client/types.ts';
 import type { Resource } from '../schema/resource.ts';
-import type { AdmissionSpec } from './types.ts';
+import type { AdmissionSpec, LabelSelector } from './types.ts';
 
 /** Where the API server reaches the webhook server. */
 export type WebhookClientConfig =
@@ -76,6 +76,11 @@ export interface ConfigurationOptions {
   caBundle?: string;
   /** Extra metadata annotations (e.g. `cert-manager.io/inject-ca-from`). */
   annotations?: Record<string, string>;
+  /**
+   * The namespaces the operator serves, ANDed with each handler's own `namespaceSelector` on
+   * namespaced kinds. Default: every namespace.
+   */
+  namespaceSelector?: LabelSelector;
 }
 
 /**
@@ -130,8 +135,30 @@ function webhook({ resource, spec }: AdmissionEndpoint, options: ConfigurationOp
     timeoutSeconds: spec.timeoutSeconds,
     admissionReviewVersions: ['v1'],
     ...(spec.objectSelector ? { objectSelector: spec.objectSelector } : {}),
-    ...(spec.namespaceSelector ? { namespaceSelector: spec.namespaceSelector } : {}),
+    ...namespaceSelectorOf(resource.namespaced ? bothSelectors(spec.namespaceSelector, options.namespaceSelector) : spec.namespaceSelector),
     ...(spec.matchConditions.length > 0 ? { matchConditions: spec.matchConditions } : {}),
     ...(spec.type === 'mutate' ? { reinvocationPolicy: spec.reinvocationPolicy } : {}),
   };
+}
+
+function namespaceSelectorOf(selector: LabelSelector | undefined): { namespaceSelector?: LabelSelector } {
+  return selector ? { namespaceSelector: selector } : {};
+}
+
+/**
+ * Both selectors at once. A selector's terms are ANDed, so the second's labels become `In`
+ * requirements beside the first's (two different values for one key then match nothing, as
+ * they should).
+ *
+ * @example
+ * ```ts
+ * bothSelectors({ matchLabels: { team: 'a' } }, { matchLabels: { env: 'prod' } });
+ * // { matchLabels: { team: 'a' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }] }
+ * ```
+ */
+export function bothSelectors(a: LabelSelector | undefined, b: LabelSelector | undefined): LabelSelector | undefined {
+  if (!a || !b) return a ?? b;
+  const fromLabels = Object.entries(b.matchLabels ?? {}).map(([key, value]) => ({ key, operator: 'In' as const, values: [value] }));
+  const matchExpressions = [...(a.matchExpressions ?? []), ...fromLabels, ...(b.matchExpressions ?? [])];
+  return { ...(a.matchLabels ? { matchLabels: a.matchLabels } : {}), ...(matchExpressions.length > 0 ? { matchExpressions } : {}) };
 }

@@ -160,11 +160,40 @@ const GENERATE_FLAGS = {
   'namespace-selector': { type: 'boolean', help: 'for rbac: the operator runs with --namespace-selector (adds list/watch on namespaces)' },
 } as const satisfies FlagTable;
 
+const CRD_FLAGS = {
+  'conversion-service': { type: 'string', placeholder: 'NS/NAME[:PORT]', help: "the Service the API server calls for conversions (the operator's webhook Service; port default 443)" },
+  'conversion-url': { type: 'string', placeholder: 'URL', help: 'the https base URL the API server calls for conversions', defaultText: `https://127.0.0.1:${defaults.webhooks.port}` },
+} as const satisfies FlagTable;
+
 function generateOptions(command: 'crd' | 'rbac') {
   return ({ values, positionals }: ParsedFlags): GenerateCommand | Usage => {
     if (positionals.length === 0) return { usage: `needs at least one file that declares resources, e.g. operon ${command} operator.ts` };
-    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']), namespaceSelector: values['namespace-selector'] === true };
+    const conversion = conversionOption(str(values['conversion-service']), str(values['conversion-url']));
+    if (conversion && 'usage' in conversion) return conversion;
+    return {
+      command,
+      files: positionals,
+      name: str(values.name) ?? 'operator',
+      namespace: str(values.namespace) ?? 'default',
+      watchNamespaces: list(values['watch-namespace']),
+      namespaceSelector: values['namespace-selector'] === true,
+      ...(conversion ? { conversion } : {}),
+    };
   };
+}
+
+/** `--conversion-service ns/name[:port]` or `--conversion-url https://host:port`, checked. */
+function conversionOption(service: string | undefined, url: string | undefined): GenerateCommand['conversion'] | Usage | undefined {
+  if (service !== undefined && url !== undefined) return { usage: 'give --conversion-service or --conversion-url, not both (a CRD names exactly one)' };
+  if (url !== undefined) {
+    if (!/^https:\/\/[^/?#@]+\/?$/.test(url)) return { usage: `--conversion-url ${url} is not an https base URL; use e.g. https://127.0.0.1:9443` };
+    return { url: url.replace(/\/+$/, '') };
+  }
+  if (service === undefined) return undefined;
+  const match = /^([a-z0-9-]+)\/([a-z0-9-]+)(?::(\d+))?$/.exec(service);
+  const port = Number(match?.[3] ?? 443);
+  if (!match || port < 1 || port > 65535) return { usage: `--conversion-service ${service} is not <namespace>/<name>[:<port>]; use e.g. ops/crypto-operator-webhooks` };
+  return { service: { namespace: match[1] as string, name: match[2] as string, port } };
 }
 
 const WEBHOOKS_FLAGS = {
@@ -270,12 +299,13 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   subcommand({
     name: 'crd',
     summary: 'print the CRDs of the resources the files declare',
-    synopsis: 'operon crd <file>...',
-    description: 'Prints the CustomResourceDefinitions of the resources the files export, as YAML for kubectl apply -f -.',
-    flags: {},
+    synopsis: 'operon crd <file>... [--conversion-service NS/NAME[:PORT] | --conversion-url URL]',
+    description:
+      "Prints the CustomResourceDefinitions of the resources the files export, as YAML for kubectl apply -f -. A kind with several versions gets a conversion webhook at the operator's webhook server: the local-development URL unless --conversion-service names the operator's Service in a cluster.",
+    flags: CRD_FLAGS,
     parse: generateOptions('crd'),
     run: async (o) => {
-      process.stdout.write(await (await import('./crd.ts')).crdCommand(o.files));
+      process.stdout.write(await (await import('./crd.ts')).crdCommand(o.files, o.conversion));
       return 0;
     },
   }),

@@ -5,10 +5,11 @@
  * into one CRD (one version each). The output is byte-stable, so checked-in CRDs can be compared
  * with a fresh generation in tests.
  */
-import { crdToYaml, toCrd, type CustomResourceDefinition } from '../manifests/index.ts';
+import { conversionPath, crdToYaml, toCrd, type CustomResourceDefinition, type WebhookClientConfig } from '../manifests/index.ts';
 import { isVersionedResource, SchemaError, type CustomResource, type VersionedResource } from '../schema/index.ts';
 import { celSyntaxProblems } from './cel-syntax.ts';
 import { CliError, exportedResources, importFiles } from './load.ts';
+import type { GenerateCommand } from './options.ts';
 
 /**
  * The YAML of every CRD the files export.
@@ -18,7 +19,7 @@ import { CliError, exportedResources, importFiles } from './load.ts';
  * process.stdout.write(await crdCommand(['operators/crypto/resource.ts']));
  * ```
  */
-export async function crdCommand(files: readonly string[]): Promise<string> {
+export async function crdCommand(files: readonly string[], conversion?: GenerateCommand['conversion']): Promise<string> {
   const modules = await importFiles(files);
   const versioned = new Map<string, VersionedResource>();
   for (const m of modules) for (const value of Object.values(m.exports)) if (isVersionedResource(value)) versioned.set(value.crdName, value);
@@ -31,7 +32,7 @@ export async function crdCommand(files: readonly string[]): Promise<string> {
   const crds: CustomResourceDefinition[] = [];
   try {
     for (const versions of byName.values()) crds.push(toCrd(versions));
-    for (const set of versioned.values()) crds.push(toCrd(set));
+    for (const set of versioned.values()) crds.push(toCrd(set, conversion ? { conversionClientConfig: conversionClientConfig(conversion, conversionPath(set)) } : {}));
   } catch (error) {
     // A declaration mistake (versions without a storage version, a rule on the root the API
     // server would refuse) is the user's to fix: one line, no stack.
@@ -44,4 +45,9 @@ export async function crdCommand(files: readonly string[]): Promise<string> {
     throw new CliError(`${all.join('; ')}. Fix: correct the expression`, 2);
   }
   return crdToYaml(crds);
+}
+
+/** The CRD's client config for `--conversion-service`/`--conversion-url`: what the operator patches in, so applies merge. */
+function conversionClientConfig(conversion: NonNullable<GenerateCommand['conversion']>, path: string): WebhookClientConfig {
+  return 'url' in conversion ? { url: `${conversion.url}${path}` } : { service: { ...conversion.service, path } };
 }

@@ -47,6 +47,11 @@ export interface GenerateCommand {
   namespaceSelector?: boolean;
   /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
   watchNamespaces: string[];
+  /**
+   * For crd: where a conversion webhook is reached, a Service (`{ service }`) or a base URL
+   * (`{ url }`). Default: the local-development URL (`localConversionClientConfig`).
+   */
+  conversion?: { service: { namespace: string; name: string; port: number } } | { url: string };
 }
 
 /** `operon webhooks`: the webhook configurations (and Service) for GitOps users. */

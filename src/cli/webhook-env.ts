@@ -8,7 +8,8 @@ import { CliError } from './load.ts';
  * (`<namespace>/<name>` in a cluster), with `OPERON_WEBHOOK_PORT` and `OPERON_WEBHOOK_CERT_DIR`
  * (a mounted cert-manager Secret; without it Operon manages the certificates), and
  * `OPERON_WEBHOOK_NAME` (the configurations' name, and `<name>-webhook-tls` for the Secret: the
- * names `operon rbac --name` grants; default the operator's name).
+ * names `operon rbac --name` grants; default the operator's name), and `OPERON_WEBHOOK_PATCH_CRDS=false`
+ * (serve conversions but leave the CRDs' `spec.conversion` to whoever owns it).
  *
  * @example
  * ```ts
@@ -35,8 +36,11 @@ export function webhooksFromEnv(env: Readonly<Record<string, string | undefined>
   const directory = env['OPERON_WEBHOOK_CERT_DIR'];
   const name = env['OPERON_WEBHOOK_NAME'];
   if (name !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new CliError(`OPERON_WEBHOOK_NAME=${name} is not a Kubernetes object name; use e.g. crypto-operator`, 2);
+  const patchCrds = env['OPERON_WEBHOOK_PATCH_CRDS'];
+  if (patchCrds !== undefined && patchCrds !== 'true' && patchCrds !== 'false') throw new CliError(`OPERON_WEBHOOK_PATCH_CRDS=${patchCrds} is not true or false`, 2);
   return {
     clientConfig,
+    ...(patchCrds === 'false' ? { patchCrds: false } : {}),
     ...(name ? { name } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(url ? { host: new URL(url).hostname.replace(/^\[|\]$/g, '') } : {}),

@@ -28,6 +28,7 @@ import type { CustomResource, Scope } from '../schema/resource.ts';
 import { checkValidationRules } from '../schema/cel.ts';
 import { assertStructuralSchema, canonicalSchema, type JSONSchemaProps } from '../schema/structural.ts';
 import { isVersionedResource, type VersionedResource } from '../schema/versions.ts';
+import { defaults } from '../defaults.ts';
 
 /** One version of a CRD, with the schema typed as Operon emits it. */
 export interface CustomResourceDefinitionVersion {
@@ -70,12 +71,21 @@ export interface CustomResourceConversion {
 }
 
 /**
- * The client config `operon crd` writes for a conversion webhook when none is given: a Service
- * the manager patches (namespace, name and `caBundle`) when it serves the webhook. The path is
- * {@link conversionPath}. The API server accepts a CRD with it even while no such Service exists;
- * only reads that need a conversion fail until the webhook is up.
+ * The client config `operon crd` writes for a conversion webhook when none is given: the URL
+ * `operon run` patches in when started with `OPERON_WEBHOOK_URL=https://127.0.0.1:9443` (local
+ * development, the default port). Written in the same shape as what the operator patches, so a
+ * later `kubectl apply -f crd.yaml` over a running operator's config merges (a `service` in the
+ * file over a patched `url` would set both, which the API server refuses). For a cluster, pass the
+ * Service (`operon crd --conversion-service <namespace>/<name>`); the operator fills `caBundle`.
+ *
+ * @example
+ * ```ts
+ * localConversionClientConfig(Widgets); // { url: 'https://127.0.0.1:9443/convert/widgets.example.com' }
+ * ```
  */
-export const PLACEHOLDER_WEBHOOK_SERVICE = { namespace: 'operon-system', name: 'operon-webhook', port: 443 } as const;
+export function localConversionClientConfig(resource: Pick<VersionedResource, 'crdName'>): WebhookClientConfig {
+  return { url: `https://127.0.0.1:${defaults.webhooks.port}${conversionPath(resource)}` };
+}
 
 /**
  * The HTTP path of a resource's conversion webhook: `/convert/<plural>.<group>`, one route per
@@ -102,7 +112,7 @@ export interface CrdOptions {
   annotations?: { readonly [key: string]: string };
   /**
    * Where the conversion webhook is, for a {@link VersionedResource} whose strategy is `Webhook`.
-   * Default: {@link PLACEHOLDER_WEBHOOK_SERVICE} at {@link conversionPath}.
+   * Default: {@link localConversionClientConfig}.
    */
   conversionClientConfig?: WebhookClientConfig;
 }
@@ -122,7 +132,7 @@ export interface CrdOptions {
 export function toCrd(resources: CustomResource | readonly CustomResource[] | VersionedResource, options: CrdOptions = {}): CustomResourceDefinition {
   if (isVersionedResource(resources)) {
     const crd = toCrd(resources.versions, { ...options, storageVersion: resources.storage, unservedVersions: resources.unserved });
-    const clientConfig: WebhookClientConfig = options.conversionClientConfig ?? { service: { ...PLACEHOLDER_WEBHOOK_SERVICE, path: conversionPath(resources) } };
+    const clientConfig: WebhookClientConfig = options.conversionClientConfig ?? localConversionClientConfig(resources);
     crd.spec.conversion =
       resources.strategy === 'None' ? { strategy: 'None' } : { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig } };
     return crd;

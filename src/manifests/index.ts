@@ -7,7 +7,7 @@ export {
   toCrd,
   crdToYaml,
   conversionPath,
-  PLACEHOLDER_WEBHOOK_SERVICE,
+  localConversionClientConfig,
   type CrdOptions,
   type CustomResourceConversion,
   type CustomResourceDefinition,

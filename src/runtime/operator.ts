@@ -52,6 +52,7 @@ import type { RbacRule } from '../manifests/rbac.ts';
 import type { ResourceRuntime } from './resource.ts';
 import { createRuntimes } from './runtimes.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
+import { admissionScope } from './admission-scope.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
 import { login, operatorContext, ProbeRunner, relogin, runActivity } from './activities.ts';
@@ -318,7 +319,11 @@ export class Operator {
         if (this.#stop.signal.aborted) break;
         await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock, recorder, metrics: this.#options.metrics });
       }
-      if (!this.#stop.signal.aborted) this.#webhooks = await startWebhooks({ registry: this.registry, client, logger, clock: this.#clock, options: this.#options.webhooks, operatorName: this.name });
+      if (!this.#stop.signal.aborted) {
+        // Its webhooks apply in the namespaces it serves, so a copy serving other namespaces never answers for these.
+        const namespaceSelector = admissionScope(this.#options);
+        this.#webhooks = await startWebhooks({ registry: this.registry, client, logger, clock: this.#clock, options: this.#options.webhooks, operatorName: this.name, namespaceSelector });
+      }
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
       await new Promise<void>((resolve) => {
         if (this.#stop.signal.aborted) resolve();

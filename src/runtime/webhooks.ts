@@ -26,7 +26,7 @@ import { webhookConfigurations, webhookPath, type AdmissionEndpoint, type Webhoo
 import { defaults } from '../defaults.ts';
 import { convertReview, isConversionReviewRequest } from '../schema/conversion.ts';
 import { conversionPath } from '../manifests/crd.ts';
-import { MalformedReviewError } from '../admission/types.ts';
+import { MalformedReviewError, type LabelSelector } from '../admission/types.ts';
 import type { Registry } from '../handlers/registry.ts';
 import { CertificateStore, type ServingMaterial } from '../server/certificates.ts';
 import { WebhookServer } from '../server/webhooks.ts';
@@ -66,10 +66,18 @@ export interface WebhookOptions {
   host?: string;
   /** Name of the webhook configurations. Default: the operator's name. */
   name?: string;
-  /** Default: managed in Secret `<name>-webhook-tls` in the Service's namespace (or `default`). */
+  /** Default: managed in Secret `<name>-webhook-tls` in the Service's namespace, else the client's (in a Pod: the Pod's). */
   certificates?: WebhookCertificates;
   /** Default: {@link defaults}.webhooks.checkIntervalMs. */
   checkIntervalMs?: number;
+  /**
+   * Whether this process points the CRDs of its `serveConversion` kinds at itself. Default: true.
+   * `false` where something else owns the CRD's conversion: manifests kept in Git, or a process
+   * run on a developer's machine against a shared cluster whose deployed operator serves it (a
+   * conversion taken over by a laptop breaks reads in the other versions for everyone once that
+   * process stops). The conversion routes are served either way.
+   */
+  patchCrds?: boolean;
 }
 
 const crds: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
@@ -122,19 +130,21 @@ export class WebhookRuntime {
   readonly #clock: Clock;
   readonly #options: WebhookOptions;
   readonly #name: string;
+  readonly #namespaceSelector: LabelSelector | undefined;
   #server: WebhookServer | undefined;
   #material: ServingMaterial | undefined;
   #cancelTimer: (() => void) | undefined;
   #stopped = false;
   #port = 0;
 
-  constructor(input: { registry: Registry; client: KubeClient; logger: Logger; clock: Clock; options: WebhookOptions; operatorName: string }) {
+  constructor(input: { registry: Registry; client: KubeClient; logger: Logger; clock: Clock; options: WebhookOptions; operatorName: string; namespaceSelector?: LabelSelector | undefined }) {
     this.#registry = input.registry;
     this.#client = input.client;
     this.#logger = input.logger.child({ component: 'webhooks' });
     this.#clock = input.clock;
     this.#options = input.options;
     this.#name = input.options.name ?? input.operatorName;
+    this.#namespaceSelector = input.namespaceSelector;
     checkClientConfig(input.options.clientConfig);
   }
 
@@ -192,8 +202,13 @@ export class WebhookRuntime {
   async applyConfigurations(): Promise<void> {
     if (!this.#managed || !this.#material) return;
     // CRDs first: a conversion the API server cannot verify fails every read of the other versions.
-    for (const versions of this.#registry.conversions) await this.patchConversion(versions.crdName, conversionPath(versions));
-    const objects = webhookConfigurations(admissionEndpoints(this.#registry), { name: this.#name, clientConfig: this.#options.clientConfig, caBundle: this.#material.caBundle });
+    if (this.#options.patchCrds !== false) for (const versions of this.#registry.conversions) await this.patchConversion(versions.crdName, conversionPath(versions));
+    const objects = webhookConfigurations(admissionEndpoints(this.#registry), {
+      name: this.#name,
+      clientConfig: this.#options.clientConfig,
+      caBundle: this.#material.caBundle,
+      ...(this.#namespaceSelector ? { namespaceSelector: this.#namespaceSelector } : {}),
+    });
     for (const object of objects) {
       const ref = configurationRefs[object.kind as string] as ResourceRef;
       try {
@@ -284,7 +299,7 @@ export class WebhookRuntime {
       return { serving: { cert: read('tls.crt'), key: read('tls.key') }, caBundle: '' };
     }
     const config = this.#options.clientConfig;
-    const secret = certificates?.secret ?? { namespace: 'service' in config ? config.service.namespace : 'default', name: `${this.#name}-webhook-tls` };
+    const secret = certificates?.secret ?? { namespace: 'service' in config ? config.service.namespace : this.#client.namespace, name: `${this.#name}-webhook-tls` };
     const store = new CertificateStore(this.#client, secret, {
       hosts: servingHosts(config),
       ...(certificates && 'secret' in certificates ? pick(certificates) : {}),
@@ -331,7 +346,16 @@ function pick(c: { caLifetimeMs?: number; servingLifetimeMs?: number; renewFract
  * const webhooks = await startWebhooks({ registry, client, logger, clock, options: { clientConfig: { url } }, operatorName: 'crypto' });
  * ```
  */
-export async function startWebhooks(input: { registry: Registry; client: KubeClient; logger: Logger; clock: Clock; options: WebhookOptions | undefined; operatorName: string }): Promise<WebhookRuntime | undefined> {
+export async function startWebhooks(input: {
+  registry: Registry;
+  client: KubeClient;
+  logger: Logger;
+  clock: Clock;
+  options: WebhookOptions | undefined;
+  operatorName: string;
+  /** The namespaces the operator serves (`admissionScope`); its webhooks apply there only. */
+  namespaceSelector?: LabelSelector | undefined;
+}): Promise<WebhookRuntime | undefined> {
   const { registry, logger, options } = input;
   if (!options) {
     if (registry.resources.some((r) => r.admission.length > 0) || registry.conversions.length > 0) {

@@ -1,35 +1,30 @@
 /**
  * The CVC's supply webhook on a real API server: an amount beyond the coin's supply is refused
  * at `kubectl apply` with a message naming the limit, and an object stored before the webhook
- * existed stays, and stays editable.
- *
- * The handler is the operator's own (`checkSupply`), registered here with a namespaceSelector for
- * this file's namespace: crypto.test.ts creates CVCs on the same plane at the same time.
+ * existed stays, and stays editable. The handler is the operator's own (`checkSupply`); an
+ * operator serving one namespace answers for that namespace only.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { checkSupply } from '../../operators/crypto/supply.ts';
 import { CryptoValueCalculator } from '../../operators/crypto/resource.ts';
 import { Registry, resource } from '../../src/index.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { useCluster } from '../support/cluster.ts';
+import { useCvcCrd } from '../support/cvc-crd.ts';
 import { freePort } from '../support/processes.ts';
 
 const cluster = await useCluster();
 const ns = await cluster.namespace('crypto-admission');
-const applied = await cluster.kubectlResult(['apply', '-f', fileURLToPath(new URL('../../operators/crypto/crd.yaml', import.meta.url))]);
-// crypto.test.ts's operator may be serving the conversion on loopback right now: its `url` and
-// crd.yaml's placeholder Service cannot both be set. That CRD is this checkout's, so it is kept.
-if (applied.code !== 0 && !/exactly one of url or service is required/.test(applied.stderr)) assert.fail(`kubectl apply of the CVC CRD failed: ${applied.stderr}`);
-await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
+const elsewhere = await cluster.namespace('crypto-admission-other');
+await useCvcCrd(cluster);
 const configName = `crypto-admission-${ns}`;
 after(async () => {
   await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
 });
 
-const cvc = (name: string, coin: string, amount: number, labels: Record<string, string> = {}): string =>
-  JSON.stringify({ apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name, namespace: ns, labels }, spec: { coin, amount } });
+const cvc = (name: string, coin: string, amount: number, labels: Record<string, string> = {}, namespace = ns): string =>
+  JSON.stringify({ apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name, namespace, labels }, spec: { coin, amount } });
 
 describe('the CVC supply webhook', () => {
   it('refuses an amount beyond the supply at kubectl apply, naming the limit, and leaves stored objects editable', async () => {
@@ -37,7 +32,7 @@ describe('the CVC supply webhook', () => {
     await cluster.kubectl(['apply', '-f', '-'], { input: cvc('legacy', 'bitcoin', 30_000_000) });
 
     const registry = new Registry();
-    resource(CryptoValueCalculator, { registry }).validate(checkSupply, { id: 'supply', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    resource(CryptoValueCalculator, { registry }).validate(checkSupply, { id: 'supply' });
     const port = await freePort();
     const run = startOperator(registry, {
       kubeconfig: cluster.kubeconfig,
@@ -53,6 +48,10 @@ describe('the CVC supply webhook', () => {
       refused.stderr,
       /admission webhook "supply\.cryptovaluecalculators\.crypto\.tools" denied the request: spec\.amount 30000000 is more than the supply of bitcoin \(21000000 coins can exist\)/,
     );
+
+    // The operator serves `ns` only: its webhook does not answer for another namespace.
+    const other = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('whale', 'bitcoin', 30_000_000, {}, elsewhere) });
+    assert.equal(other.code, 0, other.stderr);
 
     const fits = await cluster.kubectlResult(['apply', '-f', '-'], { input: cvc('holder', 'bitcoin', 21_000_000) });
     assert.equal(fits.code, 0, fits.stderr);

@@ -31,10 +31,11 @@ import { parseAllDocuments } from 'yaml';
 import { isRealNode, preflight, REAL_NODE } from '../../src/cluster/node.ts';
 import { freePorts } from '../../src/cluster/ports.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
+import { useCvcCrd } from '../support/cvc-crd.ts';
+import { freePort } from '../support/processes.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLES = join(repo, 'operators/crypto/examples');
-const CRD = join(repo, 'operators/crypto/crd.yaml');
 const EXPECTED_VALUES = { 'bitcoin-stash': '$94.8106', 'lump-of-ethereum': '$4550.7672' };
 
 function run(file: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
@@ -77,9 +78,8 @@ const coingecko = await new Promise<{ baseUrl: string }>((resolve, reject) => {
   priceServer.once('exit', (code) => reject(new Error(`the price server exited (${code}) before printing its URL`)));
 });
 
-// The CRD is cluster-wide and shared with other test files: applied (same content), never deleted.
-await cluster.kubectl(['apply', '-f', CRD]);
-await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/cryptovaluecalculators.crypto.tools']);
+// The CRD is cluster-wide and shared with other test files, with the plane's conversion webhook.
+await useCvcCrd(cluster);
 
 interface Obj {
   apiVersion: string;
@@ -92,8 +92,9 @@ interface Obj {
 
 /**
  * deploy/local/crypto, rendered by kustomize, for one test namespace: the Namespace and the CRD
- * left out (the namespace exists; the CRD is shared), cluster-wide names made unique, and the
- * operator watching only `ns`. Everything else stays as shipped.
+ * left out (the namespace exists; the CRD is shared), cluster-wide names made unique, the
+ * operator watching only `ns`, and its webhooks on a free loopback port, leaving the CRD's
+ * conversion to the plane's (test/support/cvc-crd.ts). Everything else stays as shipped.
  */
 async function localInstall(ns: string, healthPort: number, metricsPort = 0): Promise<Obj[]> {
   const docs = parseAllDocuments(await cluster.kubectl(['kustomize', join(repo, 'deploy/local/crypto')]))
@@ -113,8 +114,16 @@ async function localInstall(ns: string, healthPort: number, metricsPort = 0): Pr
   c.args = args.flatMap((a, i) => (a === '--all-namespaces' ? ['--namespace', ns] : [a.replace(/:\d+$/, `:${args[i - 1] === '--metrics-address' ? metricsPort : healthPort}`)]));
   c.ports = (c.ports ?? []).map((p, i) => ({ ...p, containerPort: i === 0 ? healthPort : metricsPort }));
   c.image = image.IMAGE;
-  c.env = [...(c.env ?? []), { name: 'COINGECKO_BASE_URL', value: coingecko.baseUrl }];
+  const webhookPort = await freePort();
+  const env = c.env ?? [];
+  assert.equal(env.find((e) => e.name === 'OPERON_WEBHOOK_URL')?.value, 'https://127.0.0.1:9443', 'deploy/local/crypto serves its webhooks on the host loopback');
+  c.env = [
+    ...env.map((e) => (e.name === 'OPERON_WEBHOOK_URL' ? { ...e, value: `https://127.0.0.1:${webhookPort}` } : e.name === 'OPERON_WEBHOOK_PORT' ? { ...e, value: String(webhookPort) } : e)),
+    { name: 'OPERON_WEBHOOK_PATCH_CRDS', value: 'false' },
+    { name: 'COINGECKO_BASE_URL', value: coingecko.baseUrl },
+  ];
   after(async () => {
+    await cluster.kubectlResult(['delete', 'validatingwebhookconfiguration', 'crypto-operator', '--ignore-not-found']);
     for (const d of docs) if (d.kind.startsWith('Cluster')) await cluster.kubectlResult(['delete', d.kind.toLowerCase(), d.metadata.name, '--ignore-not-found']);
   });
   return docs;
@@ -221,6 +230,11 @@ describe('the operator image', () => {
     assert.equal(await httpStatus(`http://${realNode.nodeIP}:${healthPort}/readyz`), 200);
     const lease = JSON.parse(await cluster.kubectl(['get', 'lease', 'cryptovaluecalculators.crypto.tools', '-n', nodeNs, '-o', 'json'])) as { spec: { holderIdentity?: string } };
     assert.ok(lease.spec.holderIdentity, 'the operator holds its Lease');
+    // Its supply webhook, served from the Pod and called by the API server.
+    // A new name per try: a try the API server let through before it saw the configuration is not refused again.
+    let tries = 0;
+    const whale = () => ({ apiVersion: 'crypto.tools/v1', kind: 'CryptoValueCalculator', metadata: { name: `whale-${++tries}`, namespace: nodeNs }, spec: { coin: 'bitcoin', amount: 30_000_000 } });
+    await eventually(async () => /more than the supply of bitcoin/.test((await cluster.kubectlResult(['apply', '-f', '-'], { input: JSON.stringify(whale()) })).stderr), { what: "the operator's supply webhook refusing a CVC beyond the supply" });
   });
 
   it("runs from the image's root filesystem without a container runtime, read-only, as 65532, with in-cluster credentials", async (t) => {

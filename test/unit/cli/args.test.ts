@@ -74,6 +74,9 @@ describe('operon command line', () => {
     [['run', 'a.ts', '--verbose=yes'], /^operon run: --verbose takes no value$/],
     [['run', 'a.ts', '--no-verbose'], /^operon run: unknown flag --no-verbose$/],
     [['crd', 'a.ts', '--namespace', 'x'], /^operon crd: unknown flag --namespace$/],
+    [['crd', 'a.ts', '--conversion-service', 'crypto'], /is not <namespace>\/<name>\[:<port>\]/],
+    [['crd', 'a.ts', '--conversion-service', 'a/b', '--conversion-url', 'https://h:1'], /not both/],
+    [['crd', 'a.ts', '--conversion-url', 'http://h:1'], /not an https base URL/],
     [['run', 'a.ts', '-x'], /^operon run: unknown flag -x$/],
   ] as const) {
     it(`rejects ${JSON.stringify(argv)} with exit code 2 and one line`, () => {
@@ -116,6 +119,9 @@ describe('operon command line', () => {
     const c = options<GenerateCommand>(['rbac', 'op.ts', '--name', 'printer', '--namespace', 'ops', '-w', 'a', '--watch-namespace', 'b']);
     assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false });
     assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--namespace-selector']).namespaceSelector, true);
+    assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-service', 'ops/crypto-webhooks']).conversion, { service: { namespace: 'ops', name: 'crypto-webhooks', port: 443 } });
+    assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-service', 'ops/crypto-webhooks:8443']).conversion, { service: { namespace: 'ops', name: 'crypto-webhooks', port: 8443 } });
+    assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-url', 'https://127.0.0.1:18443/']).conversion, { url: 'https://127.0.0.1:18443' });
   });
 
   it('parses run --namespace-selector', () => {

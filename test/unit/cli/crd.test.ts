@@ -29,6 +29,20 @@ describe('operon crd', () => {
     assert.deepEqual(docs[0]?.spec.versions.map((v) => [v.name, v.storage]), [['v1', true], ['v2', false]]);
     assert.equal(docs[0]?.spec.conversion.strategy, 'Webhook');
   });
+  it("names the conversion webhook in the shape the operator patches in: the local URL by default, or the Service given", async () => {
+    const path = file(
+      'versioned-config.ts',
+      `${v1}\n${v2}\nexport const Things = defineVersions({ versions: [V1, V2], storage: 'v1', conversions: [conversion(V1, V2, { up: (o) => ({ spec: { a: String(o.spec?.a) } }), down: (o) => ({ spec: { a: Number(o.spec?.a) } }) })] });`,
+    );
+    type Doc = { spec: { conversion: { webhook: { clientConfig: unknown } } } };
+    const clientConfig = async (conversion?: Parameters<typeof crdCommand>[1]): Promise<unknown> =>
+      (YAML.parse(await crdCommand([path], conversion)) as Doc).spec.conversion.webhook.clientConfig;
+    assert.deepEqual(await clientConfig(), { url: 'https://127.0.0.1:9443/convert/things.example.com' });
+    assert.deepEqual(await clientConfig({ service: { namespace: 'ops', name: 'things-webhooks', port: 443 } }), {
+      service: { namespace: 'ops', name: 'things-webhooks', port: 443, path: '/convert/things.example.com' },
+    });
+    assert.deepEqual(await clientConfig({ url: 'https://127.0.0.1:18443' }), { url: 'https://127.0.0.1:18443/convert/things.example.com' });
+  });
   it('refuses two versions exported without defineVersions in one line that says how to fix it', async () => {
     await assert.rejects(crdCommand([file('loose.ts', `${v1}\n${v2}`)]), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /group them with defineVersions/.test(e.message));
   });

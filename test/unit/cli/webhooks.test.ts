@@ -78,6 +78,12 @@ describe('webhooksFromEnv', () => {
     });
     assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'ops/x', OPERON_WEBHOOK_NAME: 'Crypto_Op' }), /OPERON_WEBHOOK_NAME=Crypto_Op is not a Kubernetes object name/);
   });
+  it('leaves the CRDs alone with OPERON_WEBHOOK_PATCH_CRDS=false', async () => {
+    const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
+    assert.equal(webhooksFromEnv({ OPERON_WEBHOOK_URL: 'https://127.0.0.1:9443', OPERON_WEBHOOK_PATCH_CRDS: 'false' })?.patchCrds, false);
+    assert.equal(webhooksFromEnv({ OPERON_WEBHOOK_URL: 'https://127.0.0.1:9443' })?.patchCrds, undefined);
+    assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_URL: 'https://127.0.0.1:9443', OPERON_WEBHOOK_PATCH_CRDS: 'no' }), /OPERON_WEBHOOK_PATCH_CRDS=no is not true or false/);
+  });
   it('refuses a malformed value with the fix', async () => {
     const { webhooksFromEnv } = await import('../../../src/cli/webhook-env.ts');
     assert.throws(() => webhooksFromEnv({ OPERON_WEBHOOK_SERVICE: 'crypto' }), /is not <namespace>\/<name>; use e.g. ops\/crypto-webhooks/);

@@ -131,12 +131,12 @@ describe('defineVersions', () => {
 });
 
 describe('toCrd of a VersionedResource', () => {
-  it('emits every version, one storage, and a Webhook conversion with a placeholder service at /convert/<crd>', () => {
+  it('emits every version, one storage, and a Webhook conversion at the local-development URL, path /convert/<crd>', () => {
     const crd = toCrd(Widgets);
     assert.deepEqual(crd.spec.versions.map((v) => [v.name, v.served, v.storage]), [['v1', true, true], ['v2', true, false], ['v3', true, false]]);
     assert.deepEqual(crd.spec.conversion, {
       strategy: 'Webhook',
-      webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { namespace: 'operon-system', name: 'operon-webhook', port: 443, path: '/convert/widgets.example.com' } } },
+      webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: 'https://127.0.0.1:9443/convert/widgets.example.com' } },
     });
     assert.equal(conversionPath(Widgets), '/convert/widgets.example.com');
   });
