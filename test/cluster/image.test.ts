@@ -112,9 +112,10 @@ async function localInstall(ns: string, healthPort: number, metricsPort = 0): Pr
   // Probes and metrics each keep a port of their own, as shipped; free ones on the shared node.
   const args = c.args!;
   c.args = args.flatMap((a, i) => (a === '--all-namespaces' ? ['--namespace', ns] : [a.replace(/:\d+$/, `:${args[i - 1] === '--metrics-address' ? metricsPort : healthPort}`)]));
-  c.ports = (c.ports ?? []).map((p, i) => ({ ...p, containerPort: i === 0 ? healthPort : metricsPort }));
-  c.image = image.IMAGE;
   const webhookPort = await freePort();
+  const ports: Record<string, number> = { health: healthPort, metrics: metricsPort, webhooks: webhookPort };
+  c.ports = (c.ports ?? []).map((p) => ({ ...p, containerPort: ports[p.name ?? ''] ?? assert.fail(`a port named ${p.name}`) }));
+  c.image = image.IMAGE;
   const env = c.env ?? [];
   assert.equal(env.find((e) => e.name === 'OPERON_WEBHOOK_URL')?.value, 'https://127.0.0.1:9443', 'deploy/local/crypto serves its webhooks on the host loopback');
   c.env = [
@@ -198,7 +199,13 @@ describe('the operator image', () => {
     await cluster.kubectl(['label', 'namespace', nodeNs, 'pod-security.kubernetes.io/enforce=privileged']);
     await apply(await localInstall(nodeNs, healthPort, metricsPort));
     const rolloutStarted = Date.now();
-    await cluster.kubectl(['rollout', 'status', 'deployment/crypto-operator', '-n', nodeNs, '--timeout=180s']);
+    const rollout = await cluster.kubectlResult(['rollout', 'status', 'deployment/crypto-operator', '-n', nodeNs, '--timeout=180s']);
+    if (rollout.code !== 0) {
+      // What the Pod did, for the failure message: its state, events and the operator's last lines.
+      const describe = (await cluster.kubectlResult(['describe', 'pods', '-n', nodeNs])).stdout;
+      const logs = (await cluster.kubectlResult(['logs', '-n', nodeNs, 'deployment/crypto-operator', '--tail=20'])).stdout;
+      assert.fail(`the Deployment did not roll out: ${rollout.stderr}\n${describe.slice(-3000)}\n${logs}`);
+    }
     t.diagnostic(`rolled out in ${Date.now() - rolloutStarted} ms`);
 
     await examplesValued(nodeNs);

@@ -111,13 +111,22 @@ describe('deploy/ manifests', () => {
       try {
         // cert-manager is not installed on the plane: its objects are checked by the test below.
         const certManager = docsOf(dir).filter((d) => d.apiVersion.startsWith('cert-manager.io/'));
-        const deletions = certManager.map((d) => `  - patch: |\n      $patch: delete\n      apiVersion: ${d.apiVersion}\n      kind: ${d.kind}\n      metadata:\n        name: ${d.metadata.name}\n${d.metadata.namespace ? `        namespace: ${d.metadata.namespace}\n` : ''}`);
+        // CRDs are cluster-wide and live on the shared plane, where the CVC's conversion names the
+        // plane's webhook by URL: an apply of deploy/'s Service over it would set both (refused),
+        // so each CRD is dry-run as a replacement of the live one instead.
+        const crds = docsOf(dir).filter((d) => d.kind === 'CustomResourceDefinition');
+        const deletions = [...certManager, ...crds].map((d) => `  - patch: |\n      $patch: delete\n      apiVersion: ${d.apiVersion}\n      kind: ${d.kind}\n      metadata:\n        name: ${d.metadata.name}\n${d.metadata.namespace ? `        namespace: ${d.metadata.namespace}\n` : ''}`);
         writeFileSync(join(overlay, 'kustomization.yaml'), `namespace: ${ns}\nresources:\n  - ${relative(overlay, dir)}\n${deletions.length > 0 ? `patches:\n${deletions.join('')}` : ''}`);
         const r = await cluster.kubectlResult(['apply', '--dry-run=server', '-k', overlay]);
         assert.equal(r.code, 0, `kubectl apply --dry-run=server -k ${name(dir)} (in ${ns}): ${r.stderr}`);
-        const kinds = docsOf(dir).filter((d) => !certManager.includes(d)).map((d) => d.kind);
+        const kinds = docsOf(dir).filter((d) => !certManager.includes(d) && !crds.includes(d)).map((d) => d.kind);
         for (const kind of new Set(kinds)) assert.match(r.stdout, new RegExp(`^${kind.toLowerCase()}[./]`, 'm'), `${name(dir)}: the dry run covered the ${kind}`);
         assert.match(r.stdout, /\(server dry run\)/);
+        for (const crd of crds) {
+          const verb = (await cluster.kubectlResult(['get', 'crd', crd.metadata.name])).code === 0 ? 'replace' : 'create';
+          const c = await cluster.kubectlResult([verb, '--dry-run=server', '-f', '-'], { input: JSON.stringify(crd) });
+          assert.equal(c.code, 0, `kubectl ${verb} --dry-run=server of ${name(dir)}'s CRD ${crd.metadata.name}: ${c.stderr}`);
+        }
       } finally {
         rmSync(overlay, { recursive: true, force: true });
       }
@@ -236,11 +245,22 @@ describe('deploy/ manifests', () => {
     assert.ok(pod.containers[0]!.ports?.some((p) => p.name === port && p.containerPort === Number(env['OPERON_WEBHOOK_PORT'])), 'the Service targets the webhook port');
   });
 
-  it("copies each operator's CRD unchanged", () => {
+  it("copies each operator's CRD, a conversion webhook naming the operator's Service", () => {
     for (const op of OPERATORS) {
-      const source = readFileSync(join(repo, 'operators', op, 'crd.yaml'), 'utf8');
-      const copy = readFileSync(join(deployDir, op, 'crd.yaml'), 'utf8');
-      assert.equal(copy, source, `deploy/${op}/crd.yaml differs from operators/${op}/crd.yaml: run bash deploy/generate.sh`);
+      type Crd = { spec: { conversion?: { webhook?: { clientConfig: Record<string, unknown> } } } };
+      const source = parseYaml(readFileSync(join(repo, 'operators', op, 'crd.yaml'), 'utf8')) as Crd;
+      const copy = parseYaml(readFileSync(join(deployDir, op, 'crd.yaml'), 'utf8')) as Crd;
+      const sourceConfig = source.spec.conversion?.webhook?.clientConfig;
+      const copyConfig = copy.spec.conversion?.webhook?.clientConfig;
+      if (sourceConfig && copyConfig) {
+        // operators/ has the local-development URL; deploy/ the Service its Deployment serves through.
+        const path = new URL(sourceConfig['url'] as string).pathname;
+        const service = docsOf(join(deployDir, op)).find((d) => d.kind === 'Service' && d.metadata.name === `${op}-operator-webhooks`);
+        assert.ok(service, `deploy/${op} has the Service ${op}-operator-webhooks`);
+        assert.deepEqual(copyConfig, { service: { namespace: `operon-${op}`, name: `${op}-operator-webhooks`, port: 443, path } }, `deploy/${op}/crd.yaml's conversion: run bash deploy/generate.sh`);
+        copy.spec.conversion!.webhook!.clientConfig = sourceConfig;
+      }
+      assert.deepEqual(copy, source, `deploy/${op}/crd.yaml differs from operators/${op}/crd.yaml: run bash deploy/generate.sh`);
     }
   });
 
