@@ -200,6 +200,11 @@ try {
 }
 say('Done. The operators are stopped; the control plane keeps running');
 // With the operator stopped nothing converts: v1 is served alone until the CRD is applied again.
+// kubectl caches discovery (v2 preferred); a refresh makes the user's next `kubectl get cvc` read v1.
+await until('kubectl to read the CVCs in v1', () => {
+  kubectlResultOk(['api-resources', '--api-group=crypto.tools']);
+  return kubectlResultOk(['get', 'cvc', '-n', NS]) ? true : undefined;
+}, 30_000);
 console.log(`Explore it:  eval "$(node_modules/.bin/node controlplane/cli.ts env)"; kubectl get printers.operon.dev,cvc,pods -n ${NS}`);
 console.log('Stop it:     node_modules/.bin/node controlplane/cli.ts down');
 
