@@ -80,6 +80,7 @@ export {
   parseDuration,
   type ResourceHandlers,
   type ResourceOptions,
+  type StateLocation,
   type ActivityOptions,
   type Duration,
   type MetaFilter,

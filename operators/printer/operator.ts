@@ -58,7 +58,10 @@ const image = printerImage(process.env);
 const nodeSelector = parseNodeSelector(process.env['PRINTER_NODE_SELECTOR']);
 const tolerations = parseTolerations(process.env['PRINTER_TOLERATIONS']);
 
-export const printers = resource(Printer);
+// Operon's state (the last handled text) in status.operon: it goes out in the same request as
+// the status the handler writes, one write per cycle instead of two. The create handler is
+// idempotent (the Pod's name is a hash of uid and text), so a restore that drops status is safe.
+export const printers = resource(Printer, { state: 'status' });
 
 // A text the Pod could not carry is refused with the reason (served when webhooks are configured).
 printers.validate(checkText, { id: 'text' });
@@ -75,8 +78,10 @@ printers.onField('spec.text', async function printText({ body, name, namespace, 
   const built = printerPod(body, { managedBy: MANAGED_BY, image });
   const pod = adopt({ ...built, spec: { ...built.spec, ...(nodeSelector && { nodeSelector }), ...(tolerations && { tolerations }) } }, body);
   const podName = pod.metadata.name;
+  // The Pod as the API server answered, so its first phase goes out with the Pod's name.
+  let answered: { status?: { phase?: string } } | undefined;
   try {
-    await client.create(pods, pod);
+    answered = await client.create(pods, pod);
     logger.info({ pod: podName }, `created Pod ${podName}`);
   } catch (error) {
     if (isApiError(error, 'AlreadyExists')) {
@@ -84,6 +89,7 @@ printers.onField('spec.text', async function printText({ body, name, namespace, 
       if (!isOwnedBy(existing, body)) throw new PermanentError(`Pod ${namespace}/${podName} exists and does not belong to Printer ${name}; delete or rename it`);
       // The text went back to an earlier one whose Pod is still being deleted: create it again once it is gone.
       if (existing.metadata.deletionTimestamp) throw new TemporaryError(`Pod ${podName} for this text is still being deleted; creating it again once it is gone`, { delay: '2s' });
+      answered = existing;
       logger.info({ pod: podName }, `Pod ${podName} already exists (an earlier attempt created it); recording it`);
     } else if (isApiError(error, 'Invalid') || isApiError(error, 'Forbidden')) {
       const message = `the API server refused Pod ${podName} for Printer ${namespace}/${name}: ${error.message}. Fix the operator's configuration (PRINTER_IMAGE, PRINTER_NODE_SELECTOR, PRINTER_TOLERATIONS) or the namespace's policy or quota; retrying every minute`;
@@ -98,7 +104,15 @@ printers.onField('spec.text', async function printText({ body, name, namespace, 
   patch.status.pod = podName;
   patch.status.summary = summarize(body.spec.text);
   patch.status.observedGeneration = body.metadata.generation;
-  if (body.status?.pod !== podName) patch.status.phase = null;
+  // The phase and the Printed condition as the Pod is now, in this same write: the reconcile
+  // below then finds nothing to change until the Pod moves on (one status write fewer per Printer).
+  const phase = answered?.status?.phase as PrinterPhase | undefined;
+  if (phase) {
+    patch.status.phase = phase;
+    patch.status.conditions = printedConditions(phase, body.metadata.generation, body.status?.conditions, new Date());
+  } else if (body.status?.pod !== podName) {
+    patch.status.phase = null;
+  }
 });
 
 printers.reconcile(async function followPod({ body, status, namespace, uid, cache, client, patch, logger, warn }) {

@@ -65,6 +65,8 @@ export const PrinterStatus = Type.Object({
   summary: Type.Optional(Type.String({ maxLength: SUMMARY_MAX_LENGTH, description: 'The text on one line, shortened; shown by kubectl get.' })),
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'The .metadata.generation the operator last acted on.' })),
   conditions: conditionList('Printed: True once the Pod succeeded, False when it failed, Unknown while it runs.'),
+  // Operon's state (resource(Printer, { state: 'status' })): the last handled spec and handler progress.
+  operon: Type.Optional(Type.Object({}, { additionalProperties: true, description: "Operon's state: the last handled configuration and the progress of handlers." })),
   // Room for a framework's per-handler results, whose shape the handler decides; kept as written.
   handlers: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Results of the operator\'s handlers, by handler name.' })),
 });

@@ -20,6 +20,7 @@ export {
   type RelatedResource,
   type ResourceHandlers,
   type ResourceOptions,
+  type StateLocation,
 } from './registry.ts';
 export { deriveId, normalizeHandler } from './normalize.ts';
 export { onCleanup, onLogin, onStartup, probe, schedule, serveConversion, type ActivityOptions, type ScheduleOptions } from './operator-handlers.ts';

@@ -83,6 +83,11 @@ export class ResourceRegistration {
   readonly related: RelatedResource[] = [];
   /** How this resource is watched and cached (`cache(...)`). */
   cache: CacheOptions<Stored> = {};
+  /**
+   * Where Operon keeps its per-object state (diff base and handler progress): annotations, or
+   * `status.operon` (`resource(X, { state: 'status' })`). Default: annotations.
+   */
+  state: StateLocation = 'annotations';
   /** Validate and mutate handlers, served by the webhook server on every replica. */
   readonly admission: AdmissionSpec[] = [];
   readonly #explicit = new Set<string>();
@@ -306,7 +311,25 @@ export interface ResourceHandlers<T extends KubeObject> {
 export interface ResourceOptions {
   /** Default: {@link defaultRegistry}. */
   registry?: Registry;
+  /**
+   * Where Operon keeps the state it needs per object: the last handled configuration (the diff
+   * base) and the progress of handlers still running or retrying. Default: `'annotations'`.
+   *
+   * - `'annotations'`: `operon.dev/last-handled-configuration` and one annotation per handler in
+   *   progress. Works with any resource and survives a restore that drops `status`; but a cycle
+   *   that also writes status costs two requests (object and status subresource).
+   * - `'status'`: `status.operon.lastHandledConfiguration` and `status.operon.progress`, written
+   *   in the same request as the handler's status. The status schema must keep unknown fields
+   *   under `operon` (declare `operon: Type.Optional(Type.Object({}, { additionalProperties: true }))`),
+   *   or the API server prunes it; a backup restored without `status` makes every object look new,
+   *   so create and field handlers run again and must be idempotent. An object handled before the
+   *   switch keeps its annotation as its diff base until its next cause is done.
+   */
+  state?: StateLocation;
 }
+
+/** Where Operon keeps an object's state: see {@link ResourceOptions.state}. */
+export type StateLocation = 'annotations' | 'status';
 
 /**
  * Declares a custom resource (as `defineResource`) or takes an existing one (a `builtin`), and
@@ -329,6 +352,10 @@ export function resource<R extends Resource>(existing: R, options?: ResourceOpti
 export function resource(input: ResourceDeclaration | Resource, options: ResourceOptions = {}): Resource & ResourceHandlers<Stored<KubeObject>> {
   const declared: Resource = 'ref' in input ? input : defineResource(input);
   const registration = (options.registry ?? defaultRegistry).for(declared);
+  if (options.state !== undefined) {
+    if (options.state !== 'annotations' && options.state !== 'status') throw new TypeError(`${describe(declared)}: state must be 'annotations' or 'status', not ${JSON.stringify(options.state)}`);
+    registration.state = options.state;
+  }
   const add = (kind: HandlerKind, fn: (context: never) => unknown, opts: object, field?: string): string => {
     if (typeof fn !== 'function') throw new TypeError(`${describe(declared)}: the ${kind} handler must be a function`);
     const spec = normalizeHandler(kind, fn, opts, field);

@@ -27,7 +27,7 @@ import { detectCause, keepsDiffBase, matchesMeta, matchesObject, selectHandlers,
 import { startRecord, waitFor, type Outcome } from '../handlers/execution.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { HandlerSpec, ObjectContext, TaskHandlerSpec } from '../handlers/types.ts';
-import { compareWithDiffBase, diffBaseKey, encodeDiffBase, essenceOf, readDiffBase, type Comparison } from '../state/essence.ts';
+import { compareWithDiffBase, diffBaseKey, encodeDiffBase, essenceOf, readDiffBase, writeDiffBase, type Comparison } from '../state/essence.ts';
 import { newPatch, type ObjectPatch } from '../state/patch.ts';
 import { isPaused } from '../state/pause.ts';
 import { isDone, type ProgressRecord, type ProgressStorage } from '../state/progress.ts';
@@ -180,7 +180,7 @@ const NO_TASKS: TaskPlan = { kind: 'ensure', specs: [] };
 function planCause(planner: Planner, facts: PlannerFacts, body: Stored, memory: ObjectMemory, now: number, tasks: TaskPlan): Plan {
   const { registration, prefix } = planner;
   const { fields } = facts;
-  const base = facts.keepsDiffBase ? readDiffBase(body, prefix) : undefined;
+  const base = facts.keepsDiffBase ? readDiffBase(body, prefix, registration.state) : undefined;
   const comparison = base ? compareWithDiffBase(base, essenceOf(body, { prefix, extraFields: fields }), fields) : undefined;
   const reason = detectCause({
     deleting: Boolean(body.metadata.deletionTimestamp),
@@ -267,9 +267,10 @@ function finishCause(planner: Planner, body: Stored, patch: ObjectPatch<KubeObje
   const failed = [...cause.all.filter((p) => p.record?.failure).map((p): [string, ProgressRecord] => [p.selected.spec.id, p.record as ProgressRecord]), ...settled.filter(([, r]) => r.failure)];
   for (const [id, record] of failed) storage.store(patch, id, { ...record, purpose: 'failed', delayed: undefined });
   if (!keepsDiffBase(registration) || cause.comparison === undefined || cause.reason === 'delete') return false;
-  const base = readDiffBase(body, prefix);
-  if (base.kind !== 'none' && cause.comparison.diff.length === 0) return false;
-  const { value, hashed } = encodeDiffBase(cause.comparison.new, body, { fields: registration.fields, prefix });
-  patch.metadata.annotations[diffBaseKey(prefix)] = value;
+  const location = registration.state;
+  const base = readDiffBase(body, prefix, location);
+  if (base.kind !== 'none' && cause.comparison.diff.length === 0 && !(location === 'status' && body.metadata?.annotations?.[diffBaseKey(prefix)] !== undefined)) return false;
+  const { value, hashed } = encodeDiffBase(cause.comparison.new, body, { fields: registration.fields, prefix, location });
+  writeDiffBase(patch, body, value, prefix, location);
   return hashed;
 }

@@ -49,7 +49,8 @@ export interface RuntimeDeps {
  * ```
  */
 export function createRuntimes(registry: Registry, options: OperatorOptions, deps: RuntimeDeps): ResourceRuntime[] {
-  const storage = options.progress === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(options.prefix);
+  const annotationStorage = new AnnotationProgressStorage(options.prefix);
+  const statusStorage = new StatusProgressStorage();
   const prefix = options.prefix ?? defaults.state.prefix;
   const { metrics } = options;
   const concurrency = options.concurrency ?? defaults.queue.concurrency;
@@ -67,7 +68,8 @@ export function createRuntimes(registry: Registry, options: OperatorOptions, dep
       scope: deps.scope,
       concurrency,
       shutdownGraceMs: options.shutdownGraceMs ?? defaults.operator.shutdownGraceMs,
-      storage,
+      // A resource whose state lives in status keeps its progress there too, whatever the operator's default.
+      storage: options.progress === 'status' || registration.state === 'status' ? statusStorage : annotationStorage,
       prefix,
       finalizer: finalizerName(prefix),
       cacheOf: deps.cacheOf,

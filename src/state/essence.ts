@@ -9,7 +9,9 @@
  * are the same essence.
  *
  * The diff base is the essence as it was when the last cause finished, kept in the annotation
- * `<prefix>/last-handled-configuration` as compact JSON. It is written only when every handler of
+ * `<prefix>/last-handled-configuration` as compact JSON (or, for a resource registered with
+ * `state: 'status'`, in `status.operon.lastHandledConfiguration`, so that it travels in the same
+ * request as the handlers' status). It is written only when every handler of
  * a cause is done, so the next diff covers everything changed since the last fully handled state.
  *
  * **Past the annotation size limit.** Kubernetes refuses objects whose annotations total more than
@@ -28,6 +30,7 @@ import type { KubeObject } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { diff, type DiffItem } from './diff.ts';
 import { canonicalJson, cloneJson, getField, hasField, isPlainObject, parseFieldPath, setField, type FieldPath } from './fields.ts';
+import type { ObjectPatch } from './patch.ts';
 
 /** The essence of an object: its user-owned content. */
 export type Essence = Record<string, unknown>;
@@ -135,8 +138,9 @@ export function diffBaseKey(prefix: string = defaults.state.prefix): string {
  * if (base.kind === 'none') { … } // never fully handled: a creation
  * ```
  */
-export function readDiffBase(body: KubeObject, prefix: string = defaults.state.prefix): DiffBase {
-  const raw = body.metadata?.annotations?.[diffBaseKey(prefix)];
+export function readDiffBase(body: KubeObject, prefix: string = defaults.state.prefix, location: DiffBaseLocation = 'annotations'): DiffBase {
+  // In status, with the annotation as the fallback: an object handled before the switch keeps its base.
+  const raw = (location === 'status' ? statusDiffBase(body) : undefined) ?? body.metadata?.annotations?.[diffBaseKey(prefix)];
   if (raw === undefined) return { kind: 'none' };
   try {
     const parsed: unknown = JSON.parse(raw);
@@ -151,6 +155,40 @@ export function readDiffBase(body: KubeObject, prefix: string = defaults.state.p
   }
 }
 
+/** Where the diff base is kept: the annotation {@link diffBaseKey}, or `status.operon.lastHandledConfiguration`. */
+export type DiffBaseLocation = 'annotations' | 'status';
+
+/** The field under `status.operon` that holds the diff base when it is kept in status. */
+export const STATUS_DIFF_BASE_FIELD = 'lastHandledConfiguration';
+
+function statusDiffBase(body: KubeObject): string | undefined {
+  const status = body.status;
+  const operon = isPlainObject(status) ? status['operon'] : undefined;
+  const raw = isPlainObject(operon) ? operon[STATUS_DIFF_BASE_FIELD] : undefined;
+  return typeof raw === 'string' ? raw : undefined;
+}
+
+/**
+ * Puts an encoded diff base (from {@link encodeDiffBase}) into `patch`, where `location` says. Kept
+ * in status, a diff-base annotation left from before is removed in the same cycle.
+ *
+ * @example
+ * ```ts
+ * writeDiffBase(patch, body, encodeDiffBase(essence, body).value, 'operon.dev', 'status');
+ * ```
+ */
+export function writeDiffBase(patch: ObjectPatch<KubeObject>, body: KubeObject, value: string, prefix: string = defaults.state.prefix, location: DiffBaseLocation = 'annotations'): void {
+  const key = diffBaseKey(prefix);
+  if (location === 'annotations') {
+    patch.metadata.annotations[key] = value;
+    return;
+  }
+  const status = patch.status as Record<string, unknown>;
+  const operon = isPlainObject(status['operon']) ? status['operon'] : (status['operon'] = {});
+  operon[STATUS_DIFF_BASE_FIELD] = value;
+  if (body.metadata?.annotations?.[key] !== undefined) patch.metadata.annotations[key] = null;
+}
+
 /** Options of {@link encodeDiffBase}. */
 export interface EncodeOptions {
   /** Fields whose hashes are kept when the essence must be hashed. */
@@ -158,6 +196,11 @@ export interface EncodeOptions {
   /** Default: {@link defaults}.state.annotationBudgetBytes. */
   budgetBytes?: number;
   prefix?: string;
+  /**
+   * Where it will be kept. In status the other annotations do not count against the budget (the
+   * annotation limit does not apply there; the budget still bounds the object's size).
+   */
+  location?: DiffBaseLocation;
 }
 
 /**
@@ -175,7 +218,7 @@ export function encodeDiffBase(essence: Essence, body: KubeObject, options: Enco
   const key = diffBaseKey(prefix);
   const full = JSON.stringify(essence);
   let others = 0;
-  for (const [k, v] of Object.entries(body.metadata?.annotations ?? {})) if (k !== key) others += Buffer.byteLength(k) + Buffer.byteLength(v);
+  if (options.location !== 'status') for (const [k, v] of Object.entries(body.metadata?.annotations ?? {})) if (k !== key) others += Buffer.byteLength(k) + Buffer.byteLength(v);
   const budget = options.budgetBytes ?? defaults.state.annotationBudgetBytes;
   if (others + Buffer.byteLength(key) + Buffer.byteLength(full) <= budget) return { value: full, hashed: false };
   const fields: Record<string, string> = {};

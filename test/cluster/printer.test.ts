@@ -118,6 +118,9 @@ describe('the Printer operator', () => {
     assert.equal(done.status?.pod, printerPodName(done.metadata.uid, 'Hello Kube!'));
     assert.equal(done.status?.summary, 'Hello Kube!');
     assert.equal(done.status?.observedGeneration, 1);
+    // Operon's state lives in status (state: 'status'), written with the status: no annotation.
+    assert.match(String((done.status?.operon as Record<string, unknown> | undefined)?.['lastHandledConfiguration']), /"text":"Hello Kube!"/);
+    assert.deepEqual(Object.keys(done.metadata.annotations ?? {}).filter((k) => k.startsWith('operon.dev/')), []);
     assert.deepEqual(
       done.status?.conditions?.map(({ type, status, reason }) => ({ type, status, reason })),
       [{ type: 'Printed', status: 'True', reason: 'PodSucceeded' }],

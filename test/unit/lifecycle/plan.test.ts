@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject, Stored } from '../../../src/client/types.ts';
 import type { Outcome } from '../../../src/handlers/execution.ts';
-import { Registry, resource, type ResourceHandlers } from '../../../src/handlers/registry.ts';
+import { Registry, resource, type ResourceHandlers, type StateLocation } from '../../../src/handlers/registry.ts';
 import type { ObjectContext } from '../../../src/handlers/types.ts';
 import { finalizerStep } from '../../../src/lifecycle/finalizer.ts';
 import { plan, settle, type ObjectMemory, type Plan, type Planner } from '../../../src/lifecycle/plan.ts';
 import { builtin } from '../../../src/schema/resource.ts';
 import { applyMergePatch, type ObjectPatch } from '../../../src/state/patch.ts';
-import { AnnotationProgressStorage, type ProgressRecord } from '../../../src/state/progress.ts';
+import { AnnotationProgressStorage, StatusProgressStorage, type ProgressRecord } from '../../../src/state/progress.ts';
 
 const FINALIZER = 'operon.dev/finalizer';
 const T0 = Date.parse('2026-12-05T12:00:00Z');
@@ -37,13 +37,13 @@ function object(extra: { finalizers?: string[]; deleting?: boolean; annotations?
 }
 
 /** A planner over a fresh registry, filled by `register`. */
-function plannerOf(register: (cms: ResourceHandlers<Stored<KubeObject>>) => void): Planner {
+function plannerOf(register: (cms: ResourceHandlers<Stored<KubeObject>>) => void, state: StateLocation = 'annotations'): Planner {
   const registry = new Registry();
   const kind = builtin('v1', 'ConfigMap');
-  register(resource(kind, { registry }));
+  register(resource(kind, { registry, state }));
   return {
     registration: registry.for(kind),
-    storage: new AnnotationProgressStorage(),
+    storage: state === 'status' ? new StatusProgressStorage() : new AnnotationProgressStorage(),
     finalizer: FINALIZER,
     prefix: 'operon.dev',
     statusConditions: false,
@@ -54,6 +54,11 @@ function plannerOf(register: (cms: ResourceHandlers<Stored<KubeObject>>) => void
 /** Applies a settled patch the way the API server would (merge, nulls delete). */
 function applied(body: Obj, patch: ObjectPatch<KubeObject>): Obj {
   return applyMergePatch(body, { metadata: patch.metadata, status: patch.status }) as Obj;
+}
+
+/** The status stanza of Operon's state, as a test reads it. */
+function operonStatus(body: Obj): Record<string, unknown> | undefined {
+  return (body as { status?: { operon?: Record<string, unknown> } }).status?.operon;
 }
 
 /** Runs a `run` plan's handler to `outcome` and returns the object after its patch. */
@@ -252,5 +257,45 @@ describe('plan and settle: retries, delays and failures', () => {
     const { settled } = runTo(one, body, plan(one, body, fresh, T0), { kind: 'retry', delayMs: 1_000, error: new Error('no route') });
     const conditions = (settled.patch.status as { conditions?: Array<{ type: string; status: string; reason: string }> }).conditions;
     assert.deepEqual(conditions?.map((c) => [c.type, c.status, c.reason]), [['HandlerFailing', 'True', 'SpecText']]);
+  });
+});
+
+describe("plan with state: 'status'", () => {
+  const planner = plannerOf((cms) => {
+    cms.onCreate(() => {}, { id: 'create' });
+    cms.onUpdate(() => {}, { id: 'update' });
+  }, 'status');
+
+  it('keeps the diff base in status.operon, in the same patch as the status, and no annotation', () => {
+    const body = object();
+    const step = plan(planner, body, fresh, T0);
+    assert.equal(describePlan(step), 'run create (create)');
+    const { body: after, settled } = runTo(planner, body, step, ok);
+    assert.equal(settled.causeDone, true);
+    assert.deepEqual(Object.keys(settled.patch.metadata.annotations), [], 'nothing for the object itself: one request, to status');
+    assert.match(String(operonStatus(after)?.['lastHandledConfiguration']), /"mode":"slow"/);
+    assert.deepEqual(after.metadata.annotations ?? {}, {});
+    assert.equal(describePlan(plan(planner, after, seen, T0)), 'finish', 'handled: nothing to run');
+    const changed = { ...after, data: { mode: 'fast' } } as Obj;
+    assert.equal(describePlan(plan(planner, changed, seen, T0)), 'run update (update)', 'a change is seen against the base in status');
+  });
+
+  it('keeps progress in status too while a handler retries', () => {
+    const body = object();
+    const step = plan(planner, body, fresh, T0);
+    const { body: after } = runTo(planner, body, step, { kind: 'retry', delayMs: 1000, error: new Error('later') } as Exclude<Outcome, { kind: 'aborted' }>);
+    assert.ok((operonStatus(after)?.['progress'] as Record<string, unknown> | undefined)?.['create'], 'the retry is recorded in status.operon.progress');
+    assert.deepEqual(after.metadata.annotations ?? {}, {});
+  });
+
+  it('reads a base left in the annotation (handled before the switch) and moves it to status with the next cause', () => {
+    const annotated = object({ annotations: { 'operon.dev/last-handled-configuration': JSON.stringify({ data: { mode: 'slow' } }) } });
+    assert.equal(describePlan(plan(planner, annotated, seen, T0)), 'finish', 'not taken for a new object');
+    const changed = { ...annotated, data: { mode: 'fast' } } as Obj;
+    const step = plan(planner, changed, seen, T0);
+    assert.equal(describePlan(step), 'run update (update)');
+    const { body: after } = runTo(planner, changed, step, ok);
+    assert.equal(after.metadata.annotations?.['operon.dev/last-handled-configuration'], undefined, 'the annotation is removed');
+    assert.match(String(operonStatus(after)?.['lastHandledConfiguration']), /"mode":"fast"/);
   });
 });

@@ -64,9 +64,11 @@ describe('operators/printer/crd.yaml', () => {
     );
   });
 
-  it('keeps the status fields the operators write, and free-form room for handler results', () => {
+  it("keeps the status fields the operators write, Operon's state, and free-form room for handler results", () => {
     const status = YAML.parse(checkedIn).spec.versions[0].schema.openAPIV3Schema.properties.status;
-    assert.deepEqual(Object.keys(status.properties), ['pod', 'phase', 'summary', 'observedGeneration', 'conditions', 'handlers']);
+    assert.deepEqual(Object.keys(status.properties), ['pod', 'phase', 'summary', 'observedGeneration', 'conditions', 'operon', 'handlers']);
+    // state: 'status' keeps the diff base and progress there: pruned without this.
+    assert.equal(status.properties.operon['x-kubernetes-preserve-unknown-fields'], true);
     assert.deepEqual(status.properties.phase.enum, ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
     assert.equal(status.properties.conditions['x-kubernetes-list-type'], 'map');
     assert.deepEqual(status.properties.handlers.additionalProperties, { 'x-kubernetes-preserve-unknown-fields': true });
