@@ -116,3 +116,15 @@ describe('timer registration', () => {
     ]);
   });
 });
+
+describe("resource(X, { state })", () => {
+  it('keeps state in annotations unless asked for status, and refuses anything else', () => {
+    const registry = new Registry();
+    const cms = builtin('v1', 'ConfigMap');
+    resource(cms, { registry });
+    assert.equal(registry.for(cms).state, 'annotations');
+    resource(cms, { registry, state: 'status' });
+    assert.equal(registry.for(cms).state, 'status');
+    assert.throws(() => resource(cms, { registry, state: 'etcd' as 'status' }), /ConfigMap \(\/v1\/configmaps\): state must be 'annotations' or 'status', not "etcd"/);
+  });
+});
