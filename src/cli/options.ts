@@ -27,6 +27,8 @@ export interface RunCommand {
   concurrency: number | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+  /** Share the objects among replicas (`--shard-ring`); undefined: not sharded. */
+  sharding: { ring: string; namespace: string | undefined } | undefined;
   /** Serve the namespaces whose labels match (`--namespace-selector`); undefined: no selector. */
   namespaceSelector: string | undefined;
   /** OpenTelemetry spans of every handling cycle and API request (`--tracing`). */

@@ -52,15 +52,19 @@ import type { RbacRule } from '../manifests/rbac.ts';
 import type { ResourceRuntime } from './resource.ts';
 import { createRuntimes } from './runtimes.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
+import { validateRingName } from '../sharding/labels.ts';
+import { andSelector } from './cache-options.ts';
+import { defaultShardName, ShardMember, shardTimings } from './shard.ts';
+import { Sharder } from './sharder.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
 import { login, operatorContext, ProbeRunner, relogin, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
 import { tapRecorder } from './recorder-tap.ts';
 import { watchProblems } from './watch-health.ts';
-import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
+import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent, type ShardingOptions } from './operator-options.ts';
 
-export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
+export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent, type ShardingOptions, type ShardingStatus } from './operator-options.ts';
 
 /**
  * Runs the handlers of a registry.
@@ -101,6 +105,10 @@ export class Operator {
   #recorder: Recorder | undefined;
   #halting: Promise<void> | undefined;
   #webhooks: WebhookRuntime | undefined;
+  /** This replica's shard, when sharded. */
+  #shard: ShardMember | undefined;
+  /** The sharder, while this replica leads a sharded operator. */
+  #sharder: Sharder | undefined;
 
   constructor(options: OperatorOptions = {}) {
     this.#options = options;
@@ -112,6 +120,7 @@ export class Operator {
     if (options.allNamespaces && options.namespaces !== undefined) {
       throw new RangeError('give either namespaces or allNamespaces, not both');
     }
+    if (options.sharding) validateRingName(options.sharding.ring);
   }
 
   /** Where the operator is in its lifecycle. */
@@ -128,9 +137,15 @@ export class Operator {
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing' | 'namespaceSelector'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing' | 'namespaceSelector' | 'sharding'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
+    if (options.sharding) validateRingName(options.sharding.ring);
     this.#options = { ...this.#options, ...options };
+  }
+
+  /** The sharding options, or undefined when the objects are not sharded. */
+  get sharding(): ShardingOptions | undefined {
+    return this.#options.sharding;
   }
 
   /** The extra RBAC rules given in the options (`operon rbac` reads them). */
@@ -143,9 +158,13 @@ export class Operator {
     return this.#options.leaderElection || undefined;
   }
 
-  /** True while this replica runs the handlers: always once running without leader election, else while leading. */
+  /**
+   * True while this replica runs the handlers: always once running without leader election, else
+   * while leading; when sharded, while it holds its shard Lease.
+   */
   get leading(): boolean {
     if (this.#phase !== 'running') return false;
+    if (this.#shard) return this.#shard.holding;
     return this.#leadership?.leading ?? true;
   }
 
@@ -253,10 +272,12 @@ export class Operator {
     for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#related?.entries() ?? []) resources[key] = reflector.status();
     if (this.#selection) resources['namespaces'] = this.#selection.reflector.status();
-    const lost = this.#leadership?.lost;
+    const lost = this.#leadership?.lost ?? this.#shard?.lost;
     const state = lost ? lost.message : this.#failed ? `operator ${this.name} failed to start` : this.#phase === 'stopped' ? `operator ${this.name} is stopped` : undefined;
     const { problems, stale } = watchProblems(resources, state);
     const leaderElection = this.#leadership?.status();
+    const shard = this.#shard;
+    const sharding = shard ? { ring: shard.ring, shard: shard.name, holding: shard.holding, ...(shard.lost ? { lost: shard.lost.message } : {}) } : undefined;
     return {
       healthy: problems.length === 0,
       ready: this.ready(),
@@ -265,6 +286,7 @@ export class Operator {
       resources,
       tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
       ...(leaderElection ? { leaderElection } : {}),
+      ...(sharding ? { sharding } : {}),
       problems,
     };
   }
@@ -334,7 +356,7 @@ export class Operator {
       if (ownsClient) this.#client?.close();
       this.#phase = 'stopped';
     }
-    const lost = this.#leadership?.lost;
+    const lost = this.#leadership?.lost ?? this.#shard?.lost;
     if (lost) throw lost;
   }
 
@@ -344,6 +366,13 @@ export class Operator {
     const selection = (this.#selection = selector === undefined ? undefined : new NamespaceSelection({ client, logger, clock: this.#clock, labelSelector: selector, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     const byKey = new Map<string, ResourceRuntime>();
     const metrics = this.#options.metrics;
+    const sharding = this.#options.sharding;
+    const election = this.#options.leaderElection || undefined;
+    const shardNamespace = sharding ? (sharding.namespace ?? election?.namespace ?? client.namespace) : undefined;
+    const shard = (this.#shard =
+      sharding && shardNamespace !== undefined
+        ? new ShardMember({ client, ring: sharding.ring, name: sharding.shard ?? defaultShardName(), namespace: shardNamespace, ...shardTimings(sharding), clock: this.#clock, logger })
+        : undefined);
     this.#runtimes.push(
       ...createRuntimes(this.registry, this.#options, {
         client,
@@ -355,6 +384,7 @@ export class Operator {
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
         tracing: this.#tracing,
         selection,
+        shard,
         made: (runtime, label) => {
           if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
           byKey.set(resourceKey(runtime.resource), runtime);
@@ -364,7 +394,10 @@ export class Operator {
     const related = (this.#related = new RelatedWatches({ client, logger, clock: this.#clock, scope, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     for (const runtime of this.#runtimes) {
       for (const source of runtime.registration.sources(runtime.cache)) {
-        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? related.reflectorFor(source.resource, source.cache), source);
+        // A shard watches only its own owned objects; related (`watches`) ones are not sharded.
+        const owned = shard !== undefined && runtime.registration.owned.some((o) => resourceKey(o.resource) === resourceKey(source.resource));
+        const cache = owned ? { ...source.cache, labelSelector: andSelector(source.cache.labelSelector, shard.selector) } : source.cache;
+        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? related.reflectorFor(source.resource, cache), source);
       }
     }
     related.start();
@@ -382,12 +415,14 @@ export class Operator {
       { resources: this.#runtimes.map((r) => resourceName(r.resource)), related: [...related.entries()].map(([key]) => key), namespaces: scope.namespaces ?? 'all', ...(selector !== undefined ? { namespaceSelector: selector } : {}) },
       `operator ${this.name} is running`,
     );
+    // Sharded, the election picks the replica that runs the sharder; every replica handles objects.
+    const campaign = election ?? (sharding && shardNamespace !== undefined ? { lease: `${sharding.ring}-sharder`, namespace: shardNamespace, ...shardTimings(sharding) } : undefined);
     const leadership = new Leadership({
-      election: this.#options.leaderElection || undefined,
+      election: campaign,
       client,
       clock: this.#clock,
       logger,
-      ...(metrics && this.#options.leaderElection ? { metrics: metrics.leaderElectionMetrics(this.#options.leaderElection.lease) } : {}),
+      ...(metrics && campaign ? { metrics: metrics.leaderElectionMetrics(campaign.lease) } : {}),
     });
     this.#leadership = leadership;
     const schedules = (this.#schedules = new Schedules(this.registry.schedules, {
@@ -399,9 +434,37 @@ export class Operator {
       onLead: () => {
         if (this.#stop.signal.aborted) return;
         const status = leadership.status();
-        if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
-        for (const runtime of this.#runtimes) runtime.startControlling();
+        if (sharding) {
+          if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting the sharder of ring ${sharding.ring}`);
+          this.#sharder = new Sharder({
+            client,
+            ring: sharding.ring,
+            namespace: shardNamespace as string,
+            resources: this.#runtimes.map((r) => ({ resource: r.resource, owned: r.registration.owned.map((o) => o.resource) })),
+            scope,
+            clock: this.#clock,
+            logger,
+            retryPeriodMs: shardTimings(sharding).retryPeriodMs,
+            ...(sharding.syncPeriodMs !== undefined ? { syncPeriodMs: sharding.syncPeriodMs } : {}),
+            ...(sharding.virtualNodes !== undefined ? { virtualNodes: sharding.virtualNodes } : {}),
+            ...(metrics ? { metrics: metrics.shardingMetrics(sharding.ring) } : {}),
+            idleTimeoutMs: this.#options.watchIdleTimeoutMs,
+          });
+          this.#sharder.start();
+        } else {
+          if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
+          for (const runtime of this.#runtimes) runtime.startControlling();
+          this.#leadingResolvers.resolve();
+        }
         schedules.start();
+      },
+      onLost: (error) => this.#lose(error),
+    });
+    shard?.start({
+      onHeld: () => {
+        if (this.#stop.signal.aborted) return;
+        logger.info({ ring: shard.ring, shard: shard.name }, `operator ${this.name} holds its shard Lease; handling the objects of shard ${shard.name}`);
+        for (const runtime of this.#runtimes) runtime.startControlling();
         this.#leadingResolvers.resolve();
       },
       onLost: (error) => this.#lose(error),
@@ -456,7 +519,7 @@ export class Operator {
   /** Leadership lost (once, Leadership sees to it): stop every handler now and end `run` with the error. */
   #lose(error: LeadershipLostError): void {
     this.#logger?.error({ err: error, hint: error.hint }, `operator ${this.name} stops all handlers at once: ${error.message}`);
-    this.#halting = Promise.all([...this.#runtimes.map((r) => r.halt(error)), this.#schedules?.stop({ wait: false })]).then(() => {});
+    this.#halting = Promise.all([...this.#runtimes.map((r) => r.halt(error)), this.#schedules?.stop({ wait: false }), this.#sharder?.stop()]).then(() => {});
     this.#stop.abort();
   }
 
@@ -475,7 +538,7 @@ export class Operator {
     // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
-    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop()]);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop(), this.#sharder?.stop()]);
     await this.#webhooks?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
@@ -493,7 +556,9 @@ export class Operator {
         }
       }
     }
-    await this.#leadership?.stop();
+    // Released only now, when no handler of this replica runs: its objects then move at once.
+    const release = (this.#options.leaderElection && this.#options.leaderElection.releaseOnCancel) ?? defaults.leaderElection.releaseOnCancel;
+    await Promise.all([this.#shard?.stop({ release }), this.#leadership?.stop()]);
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
   }
 
