@@ -165,12 +165,13 @@ const GENERATE_FLAGS = {
   namespace: { type: 'string', placeholder: 'NS', help: "for rbac: the operator's namespace", defaultText: 'default' },
   'watch-namespace': { type: 'string', short: 'w', multiple: true, placeholder: 'NS', help: 'for rbac: namespaced Roles for this namespace instead of a ClusterRole' },
   'namespace-selector': { type: 'boolean', help: 'for rbac: the operator runs with --namespace-selector (adds list/watch on namespaces)' },
+  sharded: { type: 'boolean', help: 'for rbac: the operator runs with --shard-ring (adds list/delete on its Leases)' },
 } as const satisfies FlagTable;
 
 function generateOptions(command: 'crd' | 'rbac') {
   return ({ values, positionals }: ParsedFlags): GenerateCommand | Usage => {
     if (positionals.length === 0) return { usage: `needs at least one file that declares resources, e.g. operon ${command} operator.ts` };
-    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']), namespaceSelector: values['namespace-selector'] === true };
+    return { command, files: positionals, name: str(values.name) ?? 'operator', namespace: str(values.namespace) ?? 'default', watchNamespaces: list(values['watch-namespace']), namespaceSelector: values['namespace-selector'] === true, sharding: values.sharded === true };
   };
 }
 

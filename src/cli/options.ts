@@ -47,6 +47,8 @@ export interface GenerateCommand {
   namespace: string;
   /** For rbac: the operator selects namespaces by label (adds list/watch on namespaces). */
   namespaceSelector?: boolean;
+  /** For rbac: the operator shards its objects (adds list/delete on its Leases). */
+  sharding?: boolean;
   /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
   watchNamespaces: string[];
 }

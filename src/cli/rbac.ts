@@ -29,7 +29,7 @@ export async function rbacCommand(cmd: GenerateCommand): Promise<string> {
   }
   const exported = modules.flatMap((m) => (m.exports['rbac'] === undefined ? [] : [checkRules(m.exports['rbac'], m.file)]));
   const extraRules = [...(operator?.rbac ?? []), ...exported.flat()];
-  return rbacToYaml(rbacFor(registry, { name: cmd.name, namespace: cmd.namespace, watchNamespaces: cmd.watchNamespaces, extraRules, ...(cmd.namespaceSelector ? { namespaceSelector: true } : {}) }));
+  return rbacToYaml(rbacFor(registry, { name: cmd.name, namespace: cmd.namespace, watchNamespaces: cmd.watchNamespaces, extraRules, ...(cmd.namespaceSelector ? { namespaceSelector: true } : {}), ...(cmd.sharding || operator?.sharding ? { sharding: true } : {}) }));
 }
 
 /**

@@ -30,6 +30,18 @@ describe('RBAC derived from a registry', () => {
     ]);
   });
 
+  it('with sharding adds list and delete on Leases in the Lease Role, and changes nothing else', () => {
+    const plain = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops' });
+    const sharded = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops', sharding: true });
+    assert.deepEqual(rulesOf(sharded, 'Role', 'ops', 'printer-leader-election'), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
+    const others = (objects: KubeObject[]) => objects.filter((o) => o.metadata?.name !== 'printer-leader-election');
+    assert.deepEqual(others(sharded), others(plain));
+    // The labels are patched: patch on the handled and the owned resource is already granted.
+    const cluster = rulesOf(sharded, 'ClusterRole');
+    assert.ok(cluster.some((r) => r.resources.includes('printers') && r.verbs.includes('patch')));
+    assert.ok(cluster.some((r) => r.resources.includes('pods') && r.verbs.includes('patch')));
+  });
+
   it('asks no status permission of a resource without status and no finalizers permission without owned resources', () => {
     const registry = new Registry();
     resource({ group: 'x.operon.dev', version: 'v1', kind: 'Plain', spec: Type.Object({}) }, { registry }).onCreate(async () => {});
