@@ -149,6 +149,8 @@ export {
   type PostedEvent,
   type LeaderElectionOptions,
   type LeaderElectionStatus,
+  type ShardingOptions,
+  type ShardingStatus,
   type LeaderElectorOptions,
   type LeaseLock,
 } from './runtime/index.ts';
