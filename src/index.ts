@@ -155,6 +155,7 @@ export {
   type LeaseLock,
 } from './runtime/index.ts';
 export { HealthServer, Metrics, type HealthCheck, type CheckResult, type MetricsOptions } from './server/index.ts';
+export type { ShardingMetrics } from './sharding/metrics.ts';
 export {
   AdmissionError,
   diff as jsonPatchDiff,

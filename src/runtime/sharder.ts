@@ -132,7 +132,10 @@ export class Sharder {
         source: listWatchSource(client, resource, { metadataOnly: true }),
         namespaced: resource.namespaced,
         scope: { ...(scope.namespaces !== undefined ? { namespaces: scope.namespaces } : {}) },
-        ...(owners ? { store: { indexes: { [OWNER_INDEX]: (object: Stored) => { const key = ownedShardingKey(object, owners); return key ? [key] : []; } } } } : {}),
+        store: {
+          transform: (object: Stored) => this.#slim(object),
+          ...(owners ? { indexes: { [OWNER_INDEX]: (object: Stored) => { const key = ownedShardingKey(object, owners); return key ? [key] : []; } } } : {}),
+        },
         name: `${resource.plural} (sharder)`,
         logger: this.#logger,
         clock,
@@ -346,6 +349,30 @@ export class Sharder {
   async #write(resource: Resource, object: Stored, labels: Record<string, string | null>): Promise<void> {
     const { name, namespace, resourceVersion } = object.metadata;
     await this.#options.client.patch(resource.ref, name, { type: 'merge', body: { metadata: { resourceVersion, labels } } }, { ...(namespace ? { namespace } : {}), signal: this.#stop.signal });
+  }
+
+  /**
+   * What the sharder keeps of an object: its identity, version, the two sharding labels and its
+   * controller reference. Annotations (Operon's progress and diff base among them) and other
+   * labels are dropped, so the cache of every object costs about 300 bytes each, not kilobytes.
+   */
+  #slim(object: Stored): Stored {
+    const { name, namespace, uid, resourceVersion, labels, ownerReferences } = object.metadata;
+    const shard = labels?.[this.#shardLabel];
+    const drain = labels?.[this.#drainLabel];
+    const controller = ownerReferences?.find((r) => r.controller === true);
+    return {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: {
+        name,
+        ...(namespace !== undefined ? { namespace } : {}),
+        uid,
+        resourceVersion,
+        ...(shard !== undefined || drain !== undefined ? { labels: { ...(shard !== undefined ? { [this.#shardLabel]: shard } : {}), ...(drain !== undefined ? { [this.#drainLabel]: drain } : {}) } } : {}),
+        ...(controller ? { ownerReferences: [controller] } : {}),
+      },
+    };
   }
 
   #labels(object: Stored): ShardLabels {
