@@ -270,7 +270,17 @@ export class Sharder {
 
   #enqueue(item: string): void {
     this.#pending.add(item);
-    if (this.#ready && this.#working === undefined) this.#working = this.#work().finally(() => (this.#working = undefined));
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (!this.#ready || this.#working !== undefined || this.#pending.size === 0) return;
+    // An item added after the worker's last look but before it is marked done would wait for the
+    // next event: look again once it is marked done.
+    this.#working = this.#work().finally(() => {
+      this.#working = undefined;
+      this.#kick();
+    });
   }
 
   /** Works through the pending objects, {@link defaults}.sharding.concurrentWrites at a time. */
@@ -294,9 +304,12 @@ export class Sharder {
       else await this.#placeOwned(this.#owned[index] as OwnedEntry, key);
     } catch (error) {
       if (this.#stop.signal.aborted) return;
-      // A conflict or a missing object means a newer event is on its way and decides again.
-      if (isApiError(error, 'Conflict') || isApiError(error, 'NotFound')) return;
-      this.#logger.warn({ err: error, object: key }, `placing ${key} failed; trying again`);
+      // A conflict means the cache was behind; the object is looked at again after a pause (a
+      // conflict on a child leaves its owner waiting, and the child's newer event alone would not
+      // bring the owner back). A missing object has a deletion event on its way.
+      if (isApiError(error, 'NotFound')) return;
+      if (isApiError(error, 'Conflict')) this.#logger.debug({ object: key }, `placing ${key} met a newer version; looking again`);
+      else this.#logger.warn({ err: error, object: key }, `placing ${key} failed; trying again`);
       const cancel = this.#clock.setTimer(this.#options.retryPeriodMs ?? defaults.sharding.retryPeriodMs, () => this.#enqueue(item));
       this.#stop.signal.addEventListener('abort', cancel, { once: true });
     }
@@ -310,7 +323,11 @@ export class Sharder {
     const labels = this.#labels(object);
     const step = placeMain(shardKey, labels, this.#ring, this.#members);
     if (labels.shard === undefined && !labels.draining) this.#acknowledged(shardKey);
-    if (step.kind === 'skip') return;
+    if (step.kind === 'skip') {
+      // Children whose own events were decided on an older view of this owner catch up now.
+      if (labels.shard !== undefined && !labels.draining && this.#members.has(labels.shard)) await this.#moveChildren(shardKey, labels.shard);
+      return;
+    }
     if (step.kind === 'drain') {
       await this.#write(entry.resource, object, { [this.#drainLabel]: 'true' });
       this.#drains.set(shardKey, this.#clock.now());
@@ -328,7 +345,7 @@ export class Sharder {
     if (ref === undefined) return;
     const ownerEntry = this.#mainByKind.get(`${parseApiVersion(ref.apiVersion).group}/${ref.kind}`);
     const owner = ownerEntry?.reflector.store.get(ref.name, object.metadata.namespace);
-    const step = placeOwned(this.#labels(object), owner ? this.#labels(owner) : undefined);
+    const step = placeOwned(this.#labels(object), owner ? this.#labels(owner) : undefined, this.#members);
     if (step.kind !== 'assign' && step.kind !== 'move') return;
     await this.#write(entry.resource, object, { [this.#shardLabel]: step.to });
     this.#placed(step, key);
@@ -339,8 +356,9 @@ export class Sharder {
     const writes: Promise<void>[] = [];
     for (const entry of this.#owned) {
       for (const child of entry.reflector.store.byIndex(OWNER_INDEX, ownerKey)) {
-        if (child.metadata.labels?.[this.#shardLabel] === to) continue;
-        writes.push(this.#write(entry.resource, child, { [this.#shardLabel]: to }));
+        const from = child.metadata.labels?.[this.#shardLabel];
+        if (from === to) continue;
+        writes.push(this.#write(entry.resource, child, { [this.#shardLabel]: to }).then(() => this.#options.metrics?.placed(from === undefined ? 'assign' : 'move')));
       }
     }
     await Promise.all(writes);

@@ -13,7 +13,9 @@
  *   shard was fenced by the Lease.
  * - An owned object follows its owner's *current* label, not the ring: it moves only after its
  *   owner did, so the owner's shard never handles the owner without seeing its children. The
- *   sharder moves owned objects before it labels their owner, for the same reason.
+ *   sharder moves owned objects before it labels their owner, for the same reason, and checks
+ *   them again whenever the owner changes. It never follows an owner onto a shard that left the
+ *   ring: that view of the owner is one the sharder is about to change.
  */
 import type { HashRing } from './ring.ts';
 
@@ -57,12 +59,14 @@ export function placeMain(key: string, labels: ShardLabels, ring: HashRing, memb
  *
  * @example
  * ```ts
- * placeOwned({ shard: 'a', draining: false }, { shard: 'b', draining: false }); // { kind: 'move', from: 'a', to: 'b' }
+ * placeOwned({ shard: 'a', draining: false }, { shard: 'b', draining: false }, members); // { kind: 'move', from: 'a', to: 'b' }
  * ```
  */
-export function placeOwned(labels: ShardLabels, owner: ShardLabels | undefined): Placement {
+export function placeOwned(labels: ShardLabels, owner: ShardLabels | undefined, members: ReadonlySet<string>): Placement {
   const target = owner?.shard;
-  if (target === undefined || labels.shard === target) return { kind: 'skip' };
+  // A view of the owner on a dead shard is stale (the owner is being moved): following it would
+  // undo the move of the child that was made just before the owner's.
+  if (target === undefined || labels.shard === target || !members.has(target)) return { kind: 'skip' };
   if (labels.shard === undefined) return { kind: 'assign', to: target };
   return { kind: 'move', from: labels.shard, to: target };
 }

@@ -164,6 +164,8 @@ function startReplica(name: string): Replica {
       return;
     }
     replica.logs.push(record);
+    // Warnings and errors go to the test's output, to explain a failure.
+    if (typeof record['level'] === 'number' && record['level'] >= 40) process.stderr.write(`[${name}] ${String(record['msg'])} ${record['err'] ? JSON.stringify(record['err']).slice(0, 300) : ''}\n`);
     if (typeof record['msg'] === 'string' && record['msg'].startsWith('joining shard ring')) replica.shard = String(record['shard']);
     if (record['msg'] === 'campaigning for the lease' && String(record['lease']).endsWith(`/${RING}-sharder`)) replica.identity = String(record['identity']);
   };
@@ -253,7 +255,7 @@ async function settled(ring: HashRing, work: string, timeoutMs: number): Promise
       });
       const maps = { items: (await client.list(configMaps, { namespace: ns })).items.filter((m) => m.metadata.name.endsWith('-cm')) };
       const strays = maps.items.filter((m) => m.metadata.labels?.[SHARD] !== all.get(m.metadata.name.replace(/-cm$/, ''))?.shard);
-      last = `${wrong.length} objects not yet settled (e.g. ${wrong.slice(0, 3).map((n) => `${n}: ${JSON.stringify(all.get(n))}`).join('; ')}), ${strays.length} ConfigMaps not on their owner's shard`;
+      last = `${wrong.length} objects not yet settled (e.g. ${wrong.slice(0, 3).map((n) => `${n}: ${JSON.stringify(all.get(n))}`).join('; ')}), ${strays.length} ConfigMaps not on their owner's shard (e.g. ${strays.slice(0, 3).map((m) => `${m.metadata.name} on ${m.metadata.labels?.[SHARD]}, owner on ${all.get(m.metadata.name.replace(/-cm$/, ''))?.shard}`).join('; ')})`;
       return wrong.length === 0 && strays.length === 0 && maps.items.length === COUNT;
     },
     { timeoutMs, intervalMs: 500, what: `all ${COUNT} objects handled at ${work}` },
