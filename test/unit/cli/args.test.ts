@@ -122,8 +122,9 @@ describe('operon command line', () => {
 
   it('parses rbac with the operator name, namespace and watched namespaces', () => {
     const c = options<GenerateCommand>(['rbac', 'op.ts', '--name', 'printer', '--namespace', 'ops', '-w', 'a', '--watch-namespace', 'b']);
-    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false });
+    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false, sharding: false });
     assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--namespace-selector']).namespaceSelector, true);
+    assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--sharded']).sharding, true);
   });
 
   it('parses run --namespace-selector', () => {
