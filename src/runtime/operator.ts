@@ -56,6 +56,8 @@ import { validateRingName } from '../sharding/labels.ts';
 import { andSelector } from './cache-options.ts';
 import { defaultShardName, ShardMember, shardTimings } from './shard.ts';
 import { Sharder } from './sharder.ts';
+import { RingView } from './ring-view.ts';
+import { addShardAssignment } from './shard-assignment.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
 import { login, operatorContext, ProbeRunner, relogin, runActivity } from './activities.ts';
@@ -109,6 +111,8 @@ export class Operator {
   #shard: ShardMember | undefined;
   /** The sharder, while this replica leads a sharded operator. */
   #sharder: Sharder | undefined;
+  /** The ring as the assignment webhook sees it, when sharded with webhooks. */
+  #ringView: RingView | undefined;
 
   constructor(options: OperatorOptions = {}) {
     this.#options = options;
@@ -340,6 +344,13 @@ export class Operator {
         if (this.#stop.signal.aborted) break;
         await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock, recorder, metrics: this.#options.metrics });
       }
+      const sharding = this.#options.sharding;
+      if (sharding && this.#options.webhooks && !this.#stop.signal.aborted) {
+        // Every replica assigns new objects at admission, from its own view of the ring.
+        const view = (this.#ringView = new RingView({ client, ring: sharding.ring, namespace: this.#shardNamespace(client), clock: this.#clock, logger, virtualNodes: sharding.virtualNodes }));
+        view.start(shardTimings(sharding).retryPeriodMs);
+        addShardAssignment(this.registry, sharding.ring, (key) => view.ownerOf(key));
+      }
       if (!this.#stop.signal.aborted) this.#webhooks = await startWebhooks({ registry: this.registry, client, logger, clock: this.#clock, options: this.#options.webhooks, operatorName: this.name });
       if (!this.#stop.signal.aborted) this.#start(client, logger, recorder);
       await new Promise<void>((resolve) => {
@@ -368,7 +379,7 @@ export class Operator {
     const metrics = this.#options.metrics;
     const sharding = this.#options.sharding;
     const election = this.#options.leaderElection || undefined;
-    const shardNamespace = sharding ? (sharding.namespace ?? election?.namespace ?? client.namespace) : undefined;
+    const shardNamespace = sharding ? this.#shardNamespace(client) : undefined;
     const shard = (this.#shard =
       sharding && shardNamespace !== undefined
         ? new ShardMember({ client, ring: sharding.ring, name: sharding.shard ?? defaultShardName(), namespace: shardNamespace, ...shardTimings(sharding), clock: this.#clock, logger })
@@ -523,6 +534,11 @@ export class Operator {
     this.#stop.abort();
   }
 
+  /** Where the shard Leases live: as given, else beside the leader election Lease, else the client's namespace. */
+  #shardNamespace(client: KubeClient): string {
+    return this.#options.sharding?.namespace ?? (this.#options.leaderElection || undefined)?.namespace ?? client.namespace;
+  }
+
   #cacheOf(resource: Resource, runtimes: Map<string, ResourceRuntime>): ReadonlyStore<Stored> | undefined {
     const key = resourceKey(resource);
     return runtimes.get(key)?.reflector.store ?? this.#related?.get(resource)?.store;
@@ -540,6 +556,7 @@ export class Operator {
     if (this.#halting) await this.#halting;
     await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop(), this.#sharder?.stop()]);
     await this.#webhooks?.stop();
+    await this.#ringView?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
       let cancel = (): void => {};

@@ -30,15 +30,15 @@ import type { KubeObject, Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
 import { resourceKey } from '../handlers/registry.ts';
 import type { Resource } from '../schema/resource.ts';
-import { drainLabel, ownedShardingKey, RING_LABEL, shardingKey, shardLabel, type ShardedKind } from '../sharding/labels.ts';
-import { isMember, leaseAction, shardState, type LeaseRecord, type ShardLeaseView, type ShardState } from '../sharding/membership.ts';
+import { drainLabel, ownedShardingKey, shardingKey, shardLabel, type ShardedKind } from '../sharding/labels.ts';
+import { isMember, leaseAction } from '../sharding/membership.ts';
 import { placeMain, placeOwned, type Placement, type ShardLabels } from '../sharding/placement.ts';
 import type { ShardingMetrics } from '../sharding/metrics.ts';
-import { HashRing } from '../sharding/ring.ts';
 import { Reflector } from '../watch/reflector.ts';
 import type { WatchScope } from '../watch/scope.ts';
 import { listWatchSource } from './cache-options.ts';
-import { canonical, microTime } from './lease.ts';
+import { microTime } from './lease.ts';
+import { RingView, type LeaseObject } from './ring-view.ts';
 import { LEASES_RESOURCE } from './leader-election.ts';
 
 /** A handled resource of the ring and the resources it owns. */
@@ -80,10 +80,6 @@ interface OwnedEntry {
   readonly reflector: Reflector<Stored>;
 }
 
-interface LeaseObject extends KubeObject {
-  spec?: LeaseRecord;
-}
-
 const OWNER_INDEX = 'operon-shard-owner';
 
 /**
@@ -106,10 +102,7 @@ export class Sharder {
   readonly #mainByKind = new Map<string, MainEntry>();
   readonly #owned: OwnedEntry[] = [];
   readonly #stop = new AbortController();
-  /** Shard Leases as last seen: the record serialised, and when this replica first saw it. */
-  readonly #leases = new Map<string, { raw: string; view: ShardLeaseView; resourceVersion: string }>();
-  #members = new Set<string>();
-  #ring: HashRing;
+  readonly #view: RingView;
   /** Objects to look at: `m|<index>|<key>` (main) or `o|<index>|<key>` (owned). */
   readonly #pending = new Set<string>();
   #working: Promise<void> | undefined;
@@ -124,7 +117,7 @@ export class Sharder {
     this.#logger = options.logger.child({ ring: options.ring, sharder: true });
     this.#shardLabel = shardLabel(options.ring);
     this.#drainLabel = drainLabel(options.ring);
-    this.#ring = new HashRing([], options.virtualNodes);
+    this.#view = new RingView({ client: options.client, ring: options.ring, namespace: options.namespace, clock: options.clock, logger: this.#logger, virtualNodes: options.virtualNodes });
     const { client, scope, clock, idleTimeoutMs } = options;
     const kinds = options.resources.map((r) => ({ group: r.resource.group, kind: r.resource.kind }));
     const reflector = (resource: Resource, owners?: readonly ShardedKind[]): Reflector<Stored> =>
@@ -159,7 +152,7 @@ export class Sharder {
 
   /** The live members of the ring, as last read. */
   get members(): ReadonlySet<string> {
-    return this.#members;
+    return this.#view.members;
   }
 
   /** Starts watching, reading Leases and placing objects. */
@@ -201,57 +194,28 @@ export class Sharder {
 
   /** Reads the shard Leases, fences and deletes as their states say; true when the members changed. */
   async #readLeases(signal: AbortSignal): Promise<boolean> {
-    const { client, namespace, ring } = this.#options;
-    let items: Array<Stored<LeaseObject>>;
-    try {
-      items = (await client.list<LeaseObject>(LEASES_RESOURCE, { namespace, labelSelector: `${RING_LABEL}=${ring}`, signal })).items;
-    } catch (error) {
-      if (!signal.aborted) this.#logger.warn({ err: error }, 'reading the shard Leases failed; the ring stays as it was');
-      return false;
-    }
-    const now = this.#clock.now();
-    const seen = new Set<string>();
-    const members = new Set<string>();
-    const states: Record<string, ShardState> = {};
-    for (const lease of items) {
+    const { client, namespace } = this.#options;
+    return this.#view.refresh(signal, async ({ lease, view, state }) => {
       const name = lease.metadata.name;
-      seen.add(name);
-      const record = lease.spec ?? {};
-      const raw = canonical(record);
-      let known = this.#leases.get(name);
-      if (known?.raw !== raw) known = { raw, view: { name, record, changedAt: now }, resourceVersion: lease.metadata.resourceVersion };
-      else known = { ...known, resourceVersion: lease.metadata.resourceVersion };
-      this.#leases.set(name, known);
-      const state = shardState(known.view, now, defaults.sharding.orphanAfterMs);
-      states[name] = state;
-      const action = leaseAction(known.view, state, defaults.sharding.sharderIdentity, microTime(now));
+      const action = leaseAction(view, state, defaults.sharding.sharderIdentity, microTime(this.#clock.now()));
       try {
         if (action.kind === 'acquire') {
           await client.replace<LeaseObject>(LEASES_RESOURCE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { ...lease.metadata }, spec: action.record }, { namespace, signal });
           this.#logger.warn({ shard: name }, `shard ${name} has not renewed its Lease for two lease durations: took its Lease, its objects move`);
-          this.#leases.set(name, { raw: canonical(action.record), view: { name, record: action.record, changedAt: now }, resourceVersion: '' });
-          continue;
+          return false;
         }
         if (action.kind === 'delete') {
           await client.delete(LEASES_RESOURCE, name, { namespace, signal, preconditions: { resourceVersion: lease.metadata.resourceVersion } });
           this.#logger.info({ shard: name }, `deleted the Lease of shard ${name}, dead for ${defaults.sharding.orphanAfterMs} ms`);
-          continue;
+          return false;
         }
       } catch (error) {
         // Someone wrote the Lease meanwhile (the shard renewed): the next read decides again.
         if (!isApiError(error, 'Conflict') && !isApiError(error, 'NotFound')) this.#logger.warn({ err: error, shard: name }, 'writing a shard Lease failed');
-        continue;
+        return isMember(state);
       }
-      if (isMember(state)) members.add(name);
-    }
-    for (const name of this.#leases.keys()) if (!seen.has(name)) this.#leases.delete(name);
-    const changed = !sameSet(members, this.#members);
-    if (changed) {
-      this.#members = members;
-      this.#ring = new HashRing(members, this.#options.virtualNodes);
-      this.#logger.info({ members: [...members].sort(), states }, `shard ring ${ring} has ${members.size} member(s)`);
-    }
-    return changed;
+      return isMember(state);
+    });
   }
 
   /** Looks at every object again, and reports the objects per shard. */
@@ -321,11 +285,11 @@ export class Sharder {
     const { name, namespace } = object.metadata;
     const shardKey = shardingKey(entry.kind, name, namespace);
     const labels = this.#labels(object);
-    const step = placeMain(shardKey, labels, this.#ring, this.#members);
+    const step = placeMain(shardKey, labels, this.#view.ring, this.#view.members);
     if (labels.shard === undefined && !labels.draining) this.#acknowledged(shardKey);
     if (step.kind === 'skip') {
       // Children whose own events were decided on an older view of this owner catch up now.
-      if (labels.shard !== undefined && !labels.draining && this.#members.has(labels.shard)) await this.#moveChildren(shardKey, labels.shard);
+      if (labels.shard !== undefined && !labels.draining && this.#view.members.has(labels.shard)) await this.#moveChildren(shardKey, labels.shard);
       return;
     }
     if (step.kind === 'drain') {
@@ -345,7 +309,7 @@ export class Sharder {
     if (ref === undefined) return;
     const ownerEntry = this.#mainByKind.get(`${parseApiVersion(ref.apiVersion).group}/${ref.kind}`);
     const owner = ownerEntry?.reflector.store.get(ref.name, object.metadata.namespace);
-    const step = placeOwned(this.#labels(object), owner ? this.#labels(owner) : undefined, this.#members);
+    const step = placeOwned(this.#labels(object), owner ? this.#labels(owner) : undefined, this.#view.members);
     if (step.kind !== 'assign' && step.kind !== 'move') return;
     await this.#write(entry.resource, object, { [this.#shardLabel]: step.to });
     this.#placed(step, key);
@@ -420,8 +384,3 @@ function fromStore(reflector: Reflector<Stored>, key: string): Stored | undefine
   return reflector.store.get(name, namespace);
 }
 
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
