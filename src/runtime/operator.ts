@@ -147,6 +147,11 @@ export class Operator {
     this.#options = { ...this.#options, ...options };
   }
 
+  /** True when this operator serves admission webhooks (its `webhooks` option); `operon rbac` reads it. */
+  get servesWebhooks(): boolean {
+    return this.#options.webhooks !== undefined;
+  }
+
   /** The sharding options, or undefined when the objects are not sharded. */
   get sharding(): ShardingOptions | undefined {
     return this.#options.sharding;
