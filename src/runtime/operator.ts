@@ -18,9 +18,15 @@
  * leader does (controller-runtime runs its webhook server outside leader election too). It stops
  * after the controllers, so writes the handlers still make are admitted.
  *
+ * With `sharding` (shard.ts, sharder.ts), every replica handles objects: each holds a shard
+ * Lease, watches only the objects labelled with its shard and handles them while it holds the
+ * Lease (losing it halts the replica as losing leadership does); leader election picks the one
+ * replica that runs the sharder, which assigns and moves objects. With `webhooks` too, every
+ * replica labels new objects at admission (shard-assignment.ts). See docs/concepts/sharding.md.
+ *
  * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
  * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
- * the same grace → pending Events are flushed → cleanup handlers run → the lease is released
+ * the same grace → pending Events are flushed → cleanup handlers run → the lease (and the shard Lease) is released
  * (only now, when no handler of this replica runs any more; see
  * {@link defaults}.leaderElection.releaseOnCancel) → a client the operator created itself is
  * closed. `run` then resolves; it rejects when startup fails or the lease is lost.
