@@ -65,10 +65,11 @@ export const chores = resource({
 });
 const configMaps = builtin('v1', 'ConfigMap');
 chores.owns(configMaps);
-const run = async (h, name, signal, body) => {
+// Runs at 'slow' take a second, so that many are in progress while a replica joins.
+const run = async (h, name, signal, body, slow = false) => {
   console.log(JSON.stringify({ sh: 'start', h, name, who, t: Date.now() }));
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, 100);
+    const timer = setTimeout(resolve, slow ? 1_000 : 100);
     signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
   });
   await body?.();
@@ -85,7 +86,7 @@ chores.onCreate(async ({ name, body, spec, client, patch, signal }) => {
   patch.status.handled = spec.work;
 });
 chores.onUpdate(async ({ name, spec, patch, signal }) => {
-  await run('update', name, signal);
+  await run('update', name, signal, undefined, spec.work === 'slow');
   patch.status.handled = spec.work;
 });
 chores.onDelete(async ({ name, signal }) => {
@@ -300,6 +301,8 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
 
   it('scaling 3 → 4 moves only objects to the new replica, about a quarter, by draining, while updates go on', async () => {
     const before = await objects();
+    // Handler runs of a second each are in progress and queued on the old shards while d joins.
+    await updateAll('slow');
     const d = startReplica('d');
     await eventually(() => d.shard !== undefined, { timeoutMs: 60_000, what: 'd to join' });
     const ring = await ringOf(replicas.filter((r) => ['a', 'b', 'c', 'd'].includes(r.name)));
