@@ -184,6 +184,7 @@ export class Sharder {
         this.#ready = true;
         this.#syncAll();
       }
+      this.#count();
       try {
         await sleep(this.#clock, retryMs, signal);
       } catch {
@@ -218,18 +219,24 @@ export class Sharder {
     });
   }
 
-  /** Looks at every object again, and reports the objects per shard. */
+  /** Looks at every object again. */
   #syncAll(): void {
+    for (const [index, entry] of this.#main.entries()) for (const object of entry.reflector.store.list()) this.#enqueue(`m|${index}|${storeKey(object)}`);
+    for (const [index, entry] of this.#owned.entries()) for (const object of entry.reflector.store.list()) this.#enqueue(`o|${index}|${storeKey(object)}`);
+  }
+
+  /** Reports the main objects per shard (a pass over the slim cache: about a millisecond for 30,000). */
+  #count(): void {
+    const metrics = this.#options.metrics;
+    if (!metrics) return;
     const counts = new Map<string, number>();
-    for (const [index, entry] of this.#main.entries()) {
+    for (const entry of this.#main) {
       for (const object of entry.reflector.store.list()) {
         const shard = object.metadata.labels?.[this.#shardLabel] ?? '';
         counts.set(shard, (counts.get(shard) ?? 0) + 1);
-        this.#enqueue(`m|${index}|${storeKey(object)}`);
       }
     }
-    for (const [index, entry] of this.#owned.entries()) for (const object of entry.reflector.store.list()) this.#enqueue(`o|${index}|${storeKey(object)}`);
-    this.#options.metrics?.objects(counts);
+    metrics.objects(counts);
   }
 
   #enqueue(item: string): void {

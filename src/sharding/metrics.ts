@@ -5,7 +5,7 @@
 
 /** Hooks for sharding metrics. */
 export interface ShardingMetrics {
-  /** Main objects per shard (`''` for unassigned), after each look at all objects. */
+  /** Main objects per shard (`''` for unassigned), counted every retry period. */
   objects(counts: ReadonlyMap<string, number>): void;
   /** One label write of the sharder: `assign`, `drain` or `move`. */
   placed(kind: 'assign' | 'drain' | 'move'): void;

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { freePorts } from '../../src/cluster/ports.ts';
-import { Registry, resource, Type } from '../../src/index.ts';
+import { Metrics, Registry, resource, Type } from '../../src/index.ts';
 import { shardLabel } from '../../src/sharding/labels.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
@@ -37,8 +37,10 @@ describe('the assignment webhook of a shard ring', () => {
       patch.status.done = true;
     });
     const [port = 0] = await freePorts(1);
+    const metrics = await Metrics.load({ defaultMetrics: false });
     const run = startOperator(registry, {
       client,
+      metrics,
       namespaces: [ns],
       sharding: { ring, namespace: ns, shard: 'only-shard' },
       webhooks: { clientConfig: { url: `https://127.0.0.1:${port}` }, host: '127.0.0.1', port, name: configName, certificates: { secret: { namespace: ns, name: 'webhook-tls' } } },
@@ -62,6 +64,14 @@ describe('the assignment webhook of a shard ring', () => {
       timeoutMs: 60_000,
       what: 'every task handled by its shard',
     });
+
+    // The replica runs the sharder too (it leads), so it reports the objects per shard.
+    let scraped = '';
+    await eventually(async () => {
+      scraped = await metrics.registry.metrics();
+      return scraped.includes(`operon_shard_objects{ring="${ring}",shard="only-shard"} ${20 + probes}`);
+    }, { timeoutMs: 30_000, what: `operon_shard_objects to count ${20 + probes} objects on only-shard` });
+    assert.match(scraped, /operon_shard_placements_total\{ring="hooks",kind="drain"\} 0/);
 
     const configuration = (await client.get({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false }, configName)) as unknown as {
       webhooks: Array<{ name: string; failurePolicy: string; objectSelector: unknown; rules: Array<{ operations: string[] }> }>;
