@@ -318,7 +318,8 @@ export class Sharder {
     const owner = ownerEntry?.reflector.store.get(ref.name, object.metadata.namespace);
     const step = placeOwned(this.#labels(object), owner ? this.#labels(owner) : undefined, this.#view.members);
     if (step.kind !== 'assign' && step.kind !== 'move') return;
-    await this.#write(entry.resource, object, { [this.#shardLabel]: step.to });
+    // A child made by adopt() copies its owner's labels, a drain label included: it goes too.
+    await this.#write(entry.resource, object, { [this.#shardLabel]: step.to, [this.#drainLabel]: null });
     this.#placed(step, key);
   }
 
@@ -329,7 +330,7 @@ export class Sharder {
       for (const child of entry.reflector.store.byIndex(OWNER_INDEX, ownerKey)) {
         const from = child.metadata.labels?.[this.#shardLabel];
         if (from === to) continue;
-        writes.push(this.#write(entry.resource, child, { [this.#shardLabel]: to }).then(() => this.#options.metrics?.placed(from === undefined ? 'assign' : 'move')));
+        writes.push(this.#write(entry.resource, child, { [this.#shardLabel]: to, [this.#drainLabel]: null }).then(() => this.#options.metrics?.placed(from === undefined ? 'assign' : 'move')));
       }
     }
     await Promise.all(writes);
