@@ -9,6 +9,8 @@ import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { Registry, resource, Type } from '../../src/index.ts';
 import { drainLabel, shardLabel } from '../../src/sharding/labels.ts';
+import { addOperatorChecks } from '../../src/runtime/probes.ts';
+import { HealthServer } from '../../src/server/health.ts';
 import { startOperator } from '../../src/testing/index.ts';
 import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
@@ -23,7 +25,7 @@ await installCrd(client, resource(declaration, { registry: new Registry() }));
 const ring = 'drains';
 
 describe('draining an object', () => {
-  it('stops its daemon and acknowledges only after the daemon returned', async () => {
+  it('reports its shard in health, stops its daemon and acknowledges only after the daemon returned', async () => {
     const registry = new Registry();
     const jobs = resource(declaration, { registry });
     jobs.daemon(async ({ name, signal, logger }) => {
@@ -35,7 +37,17 @@ describe('draining an object', () => {
     });
     const run = startOperator(registry, { client, namespaces: [ns], sharding: { ring, namespace: ns, shard: 'solo' } });
     after(() => run.stop());
+    const server = new HealthServer({ bindAddress: '127.0.0.1:0' });
+    addOperatorChecks(server, run.operator);
+    const { url } = await server.start();
+    after(() => server.stop());
     await run.ready;
+    await run.operator.whenLeading();
+    const health = await fetch(`${url}/healthz?verbose`);
+    const body = await health.text();
+    assert.equal(health.status, 200, body);
+    assert.match(body, /\[\+\]sharding ok/);
+    assert.deepEqual(run.operator.health().sharding, { ring, shard: 'solo', holding: true });
 
     await client.create(jobs, { apiVersion: `${declaration.group}/v1`, kind: 'Job', metadata: { name: 'j1', namespace: ns }, spec: { n: 1 } });
     await eventually(() => run.logs.some((l) => l.msg === 'daemon of j1 started'), { timeoutMs: 60_000, what: 'the daemon to start on its shard' });
