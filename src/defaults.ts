@@ -270,6 +270,43 @@ export const defaults = {
      */
     releaseOnCancel: true,
   },
+  /** Sharding (`operon run --shard-ring`): several active replicas, each handling its share of the objects. */
+  sharding: {
+    /**
+     * Tokens each shard places on the hash ring. With 100 (the reference sharder's, timebertt's
+     * kubernetes-controller-sharding), three shards get their share within a few percent, while
+     * building the ring (100 × shards hashes) stays far below a millisecond.
+     */
+    virtualNodes: 100,
+    /**
+     * How long a shard Lease stays valid after the sharder last saw it change. The shard's objects
+     * move after two durations without renewal (the reference's "uncertain" state). 15 s is
+     * leader election's duration, as in the reference, which reuses client-go's elector for it.
+     */
+    leaseDurationMs: 15_000,
+    /**
+     * A shard that has not renewed its Lease for this long stops handling at once and exits
+     * non-zero, as a leader does (the same 10 s): it has stopped long before the sharder may take
+     * its Lease (two durations).
+     */
+    renewDeadlineMs: 10_000,
+    /** Pause between renewals of a shard Lease, and between the sharder's reads of the Leases: leader election's 2 s. */
+    retryPeriodMs: 2_000,
+    /**
+     * The sharder re-checks every object this often even when nothing changed, to repair anything
+     * a lost event or a failed write left behind. The reference sharder syncs every 5 min.
+     */
+    syncPeriodMs: 5 * 60_000,
+    /** A dead shard's Lease is deleted this long after it died, so Leases of replicas long gone do not pile up. The reference waits 1 min. */
+    orphanAfterMs: 60_000,
+    /**
+     * Label writes (assign, drain, move) the sharder has in flight at once. The reference allows
+     * 100 concurrent moves; more would only queue at the API server's priority and fairness.
+     */
+    concurrentWrites: 100,
+    /** The holder the sharder writes into a shard Lease it takes from a shard that stopped renewing (fencing it). */
+    sharderIdentity: 'operon-sharder',
+  },
   /** Admission handlers (`validate`, `mutate`) and their webhook configurations. */
   admission: {
     /**

@@ -150,10 +150,13 @@ export {
   type PostedEvent,
   type LeaderElectionOptions,
   type LeaderElectionStatus,
+  type ShardingOptions,
+  type ShardingStatus,
   type LeaderElectorOptions,
   type LeaseLock,
 } from './runtime/index.ts';
 export { HealthServer, Metrics, type HealthCheck, type CheckResult, type MetricsOptions } from './server/index.ts';
+export type { ShardingMetrics } from './sharding/metrics.ts';
 export {
   AdmissionError,
   diff as jsonPatchDiff,

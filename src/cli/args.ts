@@ -76,7 +76,8 @@ export const RUN_FLAGS = {
   tracing: { type: 'boolean', help: 'OpenTelemetry spans per handling cycle and API request; register an SDK and exporter first, e.g. node --import @opentelemetry/auto-instrumentations-node/register' },
   'leader-elect': { type: 'boolean', help: 'run handlers only while holding a Lease, so several replicas can run' },
   'lease-name': { type: 'string', placeholder: 'N', help: "the Lease's name", defaultText: '<plural>.<group> of the first resource' },
-  'lease-namespace': { type: 'string', placeholder: 'NS', help: "the Lease's namespace", defaultText: "the pod's, or the context's namespace" },
+  'lease-namespace': { type: 'string', placeholder: 'NS', help: "the Lease's namespace (with --shard-ring, the shard Leases' too)", defaultText: "the pod's, or the context's namespace" },
+  'shard-ring': { type: 'string', placeholder: 'RING', help: 'share the objects among all replicas: each handles its shard of the ring RING (one ring per operator)', defaultText: 'not sharded' },
   check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
   tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
 } as const satisfies FlagTable;
@@ -124,7 +125,12 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
   const leaseName = str(v['lease-name']);
   const leaseNamespace = str(v['lease-namespace']);
   const elect = v['leader-elect'] === true;
-  if (!elect && (leaseName !== undefined || leaseNamespace !== undefined)) return usage('--lease-name and --lease-namespace need --leader-elect');
+  const shardRing = str(v['shard-ring']);
+  if (!elect && leaseName !== undefined) return usage('--lease-name needs --leader-elect');
+  if (!elect && shardRing === undefined && leaseNamespace !== undefined) return usage('--lease-namespace needs --leader-elect or --shard-ring');
+  if (shardRing !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(shardRing)) {
+    return usage(`--shard-ring "${shardRing}" is not a valid ring name (at most 63 lowercase letters, digits, '-' and '.'; it becomes part of a label key)`);
+  }
   if (leaseName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(leaseName)) {
     return usage(`--lease-name "${leaseName}" is not a valid object name (lowercase letters, digits, '-' and '.')`);
   }
@@ -146,6 +152,7 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
     metricsAddress,
     concurrency,
     leaderElection: elect ? { leaseName, leaseNamespace } : undefined,
+    sharding: shardRing !== undefined ? { ring: shardRing, namespace: leaseNamespace } : undefined,
     tracing: v.tracing === true,
     namespaceSelector: str(v['namespace-selector']),
     check,
@@ -158,6 +165,7 @@ const GENERATE_FLAGS = {
   namespace: { type: 'string', placeholder: 'NS', help: "for rbac: the operator's namespace", defaultText: 'default' },
   'watch-namespace': { type: 'string', short: 'w', multiple: true, placeholder: 'NS', help: 'for rbac: namespaced Roles for this namespace instead of a ClusterRole' },
   'namespace-selector': { type: 'boolean', help: 'for rbac: the operator runs with --namespace-selector (adds list/watch on namespaces)' },
+  sharded: { type: 'boolean', help: 'for rbac: the operator runs with --shard-ring (adds list/delete on its Leases)' },
 } as const satisfies FlagTable;
 
 const CRD_FLAGS = {
@@ -177,6 +185,7 @@ function generateOptions(command: 'crd' | 'rbac') {
       namespace: str(values.namespace) ?? 'default',
       watchNamespaces: list(values['watch-namespace']),
       namespaceSelector: values['namespace-selector'] === true,
+      sharding: values.sharded === true,
       ...(conversion ? { conversion } : {}),
     };
   };

@@ -27,6 +27,8 @@ export interface RunCommand {
   concurrency: number | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
+  /** Share the objects among replicas (`--shard-ring`); undefined: not sharded. */
+  sharding: { ring: string; namespace: string | undefined } | undefined;
   /** Serve the namespaces whose labels match (`--namespace-selector`); undefined: no selector. */
   namespaceSelector: string | undefined;
   /** OpenTelemetry spans of every handling cycle and API request (`--tracing`). */
@@ -45,6 +47,8 @@ export interface GenerateCommand {
   namespace: string;
   /** For rbac: the operator selects namespaces by label (adds list/watch on namespaces). */
   namespaceSelector?: boolean;
+  /** For rbac: the operator shards its objects (adds list/delete on its Leases). */
+  sharding?: boolean;
   /** For rbac: namespaced Roles for these namespaces instead of a ClusterRole. */
   watchNamespaces: string[];
   /**

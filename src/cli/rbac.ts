@@ -8,6 +8,7 @@
 import YAML from 'yaml';
 import type { KubeObject } from '../client/types.ts';
 import { rbacFor, type RbacRule } from '../manifests/rbac.ts';
+import { addShardAssignment } from '../runtime/shard-assignment.ts';
 import type { GenerateCommand } from './options.ts';
 import { CliError, importFiles } from './load.ts';
 import { operatorFrom, registryFrom } from './run.ts';
@@ -27,9 +28,11 @@ export async function rbacCommand(cmd: GenerateCommand): Promise<string> {
   if (registry.resources.length === 0) {
     throw new CliError(`${cmd.files.join(', ')} registered no resource: call resource(...).onCreate(...) or similar at the top level`, 2);
   }
+  // A sharded operator that serves webhooks also serves the ring's assignment webhook.
+  if (operator?.sharding && operator.servesWebhooks) addShardAssignment(registry, operator.sharding.ring, () => undefined);
   const exported = modules.flatMap((m) => (m.exports['rbac'] === undefined ? [] : [checkRules(m.exports['rbac'], m.file)]));
   const extraRules = [...(operator?.rbac ?? []), ...exported.flat()];
-  return rbacToYaml(rbacFor(registry, { name: cmd.name, namespace: cmd.namespace, watchNamespaces: cmd.watchNamespaces, extraRules, ...(cmd.namespaceSelector ? { namespaceSelector: true } : {}) }));
+  return rbacToYaml(rbacFor(registry, { name: cmd.name, namespace: cmd.namespace, watchNamespaces: cmd.watchNamespaces, extraRules, ...(cmd.namespaceSelector ? { namespaceSelector: true } : {}), ...(cmd.sharding || operator?.sharding ? { sharding: true } : {}) }));
 }
 
 /**

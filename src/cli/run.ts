@@ -9,7 +9,8 @@
  * `/metrics` (prom-client is loaded only then), each on its own port as controller-runtime does
  * (`:8081` and `:8080` in deploy/), from before the operator starts until it has stopped. A port
  * in use is one line naming the port and the flag. With `--leader-elect`, a replica that loses
- * its lease exits 1 at once, so Kubernetes restarts it as a standby.
+ * its lease exits 1 at once, so Kubernetes restarts it as a standby; with `--shard-ring`, so does
+ * a replica that loses its shard Lease.
  *
  * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
  * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.
@@ -78,7 +79,9 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
   const metrics = cmd.metricsAddress !== undefined ? await Metrics.load() : undefined;
   const leaderElection = leaderElectionOf(cmd, registry, client);
   const webhooks = webhooksFromEnv(process.env);
-  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}), ...(cmd.tracing ? { tracing: true } : {}), ...(cmd.namespaceSelector !== undefined ? { namespaceSelector: cmd.namespaceSelector } : {}) };
+  // A ring given in code keeps its timings; the flag names the ring and the Leases' namespace.
+  const sharding = cmd.sharding ? { ...exported?.sharding, ring: cmd.sharding.ring, namespace: cmd.sharding.namespace ?? exported?.sharding?.namespace ?? leaderElection?.namespace ?? client.namespace } : undefined;
+  const deployment = { ...(webhooks ? { webhooks } : {}), ...(metrics ? { metrics } : {}), ...(leaderElection ? { leaderElection } : {}), ...(sharding ? { sharding } : {}), ...(cmd.concurrency ? { concurrency: cmd.concurrency } : {}), ...(cmd.tracing ? { tracing: true } : {}), ...(cmd.namespaceSelector !== undefined ? { namespaceSelector: cmd.namespaceSelector } : {}) };
   const operator = exported ?? new Operator({ registry, client, logger, ...(namespaces ? { namespaces } : { allNamespaces: true }), ...deployment });
   if (exported) exported.configure(deployment);
 
@@ -100,7 +103,8 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
     for (const server of servers) await server.stop();
     client.close();
   }
-  const lost = operator.health().leaderElection?.lost;
+  const health = operator.health();
+  const lost = health.leaderElection?.lost ?? health.sharding?.lost;
   if (lost !== undefined) {
     // controller-runtime exits at once; a handler that ignores its abort signal must not keep
     // this process (and its writes) alive beside the new leader.

@@ -24,7 +24,8 @@
  *   in every watched namespace, plus `default` when a cluster-scoped resource is handled (its
  *   Events go there).
  * - **Leases:** `get`, `create`, `update` on `coordination.k8s.io` `leases`, in a Role of the
- *   operator's own namespace only (leader election; a Role never reaches other namespaces).
+ *   operator's own namespace only (leader election; a Role never reaches other namespaces); with
+ *   sharding also `list` and `delete` (the sharder reads shard Leases and removes dead ones).
  * - **Not CRDs:** `operon run`'s preflight checks that a resource is served through discovery,
  *   which every authenticated user may read (`system:discovery`), so no CRD permission is asked.
  *
@@ -72,6 +73,13 @@ export interface RbacOptions {
   extraRules?: readonly RbacRule[];
   /** Grant the leader-election Lease access. Default true. */
   leaderElection?: boolean;
+  /**
+   * The operator shards its objects (`operon run --shard-ring`): the Lease Role also grants `list`
+   * (the sharder reads the ring's Leases) and `delete` (it removes the Leases of long-dead shards).
+   * Labels need nothing more: they are patched, and `patch` is granted on every handled and owned
+   * resource already. Default false.
+   */
+  sharding?: boolean;
   /**
    * Names the webhook server uses, when validate/mutate handlers are registered. Default: the
    * configurations are named `name` and the certificate Secret `<name>-webhook-tls`.
@@ -178,7 +186,8 @@ export function rbacFor(registry: Registry, options: RbacOptions): KubeObject[] 
   }
   if (webhooks.own.length > 0) role(`${name}-webhooks`, namespace, webhooks.own);
   if (options.leaderElection ?? true) {
-    role(`${name}-leader-election`, namespace, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+    const verbs = options.sharding ? ['get', 'list', 'create', 'update', 'delete'] : ['get', 'create', 'update'];
+    role(`${name}-leader-election`, namespace, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs }]);
   }
   return objects;
 }

@@ -8,7 +8,7 @@ import type { Stored } from '../client/types.ts';
 import type { ResourceRegistration } from '../handlers/registry.ts';
 import type { CacheOptions, HandlerCache, RelatedCacheOptions } from '../handlers/types.ts';
 import type { Resource } from '../schema/resource.ts';
-import type { WatchScope } from '../watch/scope.ts';
+import { formatSelector, type WatchScope } from '../watch/scope.ts';
 import { sourceFor, type ListWatchSource } from '../watch/source.ts';
 import { stripForCache, type ReadonlyStore, type StoreOptions } from '../watch/store.ts';
 
@@ -26,6 +26,20 @@ export function watchScope(scope: WatchScope, options: CacheOptions<Stored>): Wa
     ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
     ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
   };
+}
+
+/**
+ * A label selector narrowed by one more requirement (a shard's own label), whatever form the
+ * first was given in.
+ *
+ * @example
+ * ```ts
+ * andSelector({ app: 'web' }, 'shard.sharding.operon.dev/web=replica-1'); // 'app=web,shard.sharding.operon.dev/web=replica-1'
+ * ```
+ */
+export function andSelector(selector: string | Readonly<Record<string, string>> | undefined, requirement: string): string {
+  const first = formatSelector(selector);
+  return first === undefined ? requirement : `${first},${requirement}`;
 }
 
 /**

@@ -8,6 +8,8 @@ export {
   Operator,
   type LeaderElectionOptions,
   type LeaderElectionStatus,
+  type ShardingOptions,
+  type ShardingStatus,
   type OperatorHealth,
   type OperatorOptions,
   type OperatorPhase,

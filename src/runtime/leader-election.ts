@@ -68,15 +68,18 @@ interface LeaseObject extends KubeObject {
  * @example
  * ```ts
  * const lock = kubeLeaseLock(client, { name: 'printer-operator', namespace: 'operators' });
+ * const shard = kubeLeaseLock(client, { name: 'replica-1', namespace: 'operators', labels: { 'sharding.operon.dev/ring': 'printers' } });
  * ```
  */
-export function kubeLeaseLock(client: KubeClient, lease: { name: string; namespace: string; timeoutMs?: number }): LeaseLock {
-  const { name, namespace } = lease;
+export function kubeLeaseLock(client: KubeClient, lease: { name: string; namespace: string; timeoutMs?: number; labels?: Readonly<Record<string, string>> }): LeaseLock {
+  const { name, namespace, labels } = lease;
   const timeoutMs = lease.timeoutMs ?? defaults.leaderElection.renewDeadlineMs;
+  // Labels are written with every create and replace, so a Lease always carries them (a shard
+  // Lease's ring label is how the sharder finds it).
   const body = (record: LeaseRecord, resourceVersion?: string): LeaseObject => ({
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: { name, namespace, ...(labels ? { labels: { ...labels } } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
     spec: record,
   });
   return {

@@ -45,6 +45,44 @@ export interface LeaderElectionOptions {
   releaseOnCancel?: boolean;
 }
 
+/**
+ * Sharding of an {@link Operator}: every replica handles objects at once, each its own share. Each
+ * replica holds a shard Lease labelled with the ring; a consistent-hash ring over the live shards
+ * assigns each object (a label), and the replica that wins leader election moves objects between
+ * shards with a drain protocol, so no object is handled by two replicas at once. See
+ * `docs/concepts/sharding.md`; timings default to {@link operon-k8s!defaults}.sharding.
+ */
+export interface ShardingOptions {
+  /** The ring's name: one per operator, the same on every replica; part of the object labels' keys. */
+  ring: string;
+  /** Where the shard Leases live. Default: the leader election Lease's namespace, else the client's. */
+  namespace?: string;
+  /** This replica's shard name (its Lease's name). Default: the host (pod) name and a random suffix. */
+  shard?: string;
+  /** Default: {@link operon-k8s!defaults}.sharding.leaseDurationMs (15 s). */
+  leaseDurationMs?: number;
+  /** Default: {@link operon-k8s!defaults}.sharding.renewDeadlineMs (10 s). */
+  renewDeadlineMs?: number;
+  /** Default: {@link operon-k8s!defaults}.sharding.retryPeriodMs (2 s). */
+  retryPeriodMs?: number;
+  /** Default: {@link operon-k8s!defaults}.sharding.virtualNodes (100). */
+  virtualNodes?: number;
+  /** Default: {@link operon-k8s!defaults}.sharding.syncPeriodMs (5 min). */
+  syncPeriodMs?: number;
+}
+
+/** Where an operator stands in its shard ring, in {@link OperatorHealth}. */
+export interface ShardingStatus {
+  /** The ring's name. */
+  ring: string;
+  /** This replica's shard name. */
+  shard: string;
+  /** True while this replica holds its shard Lease and handles its objects. */
+  holding: boolean;
+  /** Why the shard Lease was lost, once it was. */
+  lost?: string;
+}
+
 /** Where an operator stands in leader election, in {@link OperatorHealth}. */
 export interface LeaderElectionStatus {
   /** The Lease, `namespace/name`. */
@@ -107,8 +145,14 @@ export interface OperatorOptions {
   shutdownGraceMs?: number;
   /** Called for every Event the operator posts (tests read Events this way). */
   onEvent?: (event: PostedEvent) => void;
-  /** Run the handlers only while holding this Lease. Default: no leader election (one replica). */
+  /**
+   * Run the handlers only while holding this Lease. Default: no leader election (one replica).
+   * With `sharding`, it elects the replica that runs the sharder instead (default Lease
+   * `<ring>-sharder` with the sharding timings).
+   */
   leaderElection?: LeaderElectionOptions | false;
+  /** Share the objects among all replicas (`operon run --shard-ring`). Default: off. */
+  sharding?: ShardingOptions;
   /** Report controller, queue, watch and leader-election metrics here (`Metrics.load()`). */
   metrics?: Metrics;
   /** A watch failing this long turns `health()` unhealthy. Default: {@link operon-k8s!defaults}.watch.unhealthyAfterMs. */
@@ -150,6 +194,8 @@ export interface OperatorHealth {
   tasks: number;
   /** Present when leader election is on. */
   leaderElection?: LeaderElectionStatus;
+  /** Present when sharding is on. */
+  sharding?: ShardingStatus;
   /** Why `healthy` is false, one line per cause (empty when healthy). */
   problems: string[];
 }

@@ -18,9 +18,15 @@
  * leader does (controller-runtime runs its webhook server outside leader election too). It stops
  * after the controllers, so writes the handlers still make are admitted.
  *
+ * With `sharding` (shard.ts, sharder.ts), every replica handles objects: each holds a shard
+ * Lease, watches only the objects labelled with its shard and handles them while it holds the
+ * Lease (losing it halts the replica as losing leadership does); leader election picks the one
+ * replica that runs the sharder, which assigns and moves objects. With `webhooks` too, every
+ * replica labels new objects at admission (shard-assignment.ts). See docs/concepts/sharding.md.
+ *
  * Stop order, on the signal or `stop()`: watches stop (no new work) → running cycles finish within
  * `shutdownGraceMs`, then their signals abort → timers and daemons are aborted and awaited within
- * the same grace → pending Events are flushed → cleanup handlers run → the lease is released
+ * the same grace → pending Events are flushed → cleanup handlers run → the lease (and the shard Lease) is released
  * (only now, when no handler of this replica runs any more; see
  * {@link defaults}.leaderElection.releaseOnCancel) → a client the operator created itself is
  * closed. `run` then resolves; it rejects when startup fails or the lease is lost.
@@ -53,15 +59,21 @@ import type { ResourceRuntime } from './resource.ts';
 import { createRuntimes } from './runtimes.ts';
 import { startWebhooks, type WebhookRuntime } from './webhooks.ts';
 import { admissionScope } from './admission-scope.ts';
+import { validateRingName } from '../sharding/labels.ts';
+import { andSelector } from './cache-options.ts';
+import { defaultShardName, ShardMember, shardTimings } from './shard.ts';
+import { Sharder } from './sharder.ts';
+import { RingView } from './ring-view.ts';
+import { addShardAssignment } from './shard-assignment.ts';
 import { RelatedWatches } from './related-watches.ts';
 import { loadTracing, type Tracing } from './tracing.ts';
 import { login, operatorContext, ProbeRunner, relogin, runActivity } from './activities.ts';
 import { pinoLogger } from './default-logger.ts';
 import { tapRecorder } from './recorder-tap.ts';
 import { watchProblems } from './watch-health.ts';
-import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
+import { OPERON_VERSION, type LeaderElectionOptions, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent, type ShardingOptions } from './operator-options.ts';
 
-export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent } from './operator-options.ts';
+export { OPERON_VERSION, type LeaderElectionOptions, type LeaderElectionStatus, type OperatorHealth, type OperatorOptions, type OperatorPhase, type PostedEvent, type ShardingOptions, type ShardingStatus } from './operator-options.ts';
 
 /**
  * Runs the handlers of a registry.
@@ -102,6 +114,12 @@ export class Operator {
   #recorder: Recorder | undefined;
   #halting: Promise<void> | undefined;
   #webhooks: WebhookRuntime | undefined;
+  /** This replica's shard, when sharded. */
+  #shard: ShardMember | undefined;
+  /** The sharder, while this replica leads a sharded operator. */
+  #sharder: Sharder | undefined;
+  /** The ring as the assignment webhook sees it, when sharded with webhooks. */
+  #ringView: RingView | undefined;
 
   constructor(options: OperatorOptions = {}) {
     this.#options = options;
@@ -113,6 +131,7 @@ export class Operator {
     if (options.allNamespaces && options.namespaces !== undefined) {
       throw new RangeError('give either namespaces or allNamespaces, not both');
     }
+    if (options.sharding) validateRingName(options.sharding.ring);
   }
 
   /** Where the operator is in its lifecycle. */
@@ -129,9 +148,20 @@ export class Operator {
    * operator.configure({ metrics: await Metrics.load(), leaderElection: { lease: 'printers', namespace: 'ops' } });
    * ```
    */
-  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing' | 'namespaceSelector'>): void {
+  configure(options: Pick<OperatorOptions, 'metrics' | 'leaderElection' | 'watchUnhealthyAfterMs' | 'concurrency' | 'webhooks' | 'tracing' | 'namespaceSelector' | 'sharding'>): void {
     if (this.#phase !== 'idle') throw new Error(`operator ${this.name} is already ${this.#phase}; configure it before run`);
+    if (options.sharding) validateRingName(options.sharding.ring);
     this.#options = { ...this.#options, ...options };
+  }
+
+  /** True when this operator serves admission webhooks (its `webhooks` option); `operon rbac` reads it. */
+  get servesWebhooks(): boolean {
+    return this.#options.webhooks !== undefined;
+  }
+
+  /** The sharding options, or undefined when the objects are not sharded. */
+  get sharding(): ShardingOptions | undefined {
+    return this.#options.sharding;
   }
 
   /** The extra RBAC rules given in the options (`operon rbac` reads them). */
@@ -144,9 +174,13 @@ export class Operator {
     return this.#options.leaderElection || undefined;
   }
 
-  /** True while this replica runs the handlers: always once running without leader election, else while leading. */
+  /**
+   * True while this replica runs the handlers: always once running without leader election, else
+   * while leading; when sharded, while it holds its shard Lease.
+   */
   get leading(): boolean {
     if (this.#phase !== 'running') return false;
+    if (this.#shard) return this.#shard.holding;
     return this.#leadership?.leading ?? true;
   }
 
@@ -254,10 +288,12 @@ export class Operator {
     for (const runtime of this.#runtimes) resources[resourceName(runtime.resource)] = runtime.status();
     for (const [key, reflector] of this.#related?.entries() ?? []) resources[key] = reflector.status();
     if (this.#selection) resources['namespaces'] = this.#selection.reflector.status();
-    const lost = this.#leadership?.lost;
+    const lost = this.#leadership?.lost ?? this.#shard?.lost;
     const state = lost ? lost.message : this.#failed ? `operator ${this.name} failed to start` : this.#phase === 'stopped' ? `operator ${this.name} is stopped` : undefined;
     const { problems, stale } = watchProblems(resources, state);
     const leaderElection = this.#leadership?.status();
+    const shard = this.#shard;
+    const sharding = shard ? { ring: shard.ring, shard: shard.name, holding: shard.holding, ...(shard.lost ? { lost: shard.lost.message } : {}) } : undefined;
     return {
       healthy: problems.length === 0,
       ready: this.ready(),
@@ -266,6 +302,7 @@ export class Operator {
       resources,
       tasks: this.#runtimes.reduce((n, r) => n + r.tasks, 0),
       ...(leaderElection ? { leaderElection } : {}),
+      ...(sharding ? { sharding } : {}),
       problems,
     };
   }
@@ -319,6 +356,13 @@ export class Operator {
         if (this.#stop.signal.aborted) break;
         await runActivity(activity, 'startup', { client, logger, signal: this.#stop.signal, clock: this.#clock, recorder, metrics: this.#options.metrics });
       }
+      const sharding = this.#options.sharding;
+      if (sharding && this.#options.webhooks && !this.#stop.signal.aborted) {
+        // Every replica assigns new objects at admission, from its own view of the ring.
+        const view = (this.#ringView = new RingView({ client, ring: sharding.ring, namespace: this.#shardNamespace(client), clock: this.#clock, logger, virtualNodes: sharding.virtualNodes }));
+        view.start(shardTimings(sharding).retryPeriodMs);
+        addShardAssignment(this.registry, sharding.ring, (key) => view.ownerOf(key));
+      }
       if (!this.#stop.signal.aborted) {
         // Its webhooks apply in the namespaces it serves, so a copy serving other namespaces never answers for these.
         const namespaceSelector = admissionScope(this.#options);
@@ -339,7 +383,7 @@ export class Operator {
       if (ownsClient) this.#client?.close();
       this.#phase = 'stopped';
     }
-    const lost = this.#leadership?.lost;
+    const lost = this.#leadership?.lost ?? this.#shard?.lost;
     if (lost) throw lost;
   }
 
@@ -349,6 +393,13 @@ export class Operator {
     const selection = (this.#selection = selector === undefined ? undefined : new NamespaceSelection({ client, logger, clock: this.#clock, labelSelector: selector, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     const byKey = new Map<string, ResourceRuntime>();
     const metrics = this.#options.metrics;
+    const sharding = this.#options.sharding;
+    const election = this.#options.leaderElection || undefined;
+    const shardNamespace = sharding ? this.#shardNamespace(client) : undefined;
+    const shard = (this.#shard =
+      sharding && shardNamespace !== undefined
+        ? new ShardMember({ client, ring: sharding.ring, name: sharding.shard ?? defaultShardName(), namespace: shardNamespace, ...shardTimings(sharding), clock: this.#clock, logger })
+        : undefined);
     this.#runtimes.push(
       ...createRuntimes(this.registry, this.#options, {
         client,
@@ -360,6 +411,7 @@ export class Operator {
         cacheOf: (resource) => this.#cacheOf(resource, byKey),
         tracing: this.#tracing,
         selection,
+        shard,
         made: (runtime, label) => {
           if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
           byKey.set(resourceKey(runtime.resource), runtime);
@@ -369,7 +421,10 @@ export class Operator {
     const related = (this.#related = new RelatedWatches({ client, logger, clock: this.#clock, scope, idleTimeoutMs: this.#options.watchIdleTimeoutMs }));
     for (const runtime of this.#runtimes) {
       for (const source of runtime.registration.sources(runtime.cache)) {
-        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? related.reflectorFor(source.resource, source.cache), source);
+        // A shard watches only its own owned objects; related (`watches`) ones are not sharded.
+        const owned = shard !== undefined && runtime.registration.owned.some((o) => resourceKey(o.resource) === resourceKey(source.resource));
+        const cache = owned ? { ...source.cache, labelSelector: andSelector(source.cache.labelSelector, shard.selector) } : source.cache;
+        runtime.follow(byKey.get(resourceKey(source.resource))?.reflector ?? related.reflectorFor(source.resource, cache), source);
       }
     }
     related.start();
@@ -387,12 +442,14 @@ export class Operator {
       { resources: this.#runtimes.map((r) => resourceName(r.resource)), related: [...related.entries()].map(([key]) => key), namespaces: scope.namespaces ?? 'all', ...(selector !== undefined ? { namespaceSelector: selector } : {}) },
       `operator ${this.name} is running`,
     );
+    // Sharded, the election picks the replica that runs the sharder; every replica handles objects.
+    const campaign = election ?? (sharding && shardNamespace !== undefined ? { lease: `${sharding.ring}-sharder`, namespace: shardNamespace, ...shardTimings(sharding) } : undefined);
     const leadership = new Leadership({
-      election: this.#options.leaderElection || undefined,
+      election: campaign,
       client,
       clock: this.#clock,
       logger,
-      ...(metrics && this.#options.leaderElection ? { metrics: metrics.leaderElectionMetrics(this.#options.leaderElection.lease) } : {}),
+      ...(metrics && campaign ? { metrics: metrics.leaderElectionMetrics(campaign.lease) } : {}),
     });
     this.#leadership = leadership;
     const schedules = (this.#schedules = new Schedules(this.registry.schedules, {
@@ -404,9 +461,37 @@ export class Operator {
       onLead: () => {
         if (this.#stop.signal.aborted) return;
         const status = leadership.status();
-        if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
-        for (const runtime of this.#runtimes) runtime.startControlling();
+        if (sharding) {
+          if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting the sharder of ring ${sharding.ring}`);
+          this.#sharder = new Sharder({
+            client,
+            ring: sharding.ring,
+            namespace: shardNamespace as string,
+            resources: this.#runtimes.map((r) => ({ resource: r.resource, owned: r.registration.owned.map((o) => o.resource) })),
+            scope,
+            clock: this.#clock,
+            logger,
+            retryPeriodMs: shardTimings(sharding).retryPeriodMs,
+            ...(sharding.syncPeriodMs !== undefined ? { syncPeriodMs: sharding.syncPeriodMs } : {}),
+            ...(sharding.virtualNodes !== undefined ? { virtualNodes: sharding.virtualNodes } : {}),
+            ...(metrics ? { metrics: metrics.shardingMetrics(sharding.ring) } : {}),
+            idleTimeoutMs: this.#options.watchIdleTimeoutMs,
+          });
+          this.#sharder.start();
+        } else {
+          if (status) logger.info({ identity: status.identity, lease: status.lease }, `operator ${this.name} leads; starting its controllers`);
+          for (const runtime of this.#runtimes) runtime.startControlling();
+          this.#leadingResolvers.resolve();
+        }
         schedules.start();
+      },
+      onLost: (error) => this.#lose(error),
+    });
+    shard?.start({
+      onHeld: () => {
+        if (this.#stop.signal.aborted) return;
+        logger.info({ ring: shard.ring, shard: shard.name }, `operator ${this.name} holds its shard Lease; handling the objects of shard ${shard.name}`);
+        for (const runtime of this.#runtimes) runtime.startControlling();
         this.#leadingResolvers.resolve();
       },
       onLost: (error) => this.#lose(error),
@@ -461,8 +546,13 @@ export class Operator {
   /** Leadership lost (once, Leadership sees to it): stop every handler now and end `run` with the error. */
   #lose(error: LeadershipLostError): void {
     this.#logger?.error({ err: error, hint: error.hint }, `operator ${this.name} stops all handlers at once: ${error.message}`);
-    this.#halting = Promise.all([...this.#runtimes.map((r) => r.halt(error)), this.#schedules?.stop({ wait: false })]).then(() => {});
+    this.#halting = Promise.all([...this.#runtimes.map((r) => r.halt(error)), this.#schedules?.stop({ wait: false }), this.#sharder?.stop()]).then(() => {});
     this.#stop.abort();
+  }
+
+  /** Where the shard Leases live: as given, else beside the leader election Lease, else the client's namespace. */
+  #shardNamespace(client: KubeClient): string {
+    return this.#options.sharding?.namespace ?? (this.#options.leaderElection || undefined)?.namespace ?? client.namespace;
   }
 
   #cacheOf(resource: Resource, runtimes: Map<string, ResourceRuntime>): ReadonlyStore<Stored> | undefined {
@@ -480,8 +570,9 @@ export class Operator {
     // The elector keeps renewing while the controllers drain, as controller-runtime's does: a
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
-    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop()]);
+    await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop(), this.#sharder?.stop()]);
     await this.#webhooks?.stop();
+    await this.#ringView?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();
     if (events) {
       let cancel = (): void => {};
@@ -498,7 +589,9 @@ export class Operator {
         }
       }
     }
-    await this.#leadership?.stop();
+    // Released only now, when no handler of this replica runs: its objects then move at once.
+    const release = (this.#options.leaderElection && this.#options.leaderElection.releaseOnCancel) ?? defaults.leaderElection.releaseOnCancel;
+    await Promise.all([this.#shard?.stop({ release }), this.#leadership?.stop()]);
     if (this.#runtimes.length > 0) logger?.info(`operator ${this.name} stopped`);
   }
 

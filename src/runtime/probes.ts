@@ -8,6 +8,8 @@
  *   cures each of these; a standby replica is healthy.
  * - `/healthz` check `leader-election` (only with leader election): passes while leading or
  *   standing by and says which; fails once the lease is lost.
+ * - `/healthz` check `sharding` (only when sharded): names the shard and ring and whether it holds
+ *   its shard Lease; fails once that Lease is lost.
  * - `/readyz` check `caches`: passes once every cache has completed its first list, on every
  *   replica, leader or not (controller-runtime serves probes on non-leaders too), and fails again
  *   while a watch is presumed stalled (naming it): ready means the caches follow the server. A
@@ -44,6 +46,14 @@ export function addOperatorChecks(server: HealthServer, operator: Operator): voi
       if (!status) return { ok: true, message: 'not campaigning yet' };
       if (status.lost) return { ok: false, message: status.lost };
       return { ok: true, message: status.leading ? `leading (${status.identity})` : `standing by; ${status.holder ?? 'nobody'} leads ${status.lease}` };
+    });
+  }
+  if (operator.sharding) {
+    server.addHealthCheck('sharding', () => {
+      const status = operator.health().sharding;
+      if (!status) return { ok: true, message: 'not started yet' };
+      if (status.lost) return { ok: false, message: status.lost };
+      return { ok: true, message: `shard ${status.shard} of ring ${status.ring}: ${status.holding ? 'holding its Lease' : 'acquiring its Lease'}` };
     });
   }
   for (const { id } of operator.registry.probes) {

@@ -24,6 +24,7 @@ import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
+import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey, parseKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
@@ -46,7 +47,7 @@ import type { ObjectChange, ReadonlyStore } from '../watch/store.ts';
 import { call, HandlerContexts } from './contexts.ts';
 import { EventHandlers } from './event-handlers.ts';
 import { Reconcilers } from './reconcilers.ts';
-import { handlerCache, storeOptions, watchScope } from './cache-options.ts';
+import { andSelector, handlerCache, storeOptions, watchScope } from './cache-options.ts';
 import { ObjectMemories } from './object-memory.ts';
 import { PauseNotes } from './pause-notes.ts';
 import { NO_SPAN, type CycleSpan, type Tracing } from './tracing.ts';
@@ -85,6 +86,18 @@ export interface ResourceRuntimeOptions {
   tracing?: Tracing;
   /** Whether objects of a namespace are handled now (a namespace label selector). Default: all are. */
   inScope?: (namespace: string | undefined) => boolean;
+  /** This replica's shard: watch only its objects and let drained ones go. Default: not sharded. */
+  shard?: ShardSide;
+}
+
+/** What a resource runtime needs of its replica's shard (shard.ts). */
+export interface ShardSide {
+  /** The label selector of the shard's objects. */
+  readonly selector: string;
+  /** True when the sharder asked this shard to let the object go. */
+  draining(object: Stored): boolean;
+  /** Acknowledges the drain (removes the labels from this version of the object). */
+  release(ref: Resource['ref'], object: Stored, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -119,6 +132,7 @@ export class ResourceRuntime {
   readonly #reconcilers: Reconcilers;
   readonly #tracing: Tracing | undefined;
   readonly #inScope: (namespace: string | undefined) => boolean;
+  readonly #shard: ShardSide | undefined;
   readonly #cache: HandlerCache<Stored>;
   readonly #contexts: HandlerContexts;
   readonly #events: EventHandlers;
@@ -148,6 +162,7 @@ export class ResourceRuntime {
     this.#graceMs = options.shutdownGraceMs;
     this.#tracing = options.tracing;
     this.#inScope = options.inScope ?? (() => true);
+    this.#shard = options.shard;
     this.#pauses = new PauseNotes(options.recorder, options.prefix);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
@@ -155,7 +170,7 @@ export class ResourceRuntime {
     this.reflector = new Reflector<Stored>({
       source: sourceFor<Stored>(options.client, this.resource.ref),
       namespaced: this.resource.namespaced,
-      scope: watchScope(options.scope, this.registration.cache),
+      scope: this.#scope(options),
       store: storeOptions(this.registration.cache),
       name: this.resource.plural,
       logger: options.logger,
@@ -360,6 +375,12 @@ export class ResourceRuntime {
     return this.#tasks.size;
   }
 
+  /** The watch scope: the operator's, the resource's selectors, and a shard's own label. */
+  #scope(options: ResourceRuntimeOptions): WatchScope {
+    const scope = watchScope(options.scope, this.registration.cache);
+    return options.shard ? { ...scope, labelSelector: andSelector(scope.labelSelector, options.shard.selector) } : scope;
+  }
+
   async #onChange(change: ObjectChange<Stored>): Promise<void> {
     const object = change.object;
     const key = objectKey(object);
@@ -409,6 +430,7 @@ export class ResourceRuntime {
       this.#tasks.stopObject(body.metadata.uid);
       return undefined;
     }
+    if (body !== undefined && this.#shard?.draining(body)) return this.#drain(body, rc);
     // A finalizer write changes the object: plan again from the write's result. At most one add
     // or remove precedes the handlers; the bound only keeps a server that ignored the patch from
     // spinning this loop (the engine retries the key with backoff instead).
@@ -439,6 +461,19 @@ export class ResourceRuntime {
           return this.#advance(key, body, next, rc);
       }
     }
+    return undefined;
+  }
+
+  /**
+   * Lets a drained object go to its new shard. This is a cycle, so no other cycle of the object
+   * runs; its timers and daemons are stopped and must have ended before the labels go. Nothing
+   * is forgotten here: the label-selected watch reports the object gone once the labels are off.
+   */
+  async #drain(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
+    const uid = body.metadata.uid;
+    this.#tasks.stopObject(uid);
+    if (this.#tasks.unfinished(uid) > 0) return { requeueAfter: defaults.handlers.daemonStopPollMs };
+    await (this.#shard as ShardSide).release(this.resource.ref, body, rc.signal);
     return undefined;
   }
 

@@ -19,7 +19,7 @@ import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import type { NamespaceSelection } from './namespace-selection.ts';
 import type { OperatorOptions } from './operator-options.ts';
-import { ResourceRuntime } from './resource.ts';
+import { ResourceRuntime, type ShardSide } from './resource.ts';
 import type { Tracing } from './tracing.ts';
 
 /** What the runtimes of one operator share besides its options. */
@@ -35,6 +35,8 @@ export interface RuntimeDeps {
   readonly cacheOf: (resource: Resource) => ReadonlyStore<Stored> | undefined;
   readonly tracing: Tracing | undefined;
   readonly selection: NamespaceSelection | undefined;
+  /** This replica's shard, when sharded. */
+  readonly shard?: ShardSide | undefined;
   /** Called with each runtime made, and its metrics label (`plural.group`). */
   readonly made?: (runtime: ResourceRuntime, label: string) => void;
 }
@@ -76,6 +78,7 @@ export function createRuntimes(registry: Registry, options: OperatorOptions, dep
       stopping: deps.stopping,
       ...(deps.tracing ? { tracing: deps.tracing } : {}),
       ...(selection ? { inScope: (namespace: string | undefined) => selection.has(namespace) } : {}),
+      ...(deps.shard ? { shard: deps.shard } : {}),
       ...(metrics
         ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
         : {}),

@@ -146,6 +146,20 @@ export class ObjectTasks {
   }
 
   /**
+   * Tasks of `uid` not yet over: after {@link stopObject}, the runs still in progress (a timer in
+   * its handler, a daemon that has not returned).
+   *
+   * @example
+   * ```ts
+   * tasks.stopObject(uid);
+   * if (tasks.unfinished(uid) > 0) return { requeueAfter: 1_000 };
+   * ```
+   */
+  unfinished(uid: string): number {
+    return this.#byUid.get(uid)?.length ?? 0;
+  }
+
+  /**
    * Forgets an object that is gone for good, including its ended daemons.
    *
    * @example

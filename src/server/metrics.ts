@@ -42,6 +42,7 @@ import type { Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogra
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { ControllerMetrics, ReconcileOutcome } from '../engine/controller.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
+import type { ShardingMetrics } from '../sharding/metrics.ts';
 
 /** Hooks for leader election; `LeaderElector` takes them (structurally the same as its `LeaderElectionMetrics`). */
 export interface LeaderMetrics {
@@ -374,6 +375,39 @@ export class Metrics {
     return {
       leading: (leading) => this.#leaderStatus.set({ name }, leading ? 1 : 0),
       slowpath: () => this.#leaderSlowpath.inc({ name }),
+    };
+  }
+
+  /**
+   * The sharder's hooks for one ring: `operon_shard_objects` (main objects per shard, `""` for
+   * unassigned), `operon_shard_placements_total` (label writes by kind: assign, drain, move) and
+   * `operon_shard_drain_seconds` (drain label to acknowledgement). Only the replica that runs the
+   * sharder (the leader) reports them.
+   *
+   * @example
+   * ```ts
+   * new Sharder({ ..., metrics: metrics.shardingMetrics('printers') });
+   * ```
+   */
+  shardingMetrics(ring: string): ShardingMetrics {
+    const registers = [this.registry];
+    const objects = new this.prom.Gauge({ name: 'operon_shard_objects', help: 'Objects of a shard ring per shard, as the sharder last counted them', labelNames: ['ring', 'shard'] as const, registers });
+    const placements = new this.prom.Counter({ name: 'operon_shard_placements_total', help: 'Shard label writes of the sharder by kind (assign, drain, move)', labelNames: ['ring', 'kind'] as const, registers });
+    const drains = new this.prom.Histogram({
+      name: 'operon_shard_drain_seconds',
+      help: 'Time from the drain label to the old shard letting the object go',
+      labelNames: ['ring'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    for (const kind of ['assign', 'drain', 'move'] as const) placements.inc({ ring, kind }, 0);
+    return {
+      objects: (counts) => {
+        objects.reset();
+        for (const [shard, count] of counts) objects.set({ ring, shard }, count);
+      },
+      placed: (kind) => placements.inc({ ring, kind }),
+      drained: (seconds) => drains.observe({ ring }, seconds),
     };
   }
 

@@ -38,6 +38,12 @@ describe('operon command line', () => {
     assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8080/alive']).livenessPath, '/alive', "kopf's probe path is the URL's");
   });
 
+  it('shards on --shard-ring, with the Leases in --lease-namespace, and not by default', () => {
+    assert.deepEqual(run(['a.ts', '--shard-ring', 'chores', '--lease-namespace', 'ops']).sharding, { ring: 'chores', namespace: 'ops' });
+    assert.deepEqual(run(['a.ts', '--shard-ring', 'chores']).sharding, { ring: 'chores', namespace: undefined });
+    assert.equal(run(['a.ts']).sharding, undefined);
+  });
+
   it('takes the probe and metrics addresses apart, serving neither unless asked', () => {
     const c = run(['a.ts', '--health-address', ':8081', '--metrics-address', ':8080']);
     assert.deepEqual([c.healthAddress, c.metricsAddress], [':8081', ':8080']);
@@ -64,7 +70,9 @@ describe('operon command line', () => {
     [['run', 'a.ts', '--health-address', ':8081', '--metrics-address', ':8081'], /give each its own port/],
     [['run', 'a.ts', '--metrics-address', '8080'], /must be host:port, e.g. :8080/],
     [['crd'], /at least one file/],
-    [['run', 'a.ts', '--lease-name', 'x'], /need --leader-elect/],
+    [['run', 'a.ts', '--lease-name', 'x'], /needs --leader-elect/],
+    [['run', 'a.ts', '--lease-namespace', 'x'], /needs --leader-elect or --shard-ring/],
+    [['run', 'a.ts', '--shard-ring', 'Chores'], /--shard-ring "Chores" is not a valid ring name/],
     [['run', 'a.ts', '--leader-elect', '--lease-name', 'Not_A_Name'], /not a valid object name/],
     [['run', 'a.ts', '--leader-elect', '--lease-namespace', 'a.b'], /not a namespace name/],
     [['rbac'], /at least one file/],
@@ -117,11 +125,12 @@ describe('operon command line', () => {
 
   it('parses rbac with the operator name, namespace and watched namespaces', () => {
     const c = options<GenerateCommand>(['rbac', 'op.ts', '--name', 'printer', '--namespace', 'ops', '-w', 'a', '--watch-namespace', 'b']);
-    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false });
+    assert.deepEqual(c, { command: 'rbac', files: ['op.ts'], name: 'printer', namespace: 'ops', watchNamespaces: ['a', 'b'], namespaceSelector: false, sharding: false });
     assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--namespace-selector']).namespaceSelector, true);
     assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-service', 'ops/crypto-webhooks']).conversion, { service: { namespace: 'ops', name: 'crypto-webhooks', port: 443 } });
     assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-service', 'ops/crypto-webhooks:8443']).conversion, { service: { namespace: 'ops', name: 'crypto-webhooks', port: 8443 } });
     assert.deepEqual(options<GenerateCommand>(['crd', 'op.ts', '--conversion-url', 'https://127.0.0.1:18443/']).conversion, { url: 'https://127.0.0.1:18443' });
+    assert.equal(options<GenerateCommand>(['rbac', 'op.ts', '--sharded']).sharding, true);
   });
 
   it('parses run --namespace-selector', () => {

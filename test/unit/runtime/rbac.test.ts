@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { KubeObject } from '../../../src/client/types.ts';
 import { builtin, Registry, resource, Type } from '../../../src/index.ts';
 import { mergeRules, rbacFor, registryRules, type RbacRule } from '../../../src/manifests/rbac.ts';
+import { addShardAssignment } from '../../../src/runtime/shard-assignment.ts';
 
 function printerRegistry(): Registry {
   const registry = new Registry();
@@ -12,6 +13,12 @@ function printerRegistry(): Registry {
   );
   printers.onCreate(async () => {});
   printers.owns(builtin('v1', 'Pod'));
+  return registry;
+}
+
+function mutating(): Registry {
+  const registry = printerRegistry();
+  resource(builtin('v1', 'Pod'), { registry }).mutate(() => {}, { id: 'any' });
   return registry;
 }
 
@@ -28,6 +35,28 @@ describe('RBAC derived from a registry', () => {
       { apiGroups: ['demo.operon.dev'], resources: ['printers/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
     ]);
+  });
+
+  it('with sharding adds list and delete on Leases in the Lease Role, and changes nothing else', () => {
+    const plain = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops' });
+    const sharded = rbacFor(printerRegistry(), { name: 'printer', namespace: 'ops', sharding: true });
+    assert.deepEqual(rulesOf(sharded, 'Role', 'ops', 'printer-leader-election'), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
+    const others = (objects: KubeObject[]) => objects.filter((o) => o.metadata?.name !== 'printer-leader-election');
+    assert.deepEqual(others(sharded), others(plain));
+    // The labels are patched: patch on the handled and the owned resource is already granted.
+    const cluster = rulesOf(sharded, 'ClusterRole');
+    assert.ok(cluster.some((r) => r.resources.includes('printers') && r.verbs.includes('patch')));
+    assert.ok(cluster.some((r) => r.resources.includes('pods') && r.verbs.includes('patch')));
+  });
+
+  it("with sharding's assignment webhook grants exactly what any mutate handler's webhook needs", () => {
+    const registry = printerRegistry();
+    addShardAssignment(registry, 'printers', () => undefined);
+    const objects = rbacFor(registry, { name: 'printer', namespace: 'ops', sharding: true });
+    const cluster = rulesOf(objects, 'ClusterRole');
+    assert.ok(cluster.some((r) => r.resources.includes('mutatingwebhookconfigurations') && r.verbs.includes('create')));
+    assert.ok(cluster.some((r) => r.resources.includes('mutatingwebhookconfigurations') && r.verbs.includes('patch') && r.resourceNames?.includes('printer')));
+    assert.deepEqual(rulesOf(objects, 'Role', 'ops', 'printer-webhooks'), rulesOf(rbacFor(mutating(), { name: 'printer', namespace: 'ops' }), 'Role', 'ops', 'printer-webhooks'));
   });
 
   it('asks no status permission of a resource without status and no finalizers permission without owned resources', () => {
