@@ -17,7 +17,6 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as TypeBox from '@sinclair/typebox';
 
-type TypeBuilder = typeof TypeBox.Type;
 type Options = Readonly<Record<PropertyKey, unknown>> | undefined;
 type Schema = Record<PropertyKey, unknown>;
 
@@ -25,10 +24,10 @@ type Schema = Record<PropertyKey, unknown>;
 const Kind = Symbol.for('TypeBox.Kind');
 const OptionalKind = Symbol.for('TypeBox.Optional');
 
-let full: TypeBuilder | undefined;
+let full: typeof TypeBox.Type | undefined;
 
 /** TypeBox's own builder, loaded on first use. */
-function typebox(): TypeBuilder {
+function typebox(): typeof TypeBox.Type {
   if (full === undefined) {
     // The ES module build (import.meta.resolve applies the import conditions), so the instance is
     // the one an application's own `import … from '@sinclair/typebox'` shares, registries included.
@@ -108,4 +107,4 @@ const delegated = Object.fromEntries(
  * type Spec = Static<typeof Spec>; // { text: string; copies?: number }
  * ```
  */
-export const Type: TypeBuilder = Object.freeze({ ...delegated, ...common }) as unknown as TypeBuilder;
+export const Type: typeof TypeBox.Type = Object.freeze({ ...delegated, ...common }) as unknown as typeof TypeBox.Type;
