@@ -65,6 +65,11 @@ const common = {
     if (enable === false || schema[Kind] === 'MappedResult') return typebox().Optional(schema as never, enable as false);
     return { ...schema, [OptionalKind]: 'Optional' };
   },
+  Record: (key: Schema, value: Schema, options: Options = {}): unknown => {
+    // A map with string keys, what Kubernetes schemas use; every other key kind is TypeBox's.
+    if (key[Kind] !== 'String') return typebox().Record(key as never, value as never, options);
+    return create({ [Kind]: 'Record', type: 'object', patternProperties: { [(key.pattern as string | undefined) ?? '^(.*)$']: value } }, options);
+  },
   String: (options?: Options) => create({ [Kind]: 'String', type: 'string' }, options),
   Union: (types: readonly Schema[], options?: Options) => {
     if (types.length === 0) return create({ [Kind]: 'Never', not: {} }, options);
@@ -82,7 +87,7 @@ const common = {
 export const DELEGATED_BUILDERS = [
   'Argument', 'AsyncIterator', 'Awaited', 'BigInt', 'Capitalize', 'Composite', 'Const', 'Constructor', 'ConstructorParameters', 'Date', 'Enum', 'Exclude', 'Extends',
   'Extract', 'Function', 'Index', 'InstanceType', 'Instantiate', 'Intersect', 'Iterator', 'KeyOf', 'Lowercase', 'Mapped', 'Module', 'Not', 'Omit', 'Parameters', 'Partial',
-  'Pick', 'Promise', 'Readonly', 'ReadonlyOptional', 'Record', 'Recursive', 'Ref', 'RegExp', 'Required', 'Rest', 'ReturnType', 'Symbol', 'TemplateLiteral', 'Transform',
+  'Pick', 'Promise', 'Readonly', 'ReadonlyOptional', 'Recursive', 'Ref', 'RegExp', 'Required', 'Rest', 'ReturnType', 'Symbol', 'TemplateLiteral', 'Transform',
   'Tuple', 'Uint8Array', 'Uncapitalize', 'Undefined', 'Uppercase', 'Void',
 ] as const;
 
@@ -96,8 +101,8 @@ const delegated = Object.fromEntries(
 /**
  * TypeBox's `Type` builder (re-exported as `Type` from `operon-k8s`): declare a resource's spec
  * and status with it and get their TypeScript types with `Static`. The common builders (Object,
- * String, Number, Integer, Boolean, Literal, Union, Optional, Array, Null, Unknown, Any, Unsafe,
- * Never) do not load TypeBox; the others load it on first use. Either way the result is exactly
+ * String, Number, Integer, Boolean, Literal, Union, Optional, Array, Record with string keys,
+ * Null, Unknown, Any, Unsafe, Never) do not load TypeBox; the others load it on first use. Either way the result is exactly
  * TypeBox's.
  *
  * @example

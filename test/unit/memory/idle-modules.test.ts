@@ -24,4 +24,18 @@ describe('modules an idle operator loads', () => {
       assert.ok(!loaded.includes(unwanted), `${unwanted} is loaded`);
     }
   });
+
+  it('the CVC and Printer operators load no TypeBox module (their declarations use the common builders)', () => {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ resolve: (s, c, next) => { const r = next(s, c); loaded.push(r.url); return r; } });
+      await import('./operators/crypto/operator.ts');
+      await import('./operators/printer/operator.ts');
+      console.log(JSON.stringify(loaded.filter((u) => u.includes('/@sinclair/typebox/'))));
+    `;
+    const run = spawnSync(process.execPath, ['--conditions=operon-source', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('../../..', import.meta.url).pathname });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), []);
+  });
 });
