@@ -39,8 +39,4 @@ ENV PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin \
     NODE_ENV=production
 # Numeric, so that the kubelet can check runAsNonRoot without reading /etc/passwd.
 USER 65532:65532
-# The V8 flags keep an idle operator small (docs/performance.md, "Idle memory and per-object cost"):
-# a 1 MB young generation, and optimizing compilers that start ten times later than V8's defaults,
-# so startup code (module loading) stays unoptimized (6 functions compiled at idle instead of 59:
-# about 6 MiB less at idle, 16 MiB after a burst) while a busy operator's hot code still is.
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--invocation-count-for-maglev=4000", "--invocation-count-for-turbofan=30000", "--invocation-count-for-maglev-osr=1000", "--invocation-count-for-osr=5000", "dist/src/cli/main.js", "run"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/cli/main.js", "run"]

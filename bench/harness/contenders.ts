@@ -119,7 +119,7 @@ const ceiling = (concurrency: number): Contender => ({
 });
 
 /** The V8 flags of the image's entrypoint (Dockerfile, deploy/image/build.sh): Operon runs here as it runs there. */
-export const IMAGE_NODE_FLAGS = ['--max-semi-space-size=1', '--invocation-count-for-maglev=4000', '--invocation-count-for-turbofan=30000', '--invocation-count-for-maglev-osr=1000', '--invocation-count-for-osr=5000'];
+export const IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 const OPERON: Contender = {
   name: 'operon',

@@ -9,8 +9,8 @@
  * The operator watches all namespaces (`-A`): with no CVC anywhere this is its idle memory; with N
  * CVCs already valued it is its memory with N objects cached, read once its CPU time stopped
  * moving (three 2 s samples under 20 ms each) and 15 s after start at the earliest. A local
- * CoinGecko serves the prices. Node flags after `--` go before the image's own
- * (`--no-image-flags`: only `--max-semi-space-size=1`, the image's flags before they were added).
+ * CoinGecko serves the prices. Node flags after `--` go after the image's own (V8 takes the
+ * last of a flag given twice).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
 import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
 
 const { values, positionals } = parseArgs({
-  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' }, 'no-image-flags': { type: 'boolean', default: false } },
+  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' } },
   allowPositionals: true,
 });
 if (!values.plane) throw new Error('--plane <control-plane folder> is required (the folder `controlplane/cli.ts up` printed the kubeconfig of)');
@@ -37,8 +37,7 @@ const cpuTicks = (pid: number): number => {
 const server = await CoinGeckoServer.start();
 const results: number[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
-  const flags = values['no-image-flags'] ? ['--max-semi-space-size=1'] : IMAGE_NODE_FLAGS;
-  const child = spawn(process.execPath, [...positionals, ...flags, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'], {
+  const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, ...positionals, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'], {
     cwd: repo,
     env: { ...process.env, KUBECONFIG: kubeconfig, COINGECKO_BASE_URL: server.baseUrl, CVC_REFRESH_SECONDS: '3600' },
     stdio: 'ignore',

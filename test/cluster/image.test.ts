@@ -252,7 +252,7 @@ describe('the operator image', () => {
     let output = '';
     const child: ChildProcess = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '--max-semi-space-size=1', '--invocation-count-for-maglev=4000', '--invocation-count-for-turbofan=30000', '--invocation-count-for-maglev-osr=1000', '--invocation-count-for-osr=5000', '/app/dist/src/cli/main.js', 'run', ...args],
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', rootfs, credentials, '/nodejs/bin/node', '--max-semi-space-size=1', '/app/dist/src/cli/main.js', 'run', ...args],
       {
         env: {
           ROOTFS: rootfs,
