@@ -21,4 +21,22 @@ export default tseslint.config(
     files: ['controlplane/**', 'src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // An ES import of node:http reads every export, and its lazy ones load http2, zlib, perf_hooks
+    // and undici: about 8 MiB of resident memory in every operator (docs/performance.md).
+    files: ['src/**', 'operators/**'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: "use process.getBuiltinModule('node:http'): an ES import of node:http also loads http2 and undici (about 8 MiB resident); type imports are fine",
+          })),
+        },
+      ],
+    },
+  },
 );

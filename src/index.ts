@@ -55,7 +55,8 @@ export {
   type PrinterColumn,
 } from './schema/index.ts';
 export { toCrd, crdToYaml, conversionPath, rbacFor, type RbacOptions, type RbacRule } from './manifests/index.ts';
-export { Type, type Static } from '@sinclair/typebox';
+export type { Static } from '@sinclair/typebox';
+export { Type } from './schema/type.ts';
 export {
   resource,
   defineOperator,

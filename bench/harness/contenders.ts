@@ -118,16 +118,19 @@ const ceiling = (concurrency: number): Contender => ({
   group: 'ceiling',
 });
 
+/** The V8 flags of the image's entrypoint (Dockerfile, deploy/image/build.sh): Operon runs here as it runs there. */
+export const IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 const OPERON: Contender = {
   name: 'operon',
-  about: 'the reference CVC operator on Operon (operators/crypto/operator.ts) compiled to JavaScript and run as the image runs it (node --max-semi-space-size=1), all namespaces',
+  about: 'the reference CVC operator on Operon (operators/crypto/operator.ts) compiled to JavaScript and run as the image runs it (node with the V8 flags of its entrypoint), all namespaces',
   setup: (repo) => compileOperon(repo, 'operators/crypto/operator.ts'),
-  command: (repo) => [node, '--max-semi-space-size=1', join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'],
+  command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'],
   refreshEnv: 'CVC_REFRESH_SECONDS',
   printer: {
     about: 'the reference Printer operator on Operon (operators/printer/operator.ts: onField spec.text creates the Pod, owns(Pod), reconcile copies the phase) compiled and run as the image runs it, all namespaces',
     setup: (repo) => compileOperon(repo, 'operators/printer/operator.ts'),
-    command: (repo) => [node, '--max-semi-space-size=1', join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/printer/operator.js'), '-A'],
+    command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/printer/operator.js'), '-A'],
     env: PRINTER_ENV,
   },
 };

@@ -4,7 +4,6 @@
  * this tooling deliberately depends on nothing of it, so it can start a cluster for any test.
  */
 import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 
@@ -33,7 +32,7 @@ export function call(url: string, tls: Tls, method = 'GET', body?: unknown): Pro
           }
         : {}),
     };
-    const req = (u.protocol === 'https:' ? request : httpRequest)(u, options, (res) => {
+    const req = (u.protocol === 'https:' ? request : process.getBuiltinModule('node:http').request)(u, options, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));

@@ -4,7 +4,8 @@
  * `kubectl wait --for=condition=…` and other tools could not read. The kits' `setCondition`
  * writes exactly this shape.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './type.ts';
 
 /**
  * One condition. Its `type` is CamelCase, optionally prefixed with a DNS subdomain

@@ -22,13 +22,17 @@
  * The default address listens on every interface ({@link defaults}.server.bindAddress): the
  * kubelet probes the pod IP. Pass `127.0.0.1:<port>` to keep it local when running outside a pod.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { silentLogger, type Logger } from '../base/logger.ts';
 import { defaults } from '../defaults.ts';
 import type { ReflectorStatus } from '../watch/reflector.ts';
 import type { Exposition } from './metrics.ts';
+
+// node:http through getBuiltinModule, not an ES import, which would load http2 and undici too
+// (see src/client/transport.ts).
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** What a check reports. `message` explains a failure (and may describe a success). */
 export interface CheckResult {

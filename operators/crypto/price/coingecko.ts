@@ -19,11 +19,15 @@
  *   when a kept-alive socket turns out to have been closed by the server, the GET is retried once
  *   on a new connection (it never reached the server, and GET is idempotent).
  */
-import http from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Decimal, DecimalError } from './decimal.ts';
 import { isJsonObject, JsonNumber, parseJsonExact } from './json.ts';
 import type { JsonValue } from './json.ts';
+
+// node:http through getBuiltinModule: an ES import of it would also load http2 and undici, about
+// 8 MiB of resident memory this operator never uses.
+const http = process.getBuiltinModule('node:http');
 
 /** `keyless` and `demo` share the public root; `pro` has its own root and header. */
 export type CoinGeckoPlan = 'keyless' | 'demo' | 'pro';
@@ -158,7 +162,7 @@ export class CoinGeckoClient implements PriceSource {
   readonly #timeoutMs: number;
   readonly #maxBodyBytes: number;
   readonly #now: () => number;
-  readonly #agent: http.Agent;
+  readonly #agent: Agent;
 
   constructor(options: CoinGeckoOptions = {}) {
     this.plan = options.plan ?? (options.apiKey ? 'demo' : 'keyless');
@@ -359,7 +363,7 @@ export class CoinGeckoClient implements PriceSource {
 
 interface RawResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   /** Undefined when the body exceeded the size limit. */
   body: string | undefined;
 }

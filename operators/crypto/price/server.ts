@@ -24,7 +24,7 @@
  * `{"url":"http://127.0.0.1:PORT","baseUrl":"http://127.0.0.1:PORT/api/v3"}` and serves until
  * SIGINT/SIGTERM. Options: `--host`, `--plan demo|pro --api-key KEY`, `--price coin=value` (repeatable).
  */
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Decimal } from './decimal.ts';
@@ -109,7 +109,7 @@ interface Quote {
 export class CoinGeckoServer {
   /** Every request served, oldest first. Tests may clear it with `requests.length = 0`. */
   readonly requests: ServedRequest[] = [];
-  readonly #server: http.Server;
+  readonly #server: Server;
   readonly #quotes = new Map<string, Map<string, Quote>>();
   readonly #faults: Fault[] = [];
   readonly #apiKey: CoinGeckoServerOptions['apiKey'];
@@ -123,7 +123,7 @@ export class CoinGeckoServer {
     for (const [coin, price] of Object.entries(options.prices ?? SAMPLE_PRICES)) {
       this.setPrice(coin, price, { change24h: options.prices === undefined ? SAMPLE_CHANGES_24H[coin] : undefined });
     }
-    this.#server = http.createServer((req, res) => this.#handle(req, res));
+    this.#server = process.getBuiltinModule('node:http').createServer((req, res) => this.#handle(req, res));
     this.#server.on('connection', () => this.#connections++);
     // Clients keep connections alive; do not let an idle one hold up close().
     this.#server.keepAliveTimeout = 5_000;
@@ -223,7 +223,7 @@ export class CoinGeckoServer {
     });
   }
 
-  #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const query = Object.fromEntries(url.searchParams);
     const header = (name: string): string | undefined => {

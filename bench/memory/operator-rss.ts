@@ -1,0 +1,61 @@
+/**
+ * Resident memory of the compiled CVC operator as the image runs it, against a running control
+ * plane: one process per run, VmRSS read from /proc once it is quiet. Figures in
+ * docs/performance.md ("Idle memory and per-object cost").
+ *
+ *   node_modules/.bin/tsc -p tsconfig.build.json --outDir dist --declaration false --declarationMap false --sourceMap false
+ *   node bench/memory/operator-rss.ts --plane /work/plane-bench --runs 5 [--repo <checkout>] [-- <node flags>]
+ *
+ * The operator watches all namespaces (`-A`): with no CVC anywhere this is its idle memory; with N
+ * CVCs already valued it is its memory with N objects cached, read once its CPU time stopped
+ * moving (three 2 s samples under 20 ms each) and 15 s after start at the earliest. A local
+ * CoinGecko serves the prices. Node flags after `--` go after the image's own (V8 takes the
+ * last of a flag given twice).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
+import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
+
+const { values, positionals } = parseArgs({
+  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' } },
+  allowPositionals: true,
+});
+if (!values.plane) throw new Error('--plane <control-plane folder> is required (the folder `controlplane/cli.ts up` printed the kubeconfig of)');
+const repo = resolve(values.repo);
+const kubeconfig = join(values.plane, 'admin.kubeconfig');
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const cpuTicks = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+
+const server = await CoinGeckoServer.start();
+const results: number[] = [];
+for (let run = 0; run < Number(values.runs); run++) {
+  const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, ...positionals, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'], {
+    cwd: repo,
+    env: { ...process.env, KUBECONFIG: kubeconfig, COINGECKO_BASE_URL: server.baseUrl, CVC_REFRESH_SECONDS: '3600' },
+    stdio: 'ignore',
+  });
+  const started = Date.now();
+  let last = 0;
+  let quiet = 0;
+  while (quiet < 3 || Date.now() - started < 15_000) {
+    await sleep(2000);
+    if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
+    const now = cpuTicks(child.pid!);
+    quiet = now - last <= 2 ? quiet + 1 : 0;
+    last = now;
+  }
+  results.push(rssMiB(child.pid!));
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+await server.close();
+const sorted = [...results].sort((a, b) => a - b);
+console.log(`VmRSS MiB: ${results.map((r) => r.toFixed(1)).join(', ')}; median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}`);
