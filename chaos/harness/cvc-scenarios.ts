@@ -1,0 +1,338 @@
+/**
+ * The fault scenarios on the CVC operator (operators/crypto/operator.ts): a control-plane
+ * component killed, the operator killed, a hostile network, a 429 storm, and a leader paused past
+ * its lease. Each judges by the harness's own watch (every value `amount × price`, to the cent,
+ * at the end) and by the writes its proxy saw (applied vs. needed: one status write per value
+ * that had to change).
+ */
+import { readFileSync } from 'node:fs';
+import { bump, pricesOf } from '../../bench/harness/cluster.ts';
+import { cvcName, cvcSpec, CvcTracker, GROUP_PATH } from '../../bench/harness/cvcs.ts';
+import { readState, restart } from '../../src/cluster/plane.ts';
+import { SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
+import type { ApiProxy } from '../../test/support/api-proxy.ts';
+import type { SupervisedOperator } from './operator.ts';
+import { seconds, sleep, type Check, type Ctx, type Scenario } from './scenario.ts';
+import { check, inSession, writesTo, type Measured, type Session } from './session.ts';
+
+const OPERATOR = 'operators/crypto/operator.ts';
+const KIND = 'cryptovaluecalculators';
+
+/** A CVC scenario's running parts. */
+interface CvcRun {
+  s: Session;
+  operator: SupervisedOperator;
+  proxy: ApiProxy;
+  tracker: CvcTracker;
+  prices: Map<string, string>;
+  /** Creates CVCs `from` … `to − 1` (names and specs as the benchmark's). */
+  create(from: number, to: number): Promise<void>;
+}
+
+/** Starts the operator and the tracker in a fresh namespace, prices back at the samples. */
+async function cvcRun(s: Session, args: string[] = [], label?: string): Promise<CvcRun> {
+  const { ctx } = s;
+  const prices = pricesOf(ctx.prices, new Map(), { ...SAMPLE_PRICES });
+  const tracker = new CvcTracker(ctx.api, s.namespace, prices);
+  await tracker.start();
+  const { operator, proxy } = await s.operator(OPERATOR, { env: operatorEnv(ctx), args, ...(label ? { label } : {}) });
+  if (!(await operator.ready())) throw new Error(`the operator did not become ready; see ${operator.options.logFile}`);
+  const create = async (from: number, to: number): Promise<void> => {
+    const created = await ctx.api.createMany(`${GROUP_PATH}/namespaces/${s.namespace}/${KIND}`, to - from, 16, (i) => ({
+      apiVersion: 'crypto.tools/v1',
+      kind: 'CryptoValueCalculator',
+      metadata: { name: cvcName(from + i) },
+      spec: cvcSpec(from + i),
+    }));
+    if (created.failures) throw new Error(`${created.failures} creates failed`);
+  };
+  return { s, operator, proxy, tracker, prices, create };
+}
+
+function operatorEnv(ctx: Ctx): Record<string, string> {
+  return { COINGECKO_BASE_URL: ctx.prices.baseUrl, CVC_REFRESH_SECONDS: String(ctx.sizes.refreshSeconds) };
+}
+
+/** New prices for every coin (each moves), so every value must change. */
+function movePrices(run: CvcRun, ctx: Ctx): number {
+  const p = run.prices;
+  pricesOf(ctx.prices, p, {
+    bitcoin: bump(p.get('bitcoin') as string, '10'),
+    ethereum: bump(p.get('ethereum') as string, '1.11'),
+    dogecoin: bump(p.get('dogecoin') as string, '0.0036'),
+    'shiba-inu': bump(p.get('shiba-inu') as string, '0.00000073'),
+  });
+  return run.tracker.setPrices(p);
+}
+
+/** Waits for every value to be right; the seconds it took from `from` (performance.now), or null. */
+async function converge(run: CvcRun, n: number, from: number, ctx: Ctx): Promise<number | null> {
+  const ok = await run.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs);
+  return ok ? seconds(performance.now() - from) : null;
+}
+
+/** The common checks and columns of a CVC scenario from `since` (ms epoch). */
+function judge(run: CvcRun, n: number, needed: number, since: number, convergeSeconds: number | null, proxy: ApiProxy = run.proxy): Pick<Measured, 'lost' | 'writes' | 'checks'> & { checks: Check[] } {
+  const w = writesTo(proxy.requests, KIND, since);
+  const extra = w.applied - needed;
+  const lost = n - run.tracker.correct;
+  return {
+    lost,
+    writes: { applied: w.applied, needed, extra, failedAttempts: w.failed },
+    checks: [
+      check('converged: every value right after the fault', convergeSeconds !== null, run.tracker.wrong()),
+      check('0 lost or wrong values', lost === 0, run.tracker.wrong()),
+      check('no applied write beyond the needed ones and the retries of failed attempts', extra <= w.failed, { applied: w.applied, needed, failedAttempts: w.failed }),
+    ],
+  };
+}
+
+/** Kills the current process of `component` (SIGKILL), waits `downMs`, starts it again with the plane's `restart`. */
+async function killComponent(ctx: Ctx, component: 'kube-apiserver' | 'etcd', downMs: number, whileDown?: () => void): Promise<void> {
+  const state = readState(ctx.planeDir);
+  if (!state) throw new Error(`no plane in ${ctx.planeDir}`);
+  process.kill(state.pids[component], 'SIGKILL');
+  whileDown?.();
+  await sleep(downMs);
+  await restart(component, { dir: ctx.planeDir, log: () => {} });
+}
+
+const apiserverKill: Scenario = {
+  name: 'apiserver-kill',
+  title: 'kube-apiserver SIGKILLed in the middle of a CVC burst, started again after the outage',
+  run: (ctx) =>
+    inSession(ctx, 'apiserver-kill', apiserverKill.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const run = await cvcRun(s);
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      await run.create(0, Math.floor(n / 2));
+      s.log(`${Math.floor(n / 2)} CVCs created; killing kube-apiserver for ${ctx.sizes.apiserverDownMs / 1000} s`);
+      await killComponent(ctx, 'kube-apiserver', ctx.sizes.apiserverDownMs);
+      const ended = performance.now();
+      await run.create(Math.floor(n / 2), n);
+      const convergeSeconds = await converge(run, n, ended, ctx);
+      return {
+        faults: [`kube-apiserver SIGKILLed after ${Math.floor(n / 2)} of ${n} creates, down ${seconds(ctx.sizes.apiserverDownMs)} s, restarted (plane restart)`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        ...judge(run, n, n, since, convergeSeconds),
+      };
+    }),
+};
+
+const etcdKill: Scenario = {
+  name: 'etcd-kill',
+  title: 'etcd SIGKILLed while prices move, started again after the outage',
+  run: (ctx) =>
+    inSession(ctx, 'etcd-kill', etcdKill.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const run = await cvcRun(s);
+      await run.create(0, n);
+      if (!(await run.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs))) throw new Error('the CVCs were not valued before the fault');
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      let needed = 0;
+      await killComponent(ctx, 'etcd', ctx.sizes.etcdDownMs, () => (needed = movePrices(run, ctx)));
+      const ended = performance.now();
+      const convergeSeconds = await converge(run, n, ended, ctx);
+      return {
+        faults: [`etcd SIGKILLed, every coin's price changed at once, etcd down ${seconds(ctx.sizes.etcdDownMs)} s, restarted (plane restart)`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        ...judge(run, n, needed, since, convergeSeconds),
+      };
+    }),
+};
+
+const operatorKills: Scenario = {
+  name: 'operator-kills',
+  title: 'the operator SIGKILLed again and again during a CVC burst',
+  run: (ctx) =>
+    inSession(ctx, 'operator-kills', operatorKills.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const kills = ctx.sizes.kills;
+      const run = await cvcRun(s);
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      const creating = run.create(0, n);
+      // Kills spread over the burst: the first while creates are still arriving.
+      for (let k = 0; k < kills; k++) {
+        await sleep(1_500 + ((k * 997) % 1_000));
+        await run.operator.kill();
+      }
+      await creating;
+      const ended = performance.now();
+      const convergeSeconds = await converge(run, n, ended, ctx);
+      const judged = judge(run, n, n, since, convergeSeconds);
+      // Nothing changes now: a correct operator writes nothing, however often it was restarted.
+      const quietFrom = Date.now();
+      await sleep(ctx.sizes.quietMs);
+      const quietWrites = writesTo(run.proxy.requests, KIND, quietFrom).all.length;
+      judged.checks.push(check(`0 writes in a ${seconds(ctx.sizes.quietMs)} s quiet window after convergence`, quietWrites === 0, quietWrites));
+      return {
+        faults: [`${kills} operator SIGKILLs, 1.5–2.5 s apart, during the creation of ${n} CVCs (each restarted at once)`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        quietWrites,
+        ...judged,
+      };
+    }),
+};
+
+const hostileNetwork: Scenario = {
+  name: 'hostile-network',
+  title: 'a hostile proxy between operator and API server: stalled streams, reset connections, added latency',
+  run: (ctx) =>
+    inSession(ctx, 'hostile-network', hostileNetwork.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const run = await cvcRun(s);
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      const faults = { resetShare: 0.2, latencyMs: 200 };
+      run.proxy.setFaults(faults);
+      const stalled = ctx.sizes.stallWatches ? run.proxy.stallOpenStreams() : 0;
+      const t0 = performance.now();
+      await run.create(0, n);
+      await sleep(ctx.sizes.hostileMs - (performance.now() - t0));
+      run.proxy.setFaults({});
+      const ended = performance.now();
+      const convergeSeconds = await converge(run, n, ended, ctx);
+      const judged = judge(run, n, n, since, convergeSeconds);
+      const faulted = run.proxy.requests.filter((r) => r.at >= since && r.fault);
+      return {
+        faults: [
+          ...(ctx.sizes.stallWatches ? [`${stalled} open watch streams frozen (connection kept open, no bytes) as the burst began`] : []),
+          `${seconds(ctx.sizes.hostileMs)} s of: ${faults.latencyMs} ms added to every request, ${faults.resetShare * 100} % of requests reset (${faulted.filter((r) => r.fault === 'reset-before').length} before reaching the API server, ${faulted.filter((r) => r.fault === 'reset-after').length} after it answered)`,
+        ],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        ...judged,
+      };
+    }),
+};
+
+const throttleStorm: Scenario = {
+  name: '429-storm',
+  title: 'a 429 storm: a share of writes answered 429 with Retry-After',
+  run: (ctx) =>
+    inSession(ctx, '429-storm', throttleStorm.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const run = await cvcRun(s);
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      const storm = { share: 0.3, retryAfterSeconds: 1, writesOnly: true };
+      run.proxy.setFaults({ throttle: storm });
+      const t0 = performance.now();
+      await run.create(0, n);
+      await sleep(ctx.sizes.hostileMs - (performance.now() - t0));
+      run.proxy.setFaults({});
+      const ended = performance.now();
+      const convergeSeconds = await converge(run, n, ended, ctx);
+      const judged = judge(run, n, n, since, convergeSeconds);
+      const throttled = run.proxy.requests.filter((r) => r.at >= since && r.fault === 'throttled').length;
+      const log = logLevels(run.operator.options.logFile);
+      judged.checks.push(check('applied writes = needed (a 429 is retried, never doubled)', judged.writes?.applied === n, judged.writes));
+      judged.checks.push(check('throttling is logged at warn, never at error', log.errors === 0, log));
+      return {
+        faults: [`${seconds(ctx.sizes.hostileMs)} s in which ${storm.share * 100} % of writes got 429 with Retry-After: ${storm.retryAfterSeconds} (${throttled} throttled)`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        ...judged,
+      };
+    }),
+};
+
+/** Error and warning lines in a JSON log (pino levels). */
+function logLevels(file: string): { errors: number; warnings: number } {
+  let errors = 0;
+  let warnings = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const level = /"level":(\d+)/.exec(line)?.[1];
+    if (level === undefined) continue;
+    if (Number(level) >= 50) errors++;
+    else if (Number(level) >= 40) warnings++;
+  }
+  return { errors, warnings };
+}
+
+/** The lease identity process `pid` campaigned with, from its log. */
+function identityOf(logFile: string, pid: number): string | undefined {
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('campaigning for the lease') || !line.includes(`"pid":${pid},`)) continue;
+    return /"identity":"([^"]+)"/.exec(line)?.[1];
+  }
+  return undefined;
+}
+
+const leaderPause: Scenario = {
+  name: 'leader-pause',
+  title: 'the leader SIGSTOPped past its lease with a second replica running, then SIGCONT',
+  run: (ctx) =>
+    inSession(ctx, 'leader-pause', leaderPause.title, async (s) => {
+      const n = ctx.sizes.cvcs;
+      const lease = ['--leader-elect', '--lease-name', 'cvc-chaos', '--lease-namespace', s.namespace];
+      const a = await cvcRun(s, lease, 'a');
+      const second = await s.operator(OPERATOR, { env: operatorEnv(ctx), args: lease, label: 'b' });
+      if (!(await second.operator.ready())) throw new Error('replica b did not become ready');
+      await a.create(0, n);
+      if (!(await a.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs))) throw new Error('the CVCs were not valued before the fault');
+      const holder = async (): Promise<string | undefined> =>
+        (await ctx.api.json<{ spec?: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${s.namespace}/leases/cvc-chaos`)).spec?.holderIdentity;
+      const replicas = [
+        { operator: a.operator, proxy: a.proxy },
+        { operator: second.operator, proxy: second.proxy },
+      ];
+      const idOf = (r: (typeof replicas)[number]): string | undefined => identityOf(r.operator.options.logFile, r.operator.pid);
+      const now = await holder();
+      const leader = replicas.find((r) => idOf(r) === now);
+      const standby = replicas.find((r) => r !== leader);
+      if (!leader || !standby) throw new Error(`no replica holds the lease (holder ${now})`);
+      const rssBeforeMiB = leader.operator.rssMiB();
+      const standbyId = idOf(standby);
+      const stoppedAt = Date.now();
+      const t0 = performance.now();
+      leader.operator.signal('SIGSTOP');
+      const needed = movePrices(a, ctx);
+      let takeoverSeconds: number | null = null;
+      while (performance.now() - t0 < ctx.sizes.convergeTimeoutMs) {
+        if ((await holder()) === standbyId) {
+          takeoverSeconds = seconds(performance.now() - t0);
+          break;
+        }
+        await sleep(250);
+      }
+      const valuedByStandby = await a.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs);
+      await sleep(ctx.sizes.pauseMs - (performance.now() - t0));
+      const pausedSeconds = seconds(performance.now() - t0);
+      leader.operator.signal('SIGCONT');
+      const ended = performance.now();
+      const exit = await Promise.race([leader.operator.exited, sleep(30_000).then(() => 'still running')]);
+      // Time for anything the woken process would still send.
+      await sleep(3_000);
+      const convergeSeconds = valuedByStandby ? await converge(a, n, ended, ctx) : null;
+      const oldLeaderWrites = leader.proxy.requests.filter((r) => r.at >= stoppedAt && r.method !== 'GET' && !r.path.includes('/leases/'));
+      const judged = judge(a, n, needed, stoppedAt, convergeSeconds, standby.proxy);
+      judged.checks.push(
+        check('the standby took the lease while the leader was stopped', takeoverSeconds !== null),
+        check('the standby valued every CVC alone', valuedByStandby, a.tracker.wrong()),
+        check('the old leader made no write after it was stopped (through its proxy, leases aside)', oldLeaderWrites.length === 0, oldLeaderWrites.slice(0, 5)),
+        check('the woken leader stopped acting: it exited', exit !== 'still running', exit),
+      );
+      return {
+        faults: [`leader SIGSTOPped ${pausedSeconds} s (lease 15 s) while every price changed, then SIGCONT; a second replica running`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        ...judged,
+        extra: { takeoverSeconds, oldLeaderExit: exit, oldLeaderWritesAfterStop: oldLeaderWrites.length },
+      };
+    }),
+};
+
+export const CVC_SCENARIOS: readonly Scenario[] = [apiserverKill, etcdKill, operatorKills, hostileNetwork, throttleStorm, leaderPause];
