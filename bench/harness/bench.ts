@@ -17,7 +17,7 @@ import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/ser
 import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
 import { applyCrd, bump, cleanUp, cleanUpAfter, createNamespace, machine, pricesOf, round, serviceAccountReady, type Machine } from './cluster.ts';
 import { CVC_WORKLOADS, printerProgram, type Contender, type Program, type Readiness, type WorkloadName } from './contenders.ts';
-import { createCvcs, CvcTracker, GROUP_PATH } from './cvcs.ts';
+import { createCvcs, CvcTracker } from './cvcs.ts';
 import { createPrinters, PRINTER_CRD_FILE, PRINTER_GROUP_PATH, printerRequestCounts, PrinterTracker } from './printers.ts';
 import { resetPeak, start, usage, type Running } from './proc.ts';
 import { summarize, type LatencySummary } from './stats.ts';

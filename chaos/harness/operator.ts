@@ -167,7 +167,7 @@ function healthUrl(logFile: string, pid: number): string | undefined {
 }
 
 function records(logFile: string): Array<Record<string, unknown>> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(logFile, 'utf8');
   } catch {
@@ -195,7 +195,7 @@ export interface LogSummary {
 
 /** Counts the warning and error lines in `logFile`; lines that are not JSON (a crash's stack trace) count as errors. */
 export function logSummary(logFile: string): LogSummary {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(logFile, 'utf8');
   } catch {
