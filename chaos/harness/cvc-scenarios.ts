@@ -30,12 +30,12 @@ interface CvcRun {
 }
 
 /** Starts the operator and the tracker in a fresh namespace, prices back at the samples. */
-async function cvcRun(s: Session, args: string[] = [], label?: string): Promise<CvcRun> {
+async function cvcRun(s: Session, args: string[] = [], label?: string, refreshSeconds = s.ctx.sizes.refreshSeconds): Promise<CvcRun> {
   const { ctx } = s;
   const prices = pricesOf(ctx.prices, new Map(), { ...SAMPLE_PRICES });
   const tracker = new CvcTracker(ctx.api, s.namespace, prices);
   await tracker.start();
-  const { operator, proxy } = await s.operator(OPERATOR, { env: operatorEnv(ctx), args, ...(label ? { label } : {}) });
+  const { operator, proxy } = await s.operator(OPERATOR, { env: operatorEnv(ctx, refreshSeconds), args, ...(label ? { label } : {}) });
   if (!(await operator.ready())) throw new Error(`the operator did not become ready; see ${operator.options.logFile}`);
   const create = async (from: number, to: number): Promise<void> => {
     const created = await ctx.api.createMany(`${GROUP_PATH}/namespaces/${s.namespace}/${KIND}`, to - from, 16, (i) => ({
@@ -49,8 +49,8 @@ async function cvcRun(s: Session, args: string[] = [], label?: string): Promise<
   return { s, operator, proxy, tracker, prices, create };
 }
 
-function operatorEnv(ctx: Ctx): Record<string, string> {
-  return { COINGECKO_BASE_URL: ctx.prices.baseUrl, CVC_REFRESH_SECONDS: String(ctx.sizes.refreshSeconds) };
+function operatorEnv(ctx: Ctx, refreshSeconds = ctx.sizes.refreshSeconds): Record<string, string> {
+  return { COINGECKO_BASE_URL: ctx.prices.baseUrl, CVC_REFRESH_SECONDS: String(refreshSeconds) };
 }
 
 /** New prices for every coin (each moves), so every value must change. */
@@ -152,8 +152,8 @@ const operatorKills: Scenario = {
   title: 'the operator SIGKILLed again and again during a CVC burst',
   run: (ctx) =>
     inSession(ctx, 'operator-kills', operatorKills.title, async (s) => {
-      const n = ctx.sizes.cvcs;
-      const kills = ctx.sizes.kills;
+      const n = ctx.sizes.burstCvcs;
+      const kills = ctx.sizes.operatorKills;
       const run = await cvcRun(s);
       const rssBeforeMiB = run.operator.rssMiB();
       const since = Date.now();
@@ -185,28 +185,36 @@ const operatorKills: Scenario = {
 
 const hostileNetwork: Scenario = {
   name: 'hostile-network',
-  title: 'a hostile proxy between operator and API server: stalled streams, reset connections, added latency',
+  title: 'a hostile proxy between operator and API server: a stall, then reset connections and added latency',
   run: (ctx) =>
     inSession(ctx, 'hostile-network', hostileNetwork.title, async (s) => {
       const n = ctx.sizes.cvcs;
+      const half = Math.floor(n / 2);
       const run = await cvcRun(s);
-      const rssBeforeMiB = run.operator.rssMiB();
       const since = Date.now();
-      const faults = { resetShare: 0.2, latencyMs: 200 };
-      run.proxy.setFaults(faults);
+      await run.create(0, half);
+      if (!(await run.tracker.allCorrect(half, ctx.sizes.convergeTimeoutMs))) throw new Error('the first half was not valued before the fault');
+      const rssBeforeMiB = run.operator.rssMiB();
+      // The stall: no request gets an answer, open streams (with stallWatches) deliver nothing.
+      run.proxy.hold();
       const stalled = ctx.sizes.stallWatches ? run.proxy.stallOpenStreams() : 0;
       const t0 = performance.now();
-      await run.create(0, n);
-      await sleep(ctx.sizes.hostileMs - (performance.now() - t0));
+      await run.create(half, n);
+      await sleep(ctx.sizes.stallMs - (performance.now() - t0));
+      const faults = { resetShare: 0.1, latencyMs: 500 };
+      run.proxy.setFaults(faults);
+      run.proxy.release();
+      const faultsFrom = Date.now();
+      await sleep(ctx.sizes.hostileMs);
       run.proxy.setFaults({});
       const ended = performance.now();
       const convergeSeconds = await converge(run, n, ended, ctx);
       const judged = judge(run, n, n, since, convergeSeconds);
-      const faulted = run.proxy.requests.filter((r) => r.at >= since && r.fault);
+      const faulted = run.proxy.requests.filter((r) => r.at >= faultsFrom && r.fault);
       return {
         faults: [
-          ...(ctx.sizes.stallWatches ? [`${stalled} open watch streams frozen (connection kept open, no bytes) as the burst began`] : []),
-          `${seconds(ctx.sizes.hostileMs)} s of: ${faults.latencyMs} ms added to every request, ${faults.resetShare * 100} % of requests reset (${faulted.filter((r) => r.fault === 'reset-before').length} before reaching the API server, ${faulted.filter((r) => r.fault === 'reset-after').length} after it answered)`,
+          `${seconds(ctx.sizes.stallMs)} s stall: every new request held unanswered${ctx.sizes.stallWatches ? `, ${stalled} open watch streams frozen for good (connection open, no bytes)` : ''}; ${n - half} CVCs created meanwhile`,
+          `then ${seconds(ctx.sizes.hostileMs)} s of: ${faults.latencyMs} ms added to every request, ${faults.resetShare * 100} % of requests reset (${faulted.filter((r) => r.fault === 'reset-before').length} before reaching the API server, ${faulted.filter((r) => r.fault === 'reset-after').length} after it answered)`,
         ],
         objects: n,
         convergeSeconds,
@@ -229,7 +237,7 @@ const throttleStorm: Scenario = {
       run.proxy.setFaults({ throttle: storm });
       const t0 = performance.now();
       await run.create(0, n);
-      await sleep(ctx.sizes.hostileMs - (performance.now() - t0));
+      await sleep(ctx.sizes.stormMs - (performance.now() - t0));
       run.proxy.setFaults({});
       const ended = performance.now();
       const convergeSeconds = await converge(run, n, ended, ctx);
@@ -239,7 +247,7 @@ const throttleStorm: Scenario = {
       judged.checks.push(check('applied writes = needed (a 429 is retried, never doubled)', judged.writes?.applied === n, judged.writes));
       judged.checks.push(check('throttling is logged at warn, never at error', log.errors === 0, log));
       return {
-        faults: [`${seconds(ctx.sizes.hostileMs)} s in which ${storm.share * 100} % of writes got 429 with Retry-After: ${storm.retryAfterSeconds} (${throttled} throttled)`],
+        faults: [`${seconds(ctx.sizes.stormMs)} s in which ${storm.share * 100} % of writes got 429 with Retry-After: ${storm.retryAfterSeconds} (${throttled} throttled)`],
         objects: n,
         convergeSeconds,
         rssBeforeMiB,
@@ -335,4 +343,52 @@ const leaderPause: Scenario = {
     }),
 };
 
-export const CVC_SCENARIOS: readonly Scenario[] = [apiserverKill, etcdKill, operatorKills, hostileNetwork, throttleStorm, leaderPause];
+const scale: Scenario = {
+  name: 'scale',
+  title: 'thousands of CVCs, then one coin of four moves: exactly the writes needed, and none when quiet',
+  run: (ctx) =>
+    inSession(ctx, 'scale', scale.title, async (s) => {
+      const n = ctx.sizes.scaleCvcs;
+      const run = await cvcRun(s, [], undefined, ctx.sizes.scaleRefreshSeconds);
+      const rssBeforeMiB = run.operator.rssMiB();
+      const since = Date.now();
+      const t0 = performance.now();
+      await run.create(0, n);
+      const createdSeconds = seconds(performance.now() - t0);
+      const valued = await run.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs);
+      const valuedSeconds = valued ? seconds(performance.now() - t0) : null;
+      const createWrites = writesTo(run.proxy.requests, KIND, since).applied;
+      const quietFrom = Date.now();
+      await sleep(ctx.sizes.quietMs);
+      const quietWrites = writesTo(run.proxy.requests, KIND, quietFrom).all.length;
+      // One coin of the four moves: a quarter of the values change, the rest must not be written.
+      pricesOf(ctx.prices, run.prices, { bitcoin: bump(run.prices.get('bitcoin') as string, '10') });
+      const needed = run.tracker.setPrices(run.prices);
+      const movedAt = performance.now();
+      const moveFrom = Date.now();
+      const convergeSeconds = await converge(run, n, movedAt, ctx);
+      // Time for a write beyond the needed ones to show: one more refresh.
+      await sleep(ctx.sizes.scaleRefreshSeconds * 1_000);
+      const judged = judge(run, n, needed, moveFrom, convergeSeconds);
+      const moveWrites = writesTo(run.proxy.requests, KIND, moveFrom);
+      judged.checks.push(
+        check(`every new CVC valued: ${n} creates, exactly ${n} status writes`, valued && createWrites === n, { valued, createWrites }),
+        check(`0 writes in a ${seconds(ctx.sizes.quietMs)} s quiet window after the burst`, quietWrites === 0, quietWrites),
+        check(`the price move: exactly one write per value that changed (${needed} of ${n})`, moveWrites.applied === needed && moveWrites.all.length === needed, { applied: moveWrites.applied, attempts: moveWrites.all.length, needed }),
+      );
+      return {
+        faults: [`none (load): ${n} CVCs created (${createdSeconds} s), all valued ${valuedSeconds ?? 'never'} s after the first create; then bitcoin moves, ${needed} values change`],
+        objects: n,
+        convergeSeconds,
+        rssBeforeMiB,
+        quietWrites,
+        ...judged,
+        extra: { createdSeconds, valuedSeconds, createWrites, moveWrites: moveWrites.applied, neededOnMove: needed },
+      };
+    }),
+};
+
+/** Scenarios that kill a component of the plane: never on a shared one. */
+export const CONTROL_PLANE_FAULTS: readonly string[] = ['apiserver-kill', 'etcd-kill'];
+
+export const CVC_SCENARIOS: readonly Scenario[] = [operatorKills, hostileNetwork, throttleStorm, scale, leaderPause, apiserverKill, etcdKill];

@@ -25,7 +25,7 @@ export const printerKills: Scenario = {
   run: (ctx) =>
     inSession(ctx, 'printer-kills', printerKills.title, async (s) => {
       const n = ctx.sizes.printers;
-      const kills = ctx.sizes.kills;
+      const kills = ctx.sizes.printerKills;
       const tracker = new PrinterTracker(ctx.api, s.namespace, true);
       await tracker.start();
       try {
@@ -33,7 +33,7 @@ export const printerKills: Scenario = {
         if (!(await operator.ready())) throw new Error(`the operator did not become ready; see ${operator.options.logFile}`);
         const rssBeforeMiB = operator.rssMiB();
         const since = Date.now();
-        const doomed = spread(n, Math.round(n / 4));
+        const doomed = spread(n, Math.min(ctx.sizes.printersDeleted, n));
         const perKill = Math.ceil(doomed.length / kills);
         const creating = createPrinters(ctx.api, s.namespace, n, 16);
         for (let k = 0; k < kills; k++) {
@@ -61,7 +61,7 @@ export const printerKills: Scenario = {
         const pods = writesTo(proxy.requests, 'pods', since);
         const podCreates = pods.all.filter((r) => r.method === 'POST');
         return {
-          faults: [`${kills} operator SIGKILLs, 1.5–2.5 s apart, during the creation of ${n} Printers; ${doomed.length} Printers deleted right after the kills`],
+          faults: [`${kills} operator SIGKILLs, 1.5–2.5 s apart, during the creation of ${n} Printers; ${doomed.length} Printers deleted, a few right after each kill`],
           objects: n,
           convergeSeconds,
           lost,

@@ -11,26 +11,42 @@ import type { LogSummary } from './operator.ts';
 
 /** How big and how long: the full suite, or the small one CI runs. */
 export interface Sizes {
-  /** CVCs per CVC scenario. */
+  /** CVCs in the control-plane, network, 429 and leader scenarios. */
   cvcs: number;
+  /** CVCs in the operator-kill burst. */
+  burstCvcs: number;
+  /** Operator SIGKILLs during the CVC burst. */
+  operatorKills: number;
   /** Printers in the printer scenario. */
   printers: number;
+  /** Printers deleted at random in the printer scenario. */
+  printersDeleted: number;
+  /** Operator SIGKILLs in the printer scenario. */
+  printerKills: number;
+  /** CVCs in the scale scenario (a quarter of them change value on the price move). */
+  scaleCvcs: number;
   /** The operators' CVC_REFRESH_SECONDS. */
   refreshSeconds: number;
+  /** CVC_REFRESH_SECONDS in the scale scenario (every CVC's timer fires once per refresh). */
+  scaleRefreshSeconds: number;
   /** How long the API server stays down. */
   apiserverDownMs: number;
   /** How long etcd stays down. */
   etcdDownMs: number;
-  /** Operator SIGKILLs in the kill scenarios. */
-  kills: number;
   /** Watched for writes after convergence, with nothing changing. */
   quietMs: number;
-  /** How long the hostile proxy misbehaves. */
-  hostileMs: number;
-  /** Whether the hostile proxy also freezes the open watch streams (recovery takes the watch idle timeout, 90 s). */
+  /** How long the hostile proxy holds every new request (and, with `stallWatches`, freezes the open streams). */
+  stallMs: number;
+  /** Whether the stall also freezes the open watch streams (recovery takes the watch idle timeout, 90 s). */
   stallWatches: boolean;
+  /** After the stall: how long the proxy resets a share of connections and delays every request. */
+  hostileMs: number;
+  /** How long the 429 storm lasts. */
+  stormMs: number;
   /** How long the leader stays stopped (must exceed the lease duration, 15 s). */
   pauseMs: number;
+  /** Webhook server SIGKILLs during a create burst. */
+  webhookKills: number;
   /** Longest wait for convergence after a fault ends. */
   convergeTimeoutMs: number;
 }
@@ -43,6 +59,8 @@ export interface Ctx {
   prices: CoinGeckoServer;
   sizes: Sizes;
   logDir: string;
+  /** Appended to every scenario's namespace (a random one on a shared plane, so runs never meet). */
+  namespaceSuffix: string;
   log: (line: string) => void;
 }
 

@@ -24,6 +24,8 @@ export class Session {
   readonly namespace: string;
   readonly operators: SupervisedOperator[] = [];
   readonly proxies: ApiProxy[] = [];
+  /** Run after the body, before the operators stop (cluster-wide objects a scenario made). */
+  readonly #deferred: Array<() => Promise<void>> = [];
 
   constructor(ctx: Ctx, namespace: string) {
     this.ctx = ctx;
@@ -51,6 +53,18 @@ export class Session {
     return { operator, proxy };
   }
 
+  /** Runs `fn` once the scenario's body is done, whatever happened, before the operators stop. */
+  defer(fn: () => Promise<void>): void {
+    this.#deferred.push(fn);
+  }
+
+  /** Runs the deferred clean-ups, newest first; a failing one is logged, the rest still run. */
+  async runDeferred(): Promise<void> {
+    for (const fn of this.#deferred.splice(0).reverse()) {
+      await fn().catch((err: unknown) => this.log(`clean-up failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+
   log(line: string): void {
     this.ctx.log(`  ${this.namespace}: ${line}`);
   }
@@ -61,7 +75,7 @@ export class Session {
  * fault the operator failed to survive) makes a failed row with the reason.
  */
 export async function inSession(ctx: Ctx, name: string, title: string, body: (s: Session) => Promise<Measured>): Promise<ScenarioResult> {
-  const namespace = `chaos-${name}`;
+  const namespace = `chaos-${name}${ctx.namespaceSuffix}`;
   const session = new Session(ctx, namespace);
   const t0 = performance.now();
   ctx.log(`${name}: ${title}`);
@@ -77,6 +91,7 @@ export async function inSession(ctx: Ctx, name: string, title: string, body: (s:
     reason = err instanceof Error ? (err.stack ?? err.message) : String(err);
     ctx.log(`${name}: failed: ${reason}`);
   }
+  await session.runDeferred();
   const events = await warningEvents(ctx.api, namespace).catch(() => ({}));
   for (const op of session.operators) await op.stop();
   for (const proxy of session.proxies) await proxy.close();

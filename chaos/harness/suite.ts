@@ -14,43 +14,70 @@ import { join } from 'node:path';
 import { AdminApi } from '../../bench/harness/api.ts';
 import { applyCrd, machine, type Machine } from '../../bench/harness/cluster.ts';
 import { PRINTER_CRD_FILE, PRINTER_GROUP_PATH } from '../../bench/harness/printers.ts';
-import { up } from '../../src/cluster/plane.ts';
+import { up, type PlaneState } from '../../src/cluster/plane.ts';
+import { badInput } from './bad-input.ts';
 import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
-import { CVC_SCENARIOS } from './cvc-scenarios.ts';
+import { CONTROL_PLANE_FAULTS, CVC_SCENARIOS } from './cvc-scenarios.ts';
 import { printerKills } from './printer-scenario.ts';
 import type { Scenario, ScenarioResult, Sizes } from './scenario.ts';
 import { WEBHOOK_SCENARIOS } from './webhook-scenarios.ts';
 
-/** Every scenario, in the order the suite runs them. */
-export const SCENARIOS: readonly Scenario[] = [...CVC_SCENARIOS.slice(0, 3), printerKills, ...CVC_SCENARIOS.slice(3), ...WEBHOOK_SCENARIOS];
+/**
+ * Every scenario, in the order the suite runs them: operator-side faults first, then the ones that
+ * kill control-plane components, then the webhook ones (their configuration is cluster-wide, so
+ * nothing else runs while it exists).
+ */
+export const SCENARIOS: readonly Scenario[] = [
+  ...CVC_SCENARIOS.filter((s) => !CONTROL_PLANE_FAULTS.includes(s.name)),
+  printerKills,
+  badInput,
+  ...CVC_SCENARIOS.filter((s) => CONTROL_PLANE_FAULTS.includes(s.name)),
+  ...WEBHOOK_SCENARIOS,
+];
 
 /** The full suite's sizes: hundreds of objects and the outages the issue names. */
 export const FULL: Sizes = {
   cvcs: 300,
+  burstCvcs: 500,
+  operatorKills: 20,
   printers: 100,
+  printersDeleted: 30,
+  printerKills: 10,
+  scaleCvcs: 5_000,
   refreshSeconds: 5,
+  scaleRefreshSeconds: 20,
   apiserverDownMs: 20_000,
   etcdDownMs: 15_000,
-  kills: 5,
   quietMs: 20_000,
-  hostileMs: 20_000,
+  stallMs: 60_000,
   stallWatches: true,
+  hostileMs: 20_000,
+  stormMs: 20_000,
   pauseMs: 25_000,
+  webhookKills: 5,
   convergeTimeoutMs: 240_000,
 };
 
 /** The small suite CI runs: tens of objects, short outages, no frozen watches (their recovery waits out the 90 s idle timeout). */
 export const SMALL: Sizes = {
   cvcs: 20,
+  burstCvcs: 20,
+  operatorKills: 3,
   printers: 12,
+  printersDeleted: 3,
+  printerKills: 3,
+  scaleCvcs: 40,
   refreshSeconds: 3,
+  scaleRefreshSeconds: 3,
   apiserverDownMs: 5_000,
   etcdDownMs: 4_000,
-  kills: 3,
   quietMs: 6_000,
-  hostileMs: 6_000,
+  stallMs: 4_000,
   stallWatches: false,
+  hostileMs: 5_000,
+  stormMs: 6_000,
   pauseMs: 20_000,
+  webhookKills: 2,
   convergeTimeoutMs: 120_000,
 };
 
@@ -60,6 +87,13 @@ export interface SuiteOptions {
   /** Names of the scenarios to run (all when empty). */
   scenarios: readonly string[];
   planeDir: string;
+  /**
+   * A running plane to use instead of starting one in `planeDir` (a shared test plane: then only
+   * scenarios that leave its components alone may run).
+   */
+  plane?: PlaneState;
+  /** Appended to every scenario's namespace. Default: none. */
+  namespaceSuffix?: string;
   logDir: string;
   log: (line: string) => void;
 }
@@ -87,7 +121,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const scenarios = selectScenarios(options.scenarios);
   mkdirSync(options.logDir, { recursive: true });
   process.env.OPERON_REAL_NODE ??= '0'; // kwok's simulated Node runs the Printers' Pods
-  const plane = await up({ dir: options.planeDir, log: options.log });
+  const plane = options.plane ?? (await up({ dir: options.planeDir, log: options.log }));
   const api = new AdminApi(plane);
   const prices = await CoinGeckoServer.start();
   try {
@@ -96,7 +130,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
     const version = await api.json<{ gitVersion: string }>('GET', '/version');
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
-      const ctx = { repo: options.repo, plane, planeDir: options.planeDir, api, prices, sizes: options.sizes, logDir: options.logDir, log: options.log };
+      const ctx = { repo: options.repo, plane, planeDir: options.planeDir, api, prices, sizes: options.sizes, logDir: options.logDir, namespaceSuffix: options.namespaceSuffix ?? '', log: options.log };
       results.push(await scenario.run(ctx));
     }
     return {
