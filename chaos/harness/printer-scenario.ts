@@ -47,10 +47,11 @@ export const printerKills: Scenario = {
         if (created.failures) throw new Error(`${created.failures} creates failed`);
         const ended = performance.now();
         const left = n - doomed.length;
-        let done = await tracker.all('done', left, ctx.sizes.convergeTimeoutMs);
-        // The garbage collector removes the Pods of deleted Printers (and kwok ends them).
-        while (done && tracker.strayPods > 0 && performance.now() - ended < ctx.sizes.convergeTimeoutMs) await sleep(250);
-        done &&= tracker.strayPods === 0 && tracker.printers.size === left;
+        // Converged: the deleted Printers gone, every remaining one done, and the garbage collector
+        // has removed the Pods of deleted Printers (kwok ends them).
+        const settled = (): boolean => tracker.printers.size === left && tracker.done === left && tracker.strayPods === 0;
+        while (!settled() && performance.now() - ended < ctx.sizes.convergeTimeoutMs) await sleep(250);
+        const done = settled();
         const convergeSeconds = done ? seconds(performance.now() - ended) : null;
         let stuck = 0;
         for (const i of doomed) {

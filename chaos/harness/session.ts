@@ -139,6 +139,18 @@ export function writesTo(requests: readonly ProxiedRequest[], kind: string, sinc
   return { applied, failed: all.length - applied + all.filter((r) => r.fault === 'reset-after' && r.status < 300 && r.status >= 200).length, resetAfter: all.filter((r) => r.fault === 'reset-after').length, all };
 }
 
+/**
+ * Waits (at most `timeoutMs`) until every write the proxy forwarded has its answer recorded: the
+ * harness's watch can show a write's result before the proxy has read the API server's response,
+ * and a write judged then would count as failed instead of applied.
+ */
+export async function writesAnswered(proxy: ApiProxy, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline && proxy.requests.some((r) => r.method !== 'GET' && r.status === 0 && r.fault !== 'reset-before' && r.at > Date.now() - 30_000)) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A check: `ok`, with what was seen. */
 export function check(what: string, ok: boolean, detail?: unknown): { what: string; ok: boolean; detail?: string } {
   return { what, ok, ...(detail !== undefined ? { detail: typeof detail === 'string' ? detail : JSON.stringify(detail) } : {}) };
