@@ -200,41 +200,43 @@ const operatorKills: Scenario = {
 
 const hostileNetwork: Scenario = {
   name: 'hostile-network',
-  title: 'a hostile proxy between operator and API server: a stall, then reset connections and added latency',
+  title: 'a hostile proxy between operator and API server: reset connections and added latency, then a stall',
   run: (ctx) =>
     inSession(ctx, 'hostile-network', hostileNetwork.title, async (s) => {
       const n = ctx.sizes.cvcs;
       const half = Math.floor(n / 2);
       const run = await cvcRun(s);
-      const since = Date.now();
-      await run.create(0, half);
-      if (!(await run.tracker.allCorrect(half, ctx.sizes.convergeTimeoutMs))) throw new Error('the first half was not valued before the fault');
       const rssBeforeMiB = run.operator.rssMiB();
-      // The stall: no request gets an answer, open streams (with stallWatches) deliver nothing.
-      run.proxy.hold();
-      const stalled = ctx.sizes.stallWatches ? run.proxy.stallOpenStreams() : 0;
-      const t0 = performance.now();
-      await run.create(half, n);
-      await sleep(ctx.sizes.stallMs - (performance.now() - t0));
+      const since = Date.now();
+      // First the lossy, slow network while the operator values the first half.
       const faults = { resetShare: 0.1, latencyMs: 500 };
       run.proxy.setFaults(faults);
-      run.proxy.release();
-      const faultsFrom = Date.now();
-      await sleep(ctx.sizes.hostileMs);
+      const t0 = performance.now();
+      await run.create(0, half);
+      await sleep(ctx.sizes.hostileMs - (performance.now() - t0));
       run.proxy.setFaults({});
+      const faulted = run.proxy.requests.filter((r) => r.at >= since && r.fault);
+      const slowRequests = run.proxy.requests.filter((r) => r.at >= since).length;
+      // Then the stall: no request gets an answer, open streams (with stallWatches) deliver nothing, ever.
+      run.proxy.hold();
+      const stalled = ctx.sizes.stallWatches ? run.proxy.stallOpenStreams() : 0;
+      const t1 = performance.now();
+      await run.create(half, n);
+      await sleep(ctx.sizes.stallMs - (performance.now() - t1));
+      run.proxy.release();
       const ended = performance.now();
       const convergeSeconds = await converge(run, n, ended, ctx);
       const judged = judge(run, n, n, since, convergeSeconds);
-      const faulted = run.proxy.requests.filter((r) => r.at >= faultsFrom && r.fault);
       return {
         faults: [
-          `${seconds(ctx.sizes.stallMs)} s stall: every new request held unanswered${ctx.sizes.stallWatches ? `, ${stalled} open watch streams frozen for good (connection open, no bytes)` : ''}; ${n - half} CVCs created meanwhile`,
-          `then ${seconds(ctx.sizes.hostileMs)} s of: ${faults.latencyMs} ms added to every request, ${faults.resetShare * 100} % of requests reset (${faulted.filter((r) => r.fault === 'reset-before').length} before reaching the API server, ${faulted.filter((r) => r.fault === 'reset-after').length} after it answered)`,
+          `${seconds(ctx.sizes.hostileMs)} s of: ${faults.latencyMs} ms added to every request, ${faults.resetShare * 100} % reset (of ${slowRequests} requests, ${faulted.filter((r) => r.fault === 'reset-before').length} reset before reaching the API server, ${faulted.filter((r) => r.fault === 'reset-after').length} after it answered) while ${half} CVCs arrive`,
+          `then a ${seconds(ctx.sizes.stallMs)} s stall: every new request held unanswered${ctx.sizes.stallWatches ? `, ${stalled} open watch streams frozen for good (connection open, no bytes)` : ''}, while ${n - half} more CVCs arrive`,
         ],
         objects: n,
         convergeSeconds,
         rssBeforeMiB,
         ...judged,
+        extra: { requestsUnderFaults: slowRequests, resets: faulted.length },
       };
     }),
 };

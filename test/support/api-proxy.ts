@@ -14,7 +14,9 @@
  *   delay every request. The shares are drawn from a seeded generator, so a run repeats.
  *
  * It also closes a client's connection when the API server cannot be reached (down, restarting):
- * to the client that looks like an API server that went away mid-connection.
+ * to the client that looks like an API server that went away mid-connection. A write whose client
+ * went away after sending it whole still gets its answer read and recorded (a killed process's
+ * last write is applied or not; the record says which).
  *
  * Clients reach it with {@link ApiProxy.clientConfig}: no credentials of their own, because the
  * proxy authenticates upstream.
@@ -115,6 +117,11 @@ export async function startApiProxy(plane: { dir: string; server: string }): Pro
     const entry: OpenResponse = { stalled: false };
     up.on('response', (upRes) => {
       record.status = upRes.statusCode ?? 0;
+      if (res.destroyed) {
+        // The client went away (a killed process) after sending a whole write: its answer is recorded, not delivered.
+        upRes.resume();
+        return;
+      }
       if (resetAfter) {
         record.fault = 'reset-after';
         upRes.resume();
@@ -143,10 +150,12 @@ export async function startApiProxy(plane: { dir: string; server: string }): Pro
       open.delete(entry);
       if (!entry.stalled) res.destroy();
     });
-    // The client went away (it aborted, or its idle timeout fired): so does the upstream request.
+    // The client went away (it aborted, or its idle timeout fired): so does the upstream request,
+    // unless it is a write sent whole, which the API server applies anyway: its answer is then
+    // still read, so the record says whether it was applied.
     res.on('close', () => {
       open.delete(entry);
-      up.destroy();
+      if (req.method === 'GET' || !req.complete || res.writableFinished) up.destroy();
     });
     req.pipe(up);
   };
