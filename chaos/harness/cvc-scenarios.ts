@@ -373,6 +373,7 @@ const scale: Scenario = {
       const createdSeconds = seconds(performance.now() - t0);
       const valued = await run.tracker.allCorrect(n, ctx.sizes.convergeTimeoutMs);
       const valuedSeconds = valued ? seconds(performance.now() - t0) : null;
+      await writesAnswered(run.proxy);
       const createWrites = writesTo(run.proxy.requests, KIND, since).applied;
       const quietFrom = Date.now();
       await sleep(ctx.sizes.quietMs);
