@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'docs/api/**', '.dependency-cruiser.cjs', '**/.cache/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'docs/api/**', '.dependency-cruiser.cjs', '**/.cache/**', 'bench/results/**', 'chaos/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // Command-line tools and tests talk to a terminal on purpose.
-    files: ['controlplane/**', 'src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'examples/**'],
+    files: ['controlplane/**', 'src/cli/**', 'scripts/**', 'bench/**', 'chaos/**', 'test/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -118,6 +118,13 @@ export class PrinterTracker {
     return extra;
   }
 
+  /** Printers, deleted ones included, that ever controlled more than one Pod. */
+  get extraPodsEver(): number {
+    let extra = 0;
+    for (const names of this.#podsEver.values()) if (names.size > 1) extra++;
+    return extra;
+  }
+
   /** Pods of the namespace that no Printer of it controls (an ownerReference missing or wrong). */
   get strayPods(): number {
     let stray = 0;

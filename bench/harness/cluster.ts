@@ -1,0 +1,146 @@
+/**
+ * The cluster side shared by the benchmark and the fault suite (chaos/): CRDs applied and served,
+ * namespaces made and emptied (finalizers a stopped operator left are lifted), prices set on the
+ * local CoinGecko stand-in, and the machine a run measured on.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
+import type { AdminApi } from './api.ts';
+import { GROUP_PATH } from './cvcs.ts';
+
+/** The machine a run measured on. */
+export interface Machine {
+  nproc: number;
+  memoryMiB: number;
+  kernel: string;
+  cpu: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** The machine a run measured on, from /proc. */
+export function machine(): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  return {
+    nproc: (cpuinfo.match(/^processor\s*:/gm) ?? []).length,
+    memoryMiB: Math.round(Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? 0) / 1024),
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+  };
+}
+
+/** The CRD in `file` applied, established and served at `probe`. */
+export async function applyCrd(api: AdminApi, repo: string, file = 'bench/crds/cvc.yaml', probe = `${GROUP_PATH}/cryptovaluecalculators?limit=1`): Promise<void> {
+  const crd = parseYaml(readFileSync(join(repo, file), 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  const created = await api.request('POST', path, crd);
+  if (created.status === 409) {
+    const current = await api.json<{ metadata: { resourceVersion: string }; spec: { conversion?: { strategy?: string } } }>('GET', `${path}/${crd.metadata.name}`);
+    // A CRD that converts between versions through a webhook (the shared test plane's, with v2) is
+    // kept: replacing it would drop the versions its objects are read in. Its v1 is the bench's.
+    if (current.spec.conversion?.strategy !== 'Webhook') {
+      crd.metadata.resourceVersion = current.metadata.resourceVersion;
+      await api.json('PUT', `${path}/${crd.metadata.name}`, crd);
+    }
+  } else if (created.status !== 201) {
+    throw new Error(`creating the CRD of ${file}: HTTP ${created.status} ${created.text}`);
+  }
+  for (let i = 0; i < 300; i++) {
+    const got = await api.json<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `${path}/${crd.metadata.name}`);
+    if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
+      // Served only once discovery has it; a contender starting earlier would see 404.
+      if ((await api.request('GET', probe)).status === 200) return;
+    }
+    await sleep(200);
+  }
+  throw new Error(`the CRD of ${file} did not become established`);
+}
+
+/** Creates namespace `name` (it must not exist). */
+export async function createNamespace(api: AdminApi, name: string): Promise<void> {
+  await api.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, [201]);
+}
+
+/**
+ * Waits for the `default` ServiceAccount the controller-manager makes in a new namespace: until it
+ * exists, the API server refuses every Pod there, and a contender's first creates would fail.
+ */
+export async function serviceAccountReady(api: AdminApi, namespace: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await api.request('GET', `/api/v1/namespaces/${namespace}/serviceaccounts/default`)).status === 200) return;
+    await sleep(100);
+  }
+  throw new Error(`no default ServiceAccount in ${namespace} after 30 s`);
+}
+
+/**
+ * Deletes the objects of each collection in turn (default: the CVCs), lifting finalizers a stopped
+ * operator left, then the namespace; waits until all are gone.
+ */
+export async function cleanUp(api: AdminApi, namespace: string, log: (line: string) => void, collections: readonly string[] = [`${GROUP_PATH}/namespaces/${namespace}/cryptovaluecalculators`]): Promise<void> {
+  for (const collection of collections) await deleteAll(api, collection, log);
+  await api.request('DELETE', `/api/v1/namespaces/${namespace}`);
+  for (let i = 0; ; i++) {
+    if ((await api.request('GET', `/api/v1/namespaces/${namespace}`)).status === 404) return;
+    if (i > 1200) throw new Error(`clean-up: namespace ${namespace} did not go in 4 minutes`);
+    await sleep(200);
+  }
+}
+
+/** {@link cleanUp} after a contender's run: what was measured stands even if it fails (logged), as the next contender has a namespace of its own. */
+export async function cleanUpAfter(api: AdminApi, namespace: string, log: (line: string) => void, collections?: readonly string[]): Promise<void> {
+  try {
+    await cleanUp(api, namespace, log, collections);
+  } catch (err) {
+    log(`clean-up of ${namespace} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Deletes every object of `collection` and waits until none is left, lifting finalizers a stopped operator left. */
+export async function deleteAll(api: AdminApi, collection: string, log: (line: string) => void): Promise<void> {
+  await api.request('DELETE', collection);
+  for (let i = 0; ; i++) {
+    const left = await api.json<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>('GET', `${collection}?limit=500`);
+    if (left.items.length === 0) return;
+    // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
+    if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
+      log(`  clean-up: lifting finalizers the stopped operator left on ${collection}`);
+      const all = await api.json<typeof left>('GET', collection);
+      await Promise.all(
+        all.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${collection}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
+      );
+    }
+    if (i > 600) throw new Error(`clean-up: ${left.items.length} objects in ${collection} would not go`);
+    await sleep(200);
+  }
+}
+
+/** Sets `next` prices on the price stand-in and in `current`; returns `current`. */
+export function pricesOf(server: CoinGeckoServer, current: Map<string, string>, next: Record<string, string>): Map<string, string> {
+  for (const [coin, price] of Object.entries(next)) {
+    server.setPrice(coin, price);
+    current.set(coin, price);
+  }
+  return current;
+}
+
+/** Adds `delta` to a decimal price text without binary floats (prices here have ≤ 8 decimals). */
+export function bump(price: string, delta: string): string {
+  const scale = 8;
+  const toInt = (s: string): bigint => {
+    const [i = '0', f = ''] = s.split('.');
+    return BigInt(i) * 10n ** BigInt(scale) + BigInt((f + '0'.repeat(scale)).slice(0, scale));
+  };
+  const v = toInt(price) + toInt(delta);
+  const text = v.toString().padStart(scale + 1, '0');
+  return `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
+}
+
+/** `x` rounded to `places` decimals. */
+export function round(x: number, places: number): number {
+  const f = 10 ** places;
+  return Math.round(x * f) / f;
+}
