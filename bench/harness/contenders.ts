@@ -92,7 +92,7 @@ const node = process.execPath;
  * no condition) to dist/src/, the same compiled framework.
  */
 let compiled: Promise<Readiness> | undefined;
-async function compileOperon(repo: string, operator: string): Promise<Readiness> {
+export async function compileOperon(repo: string, operator: string): Promise<Readiness> {
   for (const file of [operator, 'src/cli/main.ts']) {
     if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
   }

@@ -16,9 +16,12 @@ import { after, describe, it } from 'node:test';
 import { runSuite, type SuiteReport } from '../../chaos/harness/suite.ts';
 import type { Sizes } from '../../chaos/harness/scenario.ts';
 import { useCluster } from '../support/cluster.ts';
+import { useCvcCrd } from '../support/cvc-crd.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const cluster = await useCluster();
+// The CVC CRD with the plane's conversion webhook, as every file that stores CVCs has it.
+await useCvcCrd(cluster);
 const dir = mkdtempSync(join(tmpdir(), 'operon-chaos-smoke-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
