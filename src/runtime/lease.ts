@@ -5,14 +5,11 @@
  * (`leader-election.ts`) does the IO and the timing around it.
  */
 
-/** A Lease's `spec`, as leader election reads and writes it. Times are RFC 3339 with microseconds. */
-export interface LeaseRecord {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
+import type { LeaseRecord } from '../sharding/membership.ts';
+
+// One shape for a Lease's `spec`, for leader election and shard membership alike; it lives in the
+// lower layer. Times are RFC 3339 with microseconds.
+export type { LeaseRecord };
 
 /** A Lease as read: its record and the resourceVersion a write must carry. */
 export interface StoredLease {

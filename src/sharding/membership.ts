@@ -22,8 +22,8 @@
  */
 
 /**
- * The fields of a Lease's `spec` membership reads and writes (the same shape leader election
- * uses; declared here because this layer sits below the runtime).
+ * The fields of a Lease's `spec` that shard membership and leader election read and write
+ * (declared here, below the runtime, so both use this one).
  */
 export interface LeaseRecord {
   holderIdentity?: string;
