@@ -1,8 +1,8 @@
 /**
  * Sharding with real `operon run --shard-ring` processes on one resource that owns ConfigMaps:
- * 300 objects over 3 replicas (the issue asks 3,000; 300 keeps this file under about two minutes
- * on two shared cores, and every assertion below is per object, so the count changes only the
- * load), then a fourth replica joins, one is SIGKILLed, one is SIGSTOPped and woken.
+ * 300 objects over 3 replicas (the issue asks 3,000: `OPERON_SHARDING_TEST_OBJECTS=3000` runs
+ * that; 300 keeps this file under about two minutes on two shared cores in CI, and every assertion
+ * below is per object, so the count changes only the load), then a fourth replica joins, one is SIGKILLed, one is SIGSTOPped and woken.
  *
  * Every handler run prints a start and an end line (replica, object, handler, wall time) on
  * stdout; the whole log of all processes is checked at the end: for each object, no run starts
@@ -27,7 +27,10 @@ import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
 import { FROM_SOURCE } from '../support/source.ts';
 
-const COUNT = 300;
+/** Objects in the ring; `OPERON_SHARDING_TEST_OBJECTS=3000` runs the issue's size. */
+const COUNT = Number(process.env['OPERON_SHARDING_TEST_OBJECTS'] ?? 300);
+/** Waits grow with the count: the work is per object. */
+const SCALE = Math.max(1, COUNT / 300);
 const RING = 'chores';
 const SHARD = shardLabel(RING);
 const DRAIN = drainLabel(RING);
@@ -272,7 +275,7 @@ async function updateAll(work: string): Promise<void> {
   }
 }
 
-describe('sharding with real replicas', { timeout: 400_000 }, () => {
+describe('sharding with real replicas', { timeout: 400_000 * SCALE }, () => {
   const ringLog: Array<{ what: string; ring: HashRing }> = [];
 
   it(`assigns ${COUNT} new objects over 3 replicas, each handled by its shard only, and owned ConfigMaps follow their owner`, async () => {
@@ -284,7 +287,7 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
     for (let i = 0; i < names.length; i += 25) {
       await Promise.all(names.slice(i, i + 25).map((name) => client.create(chores, { apiVersion: `${declaration.group}/v1`, kind: 'Chore', metadata: { name, namespace: ns }, spec: { work: 'v0' } })));
     }
-    await settled(ring, 'v0', 120_000);
+    await settled(ring, 'v0', 120_000 * SCALE);
 
     const all = await objects();
     const shares = new Map<string, number>();
@@ -308,7 +311,7 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
     const ring = await ringOf(replicas.filter((r) => ['a', 'b', 'c', 'd'].includes(r.name)));
     ringLog.push({ what: '4 replicas', ring });
     await updateAll('v1');
-    await settled(ring, 'v1', 120_000);
+    await settled(ring, 'v1', 120_000 * SCALE);
     const after = await objects();
     const moved = names.filter((n) => before.get(n)?.shard !== after.get(n)?.shard);
     assert.deepEqual(moved.filter((n) => after.get(n)?.shard !== d.shard), [], 'objects moved only to the new replica');
@@ -327,7 +330,7 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
     const ring = await ringOf(rest);
     ringLog.push({ what: `without ${victim.name}`, ring });
     await updateAll('v2');
-    await settled(ring, 'v2', 120_000);
+    await settled(ring, 'v2', 120_000 * SCALE);
     assert.equal((await shardLeases()).get(victim.shard as string), 'operon-sharder', "the sharder holds the dead replica's Lease (fenced)");
   });
 
@@ -340,7 +343,7 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
     const ring = await ringOf(rest);
     ringLog.push({ what: `without ${sleeper.name}`, ring });
     await updateAll('v3');
-    await settled(ring, 'v3', 120_000);
+    await settled(ring, 'v3', 120_000 * SCALE);
     assert.equal((await shardLeases()).get(sleeper.shard as string), 'operon-sharder');
     sleeper.child.kill('SIGCONT');
     const exit = await sleeper.exit;
@@ -354,7 +357,7 @@ describe('sharding with real replicas', { timeout: 400_000 }, () => {
     assert.deepEqual(names.filter((n) => (all.get(n)?.finalizers.length ?? 0) === 0), [], 'every object still has its finalizer');
     assert.deepEqual(replicas.flatMap((r) => r.runs.filter((x) => x.h === 'delete')), [], 'no delete handler ran');
     for (let i = 0; i < names.length; i += 25) await Promise.all(names.slice(i, i + 25).map((name) => client.delete(chores, name, { namespace: ns })));
-    await eventually(async () => (await client.list(chores, { namespace: ns })).items.length === 0, { timeoutMs: 120_000, intervalMs: 500, what: 'every object deleted after its delete handler' });
+    await eventually(async () => (await client.list(chores, { namespace: ns })).items.length === 0, { timeoutMs: 120_000 * SCALE, intervalMs: 500, what: 'every object deleted after its delete handler' });
     const deleted = new Set(replicas.flatMap((r) => r.runs.filter((x) => x.sh === 'end' && x.h === 'delete').map((x) => x.name)));
     assert.deepEqual(names.filter((n) => !deleted.has(n)), [], 'every deletion was handled');
   });
