@@ -9,8 +9,10 @@
  * - **Preconditions where they pay.** Each merge patch first carries the resourceVersion the cycle
  *   read. When it applies, the write is recorded with the {@link OwnWriteTracker}, so its watch echo
  *   does not cost another cycle (the tracker's safety argument needs exactly this precondition).
- *   On a 409 the same patch is sent again without one: a merge patch's content does not depend on
- *   the version it was computed from, and the write is then not recorded.
+ *   On a 409 the object is read again: when it already holds everything the patch sets (another
+ *   cycle or a timer of the same object wrote the same values meanwhile), nothing is sent;
+ *   otherwise the same patch goes again without a precondition, since a merge patch's content does
+ *   not depend on the version it was computed from, and that write is not recorded.
  * - **Freshness.** The object a write returned is remembered per key until the cache catches up:
  *   {@link ObjectWriter.latest} returns it while the cached object is one of the versions the
  *   write superseded (or, where resourceVersions are decimal integers as with every etcd-backed
@@ -173,6 +175,12 @@ export class ObjectWriter {
       if (!isApiError(error, 'Conflict')) throw error;
     }
     try {
+      const { subresource: _status, ...read } = options;
+      const now = await this.#client.get<T>(this.#ref, body.metadata.name, read);
+      if (holdsMergePatch(now, content)) {
+        this.#remember(body, now);
+        return now;
+      }
       const result = await this.#client.patch<T>(this.#ref, body.metadata.name, { type: 'merge', body: content }, options);
       this.#remember(body, result);
       return result;
@@ -197,6 +205,43 @@ export class ObjectWriter {
     if (before.metadata.resourceVersion !== after.metadata.resourceVersion) superseded.add(before.metadata.resourceVersion);
     this.#fresh.set(key, { superseded, object: after });
   }
+}
+
+/**
+ * True when applying merge patch `patch` to `object` would change nothing: every value it sets is
+ * there already (deep-equal), and every key it removes (null) is absent.
+ *
+ * @example
+ * ```ts
+ * holdsMergePatch({ status: { value: '$1' } }, { status: { value: '$1' } }); // true
+ * ```
+ */
+export function holdsMergePatch(object: unknown, patch: Record<string, unknown>): boolean {
+  const target = isRecord(object) ? object : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      if (key in target) return false;
+    } else if (isRecord(value)) {
+      if (!holdsMergePatch(target[key], value)) return false;
+    } else if (!deepEqual(target[key], value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => deepEqual(a[k], b[k]));
+  }
+  return false;
 }
 
 function isOlder(rv: string, fresh: Fresh): boolean {

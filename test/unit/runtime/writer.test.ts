@@ -5,21 +5,27 @@ import { ApiError } from '../../../src/client/errors.ts';
 import type { Patch } from '../../../src/client/patch.ts';
 import type { Stored } from '../../../src/client/types.ts';
 import { OwnWriteTracker } from '../../../src/runtime/own-writes.ts';
-import { ObjectWriter, StaleObjectError } from '../../../src/runtime/writer.ts';
+import { holdsMergePatch, ObjectWriter, StaleObjectError } from '../../../src/runtime/writer.ts';
 import { newPatch } from '../../../src/state/patch.ts';
 
 const ref = { group: 'x.dev', version: 'v1', plural: 'things', namespaced: true };
 const object = (rv: string, extra: Record<string, unknown> = {}): Stored => ({ metadata: { name: 'a', namespace: 'ns', uid: 'u', resourceVersion: rv }, ...extra });
 
-function fakeClient(respond: (patch: Patch, subresource: string | undefined, call: number) => Stored) {
+/** A client whose PATCHes `respond` answers; a GET (after a conflict) returns `current`. */
+function fakeClient(respond: (patch: Patch, subresource: string | undefined, call: number) => Stored, current: Stored = object('15')) {
   const calls: Array<{ patch: Patch; subresource: string | undefined }> = [];
+  const reads: string[] = [];
   const client = {
     patch: async (_ref: unknown, _name: string, patch: Patch, options: { subresource?: string }) => {
       calls.push({ patch, subresource: options.subresource });
       return respond(patch, options.subresource, calls.length);
     },
+    get: async (_ref: unknown, name: string) => {
+      reads.push(name);
+      return current;
+    },
   } as unknown as KubeClient;
-  return { client, calls };
+  return { client, calls, reads };
 }
 
 describe('ObjectWriter', () => {
@@ -53,6 +59,34 @@ describe('ObjectWriter', () => {
     assert.equal(calls.length, 2);
     assert.equal((calls[1]?.patch as { body: { metadata?: unknown } }).body.metadata, undefined);
     assert.equal(tracker.isEcho('MODIFIED', object('20')), false);
+  });
+
+  it('after a conflict, sends nothing when the object already holds what the patch sets', async () => {
+    // A timer and a cycle of one object both wrote the same value: the second write has nothing to add.
+    const already = object('30', { status: { value: '$1.0000', conditions: [{ type: 'Ready' }] } });
+    const { client, calls, reads } = fakeClient(() => {
+      throw new ApiError({ kind: 'Conflict', code: 409, message: 'conflict' });
+    }, already);
+    const writer = new ObjectWriter({ client, ref, statusSubresource: true });
+    const patch = newPatch();
+    patch.status['value'] = '$1.0000';
+    patch.status['conditions'] = [{ type: 'Ready' }];
+    patch.status['stale'] = null;
+    const after = await writer.apply(object('10'), patch);
+    assert.equal(calls.length, 1, 'only the guarded attempt');
+    assert.deepEqual(reads, ['a']);
+    assert.equal(after?.metadata.resourceVersion, '30');
+    assert.equal(writer.latest('ns/a', object('10'))?.metadata.resourceVersion, '30', 'what was read is remembered as the freshest state');
+  });
+
+  it('holdsMergePatch: values deep-equal, nulls absent, nested objects merged', () => {
+    assert.equal(holdsMergePatch({ status: { a: 1, b: [1, { c: 2 }] } }, { status: { a: 1, b: [1, { c: 2 }] } }), true);
+    assert.equal(holdsMergePatch({ status: { a: 1 } }, { status: { gone: null } }), true);
+    assert.equal(holdsMergePatch({ status: { a: 1 } }, { status: { a: null } }), false);
+    assert.equal(holdsMergePatch({ status: { a: 1 } }, { status: { a: 2 } }), false);
+    assert.equal(holdsMergePatch({ status: { b: [1, 2] } }, { status: { b: [1] } }), false, 'a list is replaced whole');
+    assert.equal(holdsMergePatch({}, { status: { a: null } }), true);
+    assert.equal(holdsMergePatch({}, { status: { a: 1 } }), false);
   });
 
   it('returns its own result while the cache lags behind it, and the cache once it caught up', async () => {
