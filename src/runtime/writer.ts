@@ -22,6 +22,7 @@
  *   conflict becomes a {@link StaleObjectError}, which the engine retries after re-reading.
  * - A write to an object that is gone (404) returns `undefined` instead of throwing.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isApiError } from '../client/errors.ts';
@@ -223,7 +224,7 @@ export function holdsMergePatch(object: unknown, patch: Record<string, unknown>)
       if (key in target) return false;
     } else if (isRecord(value)) {
       if (!holdsMergePatch(target[key], value)) return false;
-    } else if (!deepEqual(target[key], value)) {
+    } else if (!isDeepStrictEqual(target[key], value)) {
       return false;
     }
   }
@@ -232,16 +233,6 @@ export function holdsMergePatch(object: unknown, patch: Record<string, unknown>)
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isRecord(a) && isRecord(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => deepEqual(a[k], b[k]));
-  }
-  return false;
 }
 
 function isOlder(rv: string, fresh: Fresh): boolean {
