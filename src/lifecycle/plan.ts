@@ -269,7 +269,9 @@ function finishCause(planner: Planner, body: Stored, patch: ObjectPatch<KubeObje
   if (!keepsDiffBase(registration) || cause.comparison === undefined || cause.reason === 'delete') return false;
   const location = registration.state;
   const base = readDiffBase(body, prefix, location);
-  if (base.kind !== 'none' && cause.comparison.diff.length === 0 && !(location === 'status' && body.metadata?.annotations?.[diffBaseKey(prefix)] !== undefined)) return false;
+  // Unchanged and where it belongs: nothing to write. A base still in the annotation moves to status.
+  const misplaced = location === 'status' && body.metadata?.annotations?.[diffBaseKey(prefix)] !== undefined;
+  if (base.kind !== 'none' && cause.comparison.diff.length === 0 && !misplaced) return false;
   const { value, hashed } = encodeDiffBase(cause.comparison.new, body, { fields: registration.fields, prefix, location });
   writeDiffBase(patch, body, value, prefix, location);
   return hashed;

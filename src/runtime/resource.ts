@@ -430,7 +430,7 @@ export class ResourceRuntime {
       this.#tasks.stopObject(body.metadata.uid);
       return undefined;
     }
-    if (body !== undefined && this.#shard?.draining(body)) return this.#drain(body, rc);
+    if (body !== undefined && this.#shard?.draining(body)) return this.#drain(this.#shard, body, rc);
     // A finalizer write changes the object: plan again from the write's result. At most one add
     // or remove precedes the handlers; the bound only keeps a server that ignored the patch from
     // spinning this loop (the engine retries the key with backoff instead).
@@ -469,11 +469,11 @@ export class ResourceRuntime {
    * runs; its timers and daemons are stopped and must have ended before the labels go. Nothing
    * is forgotten here: the label-selected watch reports the object gone once the labels are off.
    */
-  async #drain(body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
+  async #drain(shard: ShardSide, body: Stored, rc: ReconcileContext): Promise<ReconcileResult> {
     const uid = body.metadata.uid;
     this.#tasks.stopObject(uid);
     if (this.#tasks.unfinished(uid) > 0) return { requeueAfter: defaults.handlers.daemonStopPollMs };
-    await (this.#shard as ShardSide).release(this.resource.ref, body, rc.signal);
+    await shard.release(this.resource.ref, body, rc.signal);
     return undefined;
   }
 
