@@ -10,7 +10,7 @@ import { KubeClient } from '../../src/client/client.ts';
 import { loadClusterConfig } from '../../src/client/kubeconfig.ts';
 import { builtin, Registry, resource, Type } from '../../src/index.ts';
 import { startOperator, waitFor } from '../../src/testing/index.ts';
-import { useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import { installCrd } from '../support/crds.ts';
 
 const cluster = await useCluster();
@@ -36,8 +36,11 @@ apps.watches(secrets, (secret, { cache }) => cache.list(secret.metadata.namespac
 
 /** Reconcile runs per App, to tell which objects a Secret change woke. */
 const runs = new Map<string, number>();
-apps.reconcile(({ name, namespace, spec, status, cache, patch, enqueue }) => {
+/** The `barrier` label each App's last run saw. */
+const barriers = new Map<string, string | undefined>();
+apps.reconcile(({ name, namespace, spec, status, cache, patch, enqueue, body }) => {
   runs.set(name, (runs.get(name) ?? 0) + 1);
+  barriers.set(name, body.metadata.labels?.['barrier']);
   const data = cache.of(secrets).get(spec.secretName, namespace)?.data?.['token'];
   const token = data === undefined ? undefined : Buffer.from(data, 'base64').toString();
   if (token !== undefined && status.token !== token) {
@@ -61,6 +64,11 @@ describe('watches: related objects wake the objects that reference them', () => 
     await client.create(apps, app('uses-other', 'other'));
     await waitFor(client, apps, 'uses-db', ns, (a) => a?.status?.token === 'one', { timeoutMs: 30_000 });
     await waitFor(client, apps, 'uses-other', ns, (a) => a?.status?.token === 'x', { timeoutMs: 30_000 });
+    // A barrier in the App's own event stream: once a run saw it, every earlier trigger of this App
+    // (its creation, the Secret's, the echo of its status write) has been handled, so a later run
+    // can only come from the change below.
+    await client.patch(apps, 'uses-other', { type: 'merge', body: { metadata: { labels: { barrier: '1' } } } }, { namespace: ns });
+    await eventually(() => barriers.get('uses-other') === '1', { what: 'a run of uses-other that saw the barrier' });
     const otherRuns = runs.get('uses-other');
 
     await client.patch(secrets, 'db', { type: 'merge', body: { data: { token: Buffer.from('two').toString('base64') } } }, { namespace: ns });
