@@ -132,22 +132,19 @@ export async function waitFor<R extends ResourceRef>(
   const cancel = clock.setTimer(timeoutMs, () => abort.abort(new Error('timeout')));
   const plain: ResourceRef = { group: ref.group, version: ref.version, plural: ref.plural, namespaced: ref.namespaced };
   const ns = plain.namespaced ? namespace : undefined;
+  const fieldSelector = `metadata.name=${name}`;
   let last: ObjectOfRef<R> | undefined;
   try {
     while (clock.now() < deadline) {
-      let resourceVersion: string;
-      try {
-        last = (await client.get(plain, name, { namespace: ns, signal: abort.signal })) as ObjectOfRef<R>;
-        resourceVersion = last.metadata.resourceVersion;
-      } catch (error) {
-        if (!isApiError(error, 'NotFound')) throw error;
-        last = undefined;
-        resourceVersion = (await client.list(plain, { namespace: ns, limit: 1, signal: abort.signal })).metadata.resourceVersion ?? '0';
-      }
+      // One list, not a get and then a list: the object and the version the watch resumes from
+      // must come from the same read, or a creation between the two reads is never seen.
+      const page = await client.list(plain, { namespace: ns, fieldSelector, signal: abort.signal });
+      last = page.items[0] as ObjectOfRef<R> | undefined;
+      const resourceVersion = page.metadata.resourceVersion ?? '0';
       if (predicate(last)) return last;
       const seconds = Math.max(1, Math.min(60, Math.ceil((deadline - clock.now()) / 1000)));
       try {
-        for await (const event of client.watch(plain, { namespace: ns, fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds: seconds, signal: abort.signal })) {
+        for await (const event of client.watch(plain, { namespace: ns, fieldSelector, resourceVersion, timeoutSeconds: seconds, signal: abort.signal })) {
           if (event.type === 'ERROR') break;
           if (event.type === 'BOOKMARK') continue;
           last = event.type === 'DELETED' ? undefined : (event.object as ObjectOfRef<R>);

@@ -95,7 +95,10 @@ describe('operon run: login handlers', () => {
         const name = `after-${created.length}`;
         created.push(name);
         await admin.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels: { 'login-test': 'yes' } } });
-        const handled = await waitFor(admin, configmaps, `handled-${name}`, ns, (o) => o !== undefined, { timeoutMs: 30_000, what: `handled-${name} (output: ${output})` });
+        const handled = await waitFor(admin, configmaps, `handled-${name}`, ns, (o) => o !== undefined, { timeoutMs: 30_000 }).catch((error: unknown) => {
+          // The operator's output as it is when the wait gives up, not when it began.
+          throw new Error(`${error instanceof Error ? error.message : String(error)} (output: ${output})`);
+        });
         if (handled?.['data']?.['logins'] === '2') relogged = name;
         return relogged !== undefined;
       },
