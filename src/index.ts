@@ -24,6 +24,7 @@ export {
 } from './client/index.ts';
 export type { KubeObject, Stored, ObjectList, WatchEvent, Status, ResourceRef } from './client/types.ts';
 export type { ObjectRef } from './engine/sources.ts';
+export type { Concurrency, AdaptiveConcurrency } from './engine/concurrency.ts';
 export {
   defineResource,
   builtin,

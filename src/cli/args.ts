@@ -5,6 +5,7 @@
  * entry in {@link SUBCOMMANDS}. Bad input never throws past this module: it yields a `usage`
  * result with the message to print and exit code 2, as kopf and kubectl do for usage errors.
  */
+import type { Concurrency } from '../engine/concurrency.ts';
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
 import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand, WebhooksCommand } from './options.ts';
@@ -72,7 +73,7 @@ export const RUN_FLAGS = {
   'health-address': { type: 'string', placeholder: 'ADDR', help: 'serve /healthz and /readyz at host:port, e.g. :8081 (controller-runtime\'s probe port)', defaultText: 'not served' },
   'metrics-address': { type: 'string', placeholder: 'ADDR', help: "serve /metrics at host:port, e.g. :8080 (controller-runtime's metrics port)", defaultText: 'not served' },
   liveness: { type: 'string', placeholder: 'URL', help: 'kopf\'s spelling of --health-address, e.g. http://0.0.0.0:8081/healthz' },
-  concurrency: { type: 'string', placeholder: 'N', help: "objects handled at once per resource (controller-runtime's MaxConcurrentReconciles)", defaultText: '8' },
+  concurrency: { type: 'string', placeholder: 'N|MIN-MAX', help: "objects handled at once per resource (controller-runtime's MaxConcurrentReconciles): N fixes it, MIN-MAX lets it adapt", defaultText: '8-64, adaptive' },
   tracing: { type: 'boolean', help: 'OpenTelemetry spans per handling cycle and API request; register an SDK and exporter first, e.g. node --import @opentelemetry/auto-instrumentations-node/register' },
   'leader-elect': { type: 'boolean', help: 'run handlers only while holding a Lease, so several replicas can run' },
   'lease-name': { type: 'string', placeholder: 'N', help: "the Lease's name", defaultText: '<plural>.<group> of the first resource' },
@@ -115,12 +116,14 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
   if (healthAddress !== undefined && healthAddress === metricsAddress && !healthAddress.endsWith(':0')) {
     return usage(`--health-address and --metrics-address are both ${healthAddress}: give each its own port (e.g. :8081 and :8080)`);
   }
-  let concurrency: number | undefined;
+  let concurrency: Concurrency | undefined;
   const c = str(v.concurrency);
   if (c !== undefined) {
-    concurrency = /^\d+$/.test(c) ? Number(c) : Number.NaN;
+    const range = /^(\d+)-(\d+)$/.exec(c);
+    const [min, max] = range ? [Number(range[1]), Number(range[2])] : /^\d+$/.test(c) ? [Number(c), Number(c)] : [Number.NaN, Number.NaN];
     // Above a few hundred in flight an operator floods its API server rather than speeding up.
-    if (!(concurrency >= 1 && concurrency <= 1000)) return usage(`--concurrency "${c}" must be a whole number from 1 to 1000`);
+    if (!(min >= 1 && max <= 1000 && min <= max)) return usage(`--concurrency "${c}" must be a whole number from 1 to 1000, or a range such as 8-64 (lowest first)`);
+    concurrency = range ? { min, max } : min;
   }
   const leaseName = str(v['lease-name']);
   const leaseNamespace = str(v['lease-namespace']);

@@ -3,6 +3,7 @@
  * them. Apart from `args.ts` so that a subcommand's module, which `args.ts` loads on use, never
  * imports its loader back.
  */
+import type { Concurrency } from '../engine/concurrency.ts';
 
 export type LogFormat = 'json' | 'plain';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -23,8 +24,8 @@ export interface RunCommand {
   livenessPath: string | undefined;
   /** `host:port` for /metrics; undefined serves none. */
   metricsAddress: string | undefined;
-  /** Objects handled at once per resource (`--concurrency`); undefined keeps the default, 8. */
-  concurrency: number | undefined;
+  /** Objects handled at once per resource (`--concurrency`): fixed or a range; undefined keeps the default, adaptive from 8 to 64. */
+  concurrency: Concurrency | undefined;
   /** Run the handlers only while holding a Lease; undefined without `--leader-elect`. */
   leaderElection: { leaseName: string | undefined; leaseNamespace: string | undefined } | undefined;
   /** Share the objects among replicas (`--shard-ring`); undefined: not sharded. */

@@ -3,8 +3,10 @@
  * style: level-based, one key per call, the function's outcome deciding what happens next.
  *
  * Guarantees:
- * - **Bounded concurrency.** At most `concurrency` reconciles run at once (fixed workers pulling
- *   from the queue), and never two for the same key (the queue's guarantee).
+ * - **Bounded concurrency.** At most as many reconciles run at once as the concurrency limit
+ *   allows (workers pulling from the queue; a fixed number, or adaptive between bounds, see
+ *   `concurrency.ts`), and never two for the same key (the queue's guarantee). When an adaptive
+ *   limit falls, workers above it leave after their current run: no run is interrupted.
  * - **Outcome → next step** (controller-runtime's `reconcileHandler` contract):
  *   success → `forget` (backoff reset); `{ requeueAfter }` → `forget` + `addAfter`; a thrown
  *   error → `addRateLimited` (per-key exponential backoff), and a returned result is not looked
@@ -30,6 +32,7 @@ import { silentLogger, type Logger } from '../base/logger.ts';
 import { isRetryable } from '../client/errors.ts';
 import { defaults } from '../defaults.ts';
 import { parseKey } from '../client/keys.ts';
+import { concurrencyLimit, type Concurrency, type ConcurrencyLimit } from './concurrency.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
 
 /** What a reconcile gets besides its key. */
@@ -68,6 +71,8 @@ export interface ControllerMetrics {
   reconciled?(info: { key: string; outcome: ReconcileOutcome; durationMs: number; timedOut: boolean }): void;
   /** The number of reconciles running, after every change. */
   activeWorkers?(count: number): void;
+  /** The concurrency limit, at start and after every change. */
+  limit?(limit: number): void;
 }
 
 /** Options of a {@link Controller}. */
@@ -75,8 +80,11 @@ export interface ControllerOptions {
   reconcile: Reconciler;
   /** Names the controller in logs. Default `'controller'`. */
   name?: string;
-  /** Reconciles running at once. Default: {@link defaults}.queue.concurrency. */
-  concurrency?: number;
+  /**
+   * Reconciles running at once: a number, or `{ min, max }` for a limit that adapts (see
+   * {@link Concurrency}). Default: {@link defaults}.queue.concurrency, adaptive from 8 to 64.
+   */
+  concurrency?: Concurrency;
   /** Per-run time limit in ms; none by default (controller-runtime has none either). */
   timeoutMs?: number;
   /** Grace period of {@link Controller.stop} when the call gives none. Default: {@link defaults}.operator.shutdownGraceMs. */
@@ -187,13 +195,15 @@ export class Controller {
   /** Where event sources put keys: `queue.add(key)`, `queue.add(key, { priority: 'low' })`. */
   readonly queue: WorkQueue;
   readonly #reconcile: Reconciler;
-  readonly #concurrency: number;
+  readonly #limit: ConcurrencyLimit;
   readonly #timeoutMs: number | undefined;
   readonly #graceMs: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #metrics: ControllerMetrics;
-  readonly #workers: Array<Promise<void>> = [];
+  readonly #workers = new Set<Promise<void>>();
+  /** Workers that have not decided to leave; a leaving worker is still in `#workers` until it returns. */
+  #staying = 0;
   readonly #running = new Set<Run>();
   #started = false;
   #stopping: Promise<void> | undefined;
@@ -201,7 +211,7 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.name = options.name ?? 'controller';
     this.#reconcile = options.reconcile;
-    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? defaults.queue.concurrency));
+    this.#limit = concurrencyLimit(options.concurrency ?? defaults.queue.concurrency);
     this.#timeoutMs = options.timeoutMs;
     this.#graceMs = options.shutdownGraceMs ?? defaults.operator.shutdownGraceMs;
     this.#clock = options.clock ?? systemClock;
@@ -223,12 +233,26 @@ export class Controller {
     if (this.#stopping) throw new Error(`controller ${this.name} was stopped; create a new one to start again`);
     if (this.#started) return;
     this.#started = true;
-    for (let i = 0; i < this.#concurrency; i++) this.#workers.push(this.#work());
+    this.#metrics.limit?.(this.#limit.current);
+    this.#fillWorkers();
   }
 
   /** Reconciles running now. */
   get inFlight(): number {
     return this.#running.size;
+  }
+
+  /** The concurrency limit now: fixed, or where the adaptive limit stands. */
+  get concurrency(): number {
+    return this.#limit.current;
+  }
+
+  #fillWorkers(): void {
+    while (this.#staying < this.#limit.current && !this.#stopping) {
+      this.#staying++;
+      const worker: Promise<void> = this.#work().finally(() => this.#workers.delete(worker));
+      this.#workers.add(worker);
+    }
   }
 
   /**
@@ -249,7 +273,7 @@ export class Controller {
   async #stop(graceMs: number): Promise<void> {
     this.queue.shutDown();
     // Workers never reject (see #work), so `all` settles exactly when the last run has.
-    const all = Promise.all(this.#workers).then(() => 'finished' as const);
+    const all = Promise.all([...this.#workers]).then(() => 'finished' as const);
     if (this.#running.size > 0) {
       this.#logger.info({ running: this.#running.size, graceMs }, 'stopping: waiting for running reconciles');
       let cancel = (): void => {};
@@ -271,7 +295,10 @@ export class Controller {
   async #work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
-      if (key === undefined) return;
+      if (key === undefined) {
+        this.#staying--;
+        return;
+      }
       try {
         await this.#process(key);
       } catch (error) {
@@ -284,6 +311,12 @@ export class Controller {
       } finally {
         this.queue.done(key);
       }
+      // Above an adaptive limit that fell, this worker leaves; below one that rose, more join.
+      if (this.#staying > this.#limit.current) {
+        this.#staying--;
+        return;
+      }
+      this.#fillWorkers();
       // A reconcile that finishes without real I/O (a hot key re-adding itself, a flood of
       // no-op runs) would otherwise chain runs in microtasks forever and starve the event loop:
       // no watch events, no signals, no stop. One turn of the loop per run costs microseconds.
@@ -323,6 +356,10 @@ export class Controller {
     }
     this.#metrics.activeWorkers?.(this.#running.size);
     const durationMs = this.#clock.now() - started;
+    const limitBefore = this.#limit.current;
+    const overloaded = failed && !(signal.reason instanceof ShutdownError) && (timedOut || isRetryable(error));
+    this.#limit.completed({ durationMs, waiting: this.queue.depth, overloaded });
+    if (this.#limit.current !== limitBefore) this.#metrics.limit?.(this.#limit.current);
     const report = (outcome: ReconcileOutcome): void => this.#metrics.reconciled?.({ key, outcome, durationMs, timedOut });
 
     if (failed) {

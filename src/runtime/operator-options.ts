@@ -2,6 +2,7 @@
  * The shapes of the {@link Operator}'s API: its options (every default named where it is
  * declared), its health report, its phases, and the Events it lets callers observe.
  */
+import type { Concurrency } from '../engine/concurrency.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
@@ -133,8 +134,12 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Time for timers, backoff and leases. Default: the system clock; tests pass a `ManualClock`. */
   clock?: Clock;
-  /** Objects handled at once per resource. Default: {@link operon-k8s!defaults}.queue.concurrency. */
-  concurrency?: number;
+  /**
+   * Objects handled at once per resource: a number fixes it, `{ min, max }` lets it adapt
+   * between the two to how fast the API server answers. Default:
+   * {@link operon-k8s!defaults}.queue.concurrency, adaptive from 8 to 64.
+   */
+  concurrency?: Concurrency;
   /** Names the operator in logs and Events. Default: {@link operon-k8s!defaults}.handlers.operatorName. */
   name?: string;
   /** Where handler progress is kept. Default `'annotations'`. */

@@ -19,6 +19,7 @@
  * - Every failure of a handler is a log line naming object and handler, a Warning Event, and the
  *   message in the handler's progress record on the object.
  */
+import type { Concurrency } from '../engine/concurrency.ts';
 import { firstOf } from '../base/abort.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
@@ -64,7 +65,7 @@ export interface ResourceRuntimeOptions {
   clock: Clock;
   recorder: Recorder;
   scope: WatchScope;
-  concurrency: number;
+  concurrency: Concurrency;
   shutdownGraceMs: number;
   storage: ProgressStorage;
   prefix: string;

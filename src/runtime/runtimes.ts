@@ -4,6 +4,7 @@
  * tracing and namespace selection every resource shares. A resource with only admission handlers
  * gets none: the API server sends its requests, nothing is watched.
  */
+import { maxConcurrency } from '../engine/concurrency.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
@@ -80,7 +81,7 @@ export function createRuntimes(registry: Registry, options: OperatorOptions, dep
       ...(selection ? { inScope: (namespace: string | undefined) => selection.has(namespace) } : {}),
       ...(deps.shard ? { shard: deps.shard } : {}),
       ...(metrics
-        ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: concurrency }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
+        ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: maxConcurrency(concurrency) }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
         : {}),
       ...(options.watchUnhealthyAfterMs !== undefined ? { unhealthyAfterMs: options.watchUnhealthyAfterMs } : {}),
       ...(options.watchIdleTimeoutMs !== undefined ? { idleTimeoutMs: options.watchIdleTimeoutMs } : {}),

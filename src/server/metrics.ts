@@ -9,7 +9,9 @@
  *   (pre-initialised to 0 for every result), `controller_runtime_reconcile_errors_total`,
  *   `controller_runtime_terminal_reconcile_errors_total`, `controller_runtime_reconcile_timeouts_total`,
  *   `controller_runtime_reconcile_time_seconds` (controller-runtime's buckets),
- *   `controller_runtime_active_workers`, `controller_runtime_max_concurrent_reconciles`, and
+ *   `controller_runtime_active_workers`, `controller_runtime_max_concurrent_reconciles` (the
+ *   upper bound when the limit adapts), `operon_concurrency_limit{controller}` (where an
+ *   adaptive limit stands now), and
  *   `workqueue_{depth,adds_total,retries_total,queue_duration_seconds,work_duration_seconds}{name,controller}`
  *   (durations with client-go's `ExponentialBuckets(1e-8, 10, 12)`). A terminal error counts as
  *   `result="error"`, as in controller-runtime.
@@ -125,6 +127,7 @@ export class Metrics {
   readonly #handlerRuns: Counter<'resource' | 'handler' | 'result'>;
   readonly #activeWorkers: Gauge<'controller'>;
   readonly #maxConcurrent: Gauge<'controller'>;
+  readonly #concurrencyLimit: Gauge<'controller'>;
   readonly #depth: Gauge<'name' | 'controller'>;
   readonly #adds: Counter<'name' | 'controller'>;
   readonly #retries: Counter<'name' | 'controller'>;
@@ -205,6 +208,12 @@ export class Metrics {
     this.#maxConcurrent = new prom.Gauge({
       name: 'controller_runtime_max_concurrent_reconciles',
       help: 'Maximum number of concurrent reconciles per controller',
+      labelNames: controller,
+      registers,
+    });
+    this.#concurrencyLimit = new prom.Gauge({
+      name: 'operon_concurrency_limit',
+      help: 'Reconciles allowed at once per controller now (moves between its bounds when adaptive)',
       labelNames: controller,
       registers,
     });
@@ -319,6 +328,7 @@ export class Metrics {
         this.#reconcileTime.observe({ controller }, durationMs / 1000);
       },
       activeWorkers: (count) => this.#activeWorkers.set({ controller }, count),
+      limit: (limit) => this.#concurrencyLimit.set({ controller }, limit),
     };
   }
 

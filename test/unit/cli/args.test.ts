@@ -32,6 +32,12 @@ describe('operon command line', () => {
     assert.equal(run(['a.ts'], { isTty: true }).logFormat, 'plain');
   });
 
+  it('takes --concurrency as a fixed number or an adaptive range', () => {
+    assert.equal(run(['a.ts']).concurrency, undefined, 'the default (adaptive 8-64) is the runtime\'s');
+    assert.equal(run(['a.ts', '--concurrency', '16']).concurrency, 16);
+    assert.deepEqual(run(['a.ts', '--concurrency', '4-32']).concurrency, { min: 4, max: 32 });
+  });
+
   it('turns --liveness into a health address', () => {
     assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8081/healthz']).healthAddress, '0.0.0.0:8081');
     assert.equal(run(['a.ts', '--liveness', 'http://0.0.0.0:8081/healthz']).livenessPath, undefined);
@@ -78,7 +84,10 @@ describe('operon command line', () => {
     [['rbac'], /at least one file/],
     [['run', 'a.ts', '--concurrency', '0'], /from 1 to 1000/],
     [['run', 'a.ts', '--concurrency', '2.5'], /whole number/],
-    [['run', 'a.ts', '--concurrency'], /^operon run: --concurrency needs a value, e.g. --concurrency N$/],
+    [['run', 'a.ts', '--concurrency'], /^operon run: --concurrency needs a value, e.g. --concurrency N\|MIN-MAX$/],
+    [['run', 'a.ts', '--concurrency', '64-8'], /a range such as 8-64 \(lowest first\)/],
+    [['run', 'a.ts', '--concurrency', '8-1001'], /from 1 to 1000/],
+    [['run', 'a.ts', '--concurrency', '8-'], /whole number/],
     [['run', 'a.ts', '--verbose=yes'], /^operon run: --verbose takes no value$/],
     [['run', 'a.ts', '--no-verbose'], /^operon run: unknown flag --no-verbose$/],
     [['crd', 'a.ts', '--namespace', 'x'], /^operon crd: unknown flag --namespace$/],
@@ -163,7 +172,7 @@ describe('operon command line', () => {
       }
     }
     const runHelp = parseCommand(['run', '--help']);
-    assert.ok(runHelp.command === 'help' && /--concurrency N +.*\(default: 8\)/.test(runHelp.text));
+    assert.ok(runHelp.command === 'help' && /--concurrency N\|MIN-MAX +.*\(default: 8-64, adaptive\)/.test(runHelp.text));
     assert.ok(/--\[no-\]check/.test(runHelp.text));
   });
 

@@ -152,6 +152,77 @@ describe('Controller', () => {
     assert.equal(controller.queue.depth, 0);
   });
 
+  describe('with an adaptive limit', () => {
+    /** A round: every run in flight takes `ms` and ends, as against a server with room to spare. */
+    const round = async (gate: ReturnType<typeof gatedReconciler>, ms: number): Promise<void> => {
+      await clock.advance(ms);
+      gate.releaseAll();
+      await settle();
+    };
+
+    it('adds workers while keys wait and runs stay as fast, never above max, and never runs one key twice', async () => {
+      const gate = gatedReconciler();
+      const limits: number[] = [];
+      const controller = make({ reconcile: gate.reconcile, concurrency: { min: 2, max: 6 }, metrics: { limit: (n) => limits.push(n) } });
+      controller.start();
+      for (let i = 0; i < 60; i++) controller.queue.add(`ns/k${i}`);
+      await settle();
+      assert.equal(controller.inFlight, 2, 'starts at min');
+      await round(gate, 10);
+      assert.equal(controller.inFlight, 4, 'one more worker per run that ended with keys waiting');
+      await round(gate, 10);
+      assert.equal(controller.inFlight, 6);
+      while (controller.queue.depth > 0) await round(gate, 10);
+      await round(gate, 10);
+      assert.equal(gate.maxTotal, 6, 'never above max');
+      assert.equal(gate.maxPerKey, 1);
+      assert.deepEqual(limits, [2, 3, 4, 5, 6], 'the limit metric follows each step');
+    });
+
+    it('lets workers go when runs slow down, and none of their runs is cut short', async () => {
+      const gate = gatedReconciler();
+      const aborted: string[] = [];
+      const controller = make({
+        concurrency: { min: 2, max: 6 },
+        reconcile: async (key, context) => {
+          context.signal.addEventListener('abort', () => aborted.push(key));
+          return gate.reconcile(key, context);
+        },
+      });
+      controller.start();
+      for (let i = 0; i < 300; i++) controller.queue.add(`ns/k${i}`);
+      await settle();
+      for (let i = 0; i < 3; i++) await round(gate, 10);
+      assert.equal(controller.concurrency, 6);
+      for (let i = 0; i < 30; i++) await round(gate, 100); // ten times slower: the server is queueing
+      assert.equal(controller.concurrency, 2);
+      assert.equal(controller.inFlight, 2, 'the extra workers left after their runs');
+      assert.deepEqual(aborted, []);
+      const stopped = controller.stop({ graceMs: 0 });
+      gate.releaseAll();
+      await stopped;
+    });
+
+    it('stays near min against a server that does one run at a time, where more workers only wait longer', async () => {
+      const gate = gatedReconciler();
+      const controller = make({ reconcile: gate.reconcile, concurrency: { min: 2, max: 16 } });
+      controller.start();
+      for (let i = 0; i < 300; i++) controller.queue.add(`ns/k${i}`);
+      await settle();
+      const seen: number[] = [];
+      for (let i = 0; i < 250; i++) {
+        await clock.advance(10);
+        gate.runs.shift()?.release();
+        await settle();
+        seen.push(controller.concurrency);
+      }
+      assert.ok(Math.max(...seen.slice(100)) <= 4, `after the first cuts it stays near min (${Math.max(...seen.slice(100))})`);
+      const stopped = controller.stop({ graceMs: 0 });
+      gate.releaseAll();
+      await stopped;
+    });
+  });
+
   it('does not let a continuously re-added key starve 50 others', async () => {
     const order: string[] = [];
     const controller = make({
