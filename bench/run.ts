@@ -8,7 +8,7 @@
  *                     (no run: latest.md/png from earlier runs, each size from the newest that has it)
  *
  * Results: bench/results/<timestamp>.json, bench/results/latest.md, bench/results/latest.png (and
- * .svg). Contender logs: ~/.cache/operon/bench/logs/<timestamp>/. The benchmark brings up its own
+ * .svg), and with two sizes or more latest-scale.png (and .svg), the curve against N. Contender logs: ~/.cache/operon/bench/logs/<timestamp>/. The benchmark brings up its own
  * control plane in ~/.cache/operon/bench/plane (OPERON_BENCH_PLANE_DIR) and stops it at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { down } from '../src/cluster/plane.ts';
 import { runBench, type BenchReport } from './harness/bench.ts';
 import { selectContenders, type WorkloadName } from './harness/contenders.ts';
-import { markdown, mergeReports, svgChart, toPng } from './harness/report.ts';
+import { markdown, mergeReports, scaleChart, svgChart, toPng } from './harness/report.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = process.env.OPERON_BENCH_CACHE ?? join(homedir(), '.cache', 'operon', 'bench');
@@ -97,5 +97,11 @@ writeFileSync(join(results, 'latest.md'), markdown(report));
 writeFileSync(join(results, 'latest.svg'), svgChart(report));
 const pngProblem = toPng(join(results, 'latest.svg'), join(results, 'latest.png'));
 if (pngProblem) console.error(pngProblem);
+// With two sizes or more, the curve against N too.
+const scale = scaleChart(report);
+if (scale) {
+  writeFileSync(join(results, 'latest-scale.svg'), scale);
+  toPng(join(results, 'latest-scale.svg'), join(results, 'latest-scale.png'));
+}
 console.log(markdown(report));
 console.error(`results: ${renderFrom.length ? '' : `bench/results/${stamp}.json, `}bench/results/latest.md, bench/results/latest.png`);

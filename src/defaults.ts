@@ -119,10 +119,8 @@ export const defaults = {
      * (kube-rs#1473 calls that a footgun). The right number depends on the API server's speed,
      * which an operator cannot know in advance: on this project's benchmark a burst of 10,000 new
      * objects left the last one waiting 12.5 s at a fixed 8 and 1.4 s at 64. So the limit starts
-     * at 8, the fixed default of earlier versions, rises while objects wait and runs stay fast,
-     * and falls back when runs slow down or the server answers 429 or 5xx. 64 is the client's
-     * socket pool (`client.maxSockets`): more runs in flight would only wait for a socket. A
-     * number instead (`--concurrency 16`) fixes it.
+     * at 8, rises while objects wait, and falls back when the server answers 429, 5xx or not at
+     * all. A number instead (`--concurrency 16`) fixes it.
      */
     concurrency: {
       /**
@@ -134,19 +132,12 @@ export const defaults = {
       /** The adaptive limit's ceiling: the client's socket pool (`client.maxSockets`); more runs in flight would only wait for a socket. */
       max: 64,
     },
-    /** Tuning of the adaptive concurrency limit (`engine/concurrency.ts`). */
-    adaptive: {
-      /**
-       * Runs may take this many times their baseline (the fastest smoothed run time since keys
-       * began to wait) before the limit backs off. Twice: latency that doubles means the server
-       * queues the extra work rather than doing it (TCP Vegas' reasoning).
-       */
-      tolerance: 2,
-      /** The limit is multiplied by this on overload: TCP's additive-increase/multiplicative-decrease, gentler than its halving because a round here is a few runs, not a network's RTT. */
-      backoff: 0.75,
-      /** Weight of the newest run in the smoothed run time: about the last ten runs count. */
-      smoothing: 0.1,
-    },
+    /**
+     * The adaptive limit is multiplied by this when runs fail on an overloaded server (429, 5xx,
+     * timeouts): TCP's multiplicative decrease, gentler than its halving because one round of
+     * runs here is a few requests, not a window of packets.
+     */
+    adaptiveBackoff: 0.75,
     /**
      * How long a record of the operator's own write waits for its watch echo (see
      * `runtime/own-writes.ts`). An echo normally arrives within milliseconds; a minute covers a slow

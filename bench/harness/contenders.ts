@@ -150,9 +150,10 @@ const CONTROLLER_RUNTIME: Contender = {
 };
 
 /**
- * A CVC contender at `concurrency` objects in flight, burst only. At 8 (the defaults above) every
- * contender queues behind the creator; the ceiling kept up with it at 64, so this shows what the
- * same code does with room to keep up.
+ * A CVC contender at a fixed `concurrency` objects in flight, burst only. At 8 (the Go and
+ * client-node contenders' setting above, and Operon's fixed default before it adapted) every
+ * contender queues behind the creator; the ceiling kept up with it at 64, so these show what the
+ * same code does with room to keep up, and `operon-8` what Operon's adaptive default changes.
  */
 function inFlight(base: Contender, concurrency: number, change: Pick<Contender, 'command'> | Pick<Contender, 'env'>): Contender {
   const { printer: _printer, ...cvc } = base;
@@ -185,6 +186,7 @@ export const CONTENDERS: readonly Contender[] = [
     command: (repo) => [node, join(repo, 'examples/printer-no-framework/operator.ts')],
     workloads: ['printer'],
   },
+  inFlight(OPERON, 8, { command: (repo, prepared) => [...OPERON.command(repo, prepared), '--concurrency', '8'] }),
   inFlight(OPERON, 64, { command: (repo, prepared) => [...OPERON.command(repo, prepared), '--concurrency', '64'] }),
   inFlight(CONTROLLER_RUNTIME, 64, { env: { MAX_CONCURRENT_RECONCILES: '64' } }),
   ceiling(4),

@@ -212,6 +212,78 @@ export function svgChart(report: BenchReport): string {
   ].join('\n');
 }
 
+/**
+ * The scale curve: one line per contender against N (log scale), in four panels: burst
+ * throughput, peak RSS during the burst, RSS per cached object (idle with N cached less idle
+ * empty, over N) and restart catch-up. Empty when the report has fewer than two sizes.
+ */
+export function scaleChart(report: BenchReport): string {
+  const sizes = [...new Set(report.results.map((r) => r.n))].sort((a, b) => a - b);
+  if (sizes.length < 2) return '';
+  const names = [...new Set(report.results.filter((r) => !r.workload).map((r) => r.contender))];
+  type Series = { name: string; points: Array<{ n: number; value: number }> };
+  const series = (pick: (r: ContenderResult) => number | undefined): Series[] =>
+    names
+      .map((name) => ({
+        name,
+        points: report.results.filter((r) => r.contender === name && !r.workload).flatMap((r) => {
+          const value = pick(r);
+          return value !== undefined && Number.isFinite(value) ? [{ n: r.n, value }] : [];
+        }).sort((a, b) => a.n - b.n),
+      }))
+      .filter((s) => s.points.length > 0);
+  const perObject = (r: ContenderResult): number | undefined =>
+    r.idle?.withObjectsRssMiB !== undefined ? ((r.idle.withObjectsRssMiB - r.idle.emptyRssMiB) * 1024) / r.n : undefined;
+  const panels = [
+    { title: 'Burst throughput', unit: 'objects/s', series: series((r) => r.burst?.objectsPerSecond) },
+    { title: 'Peak RSS during the burst', unit: 'MiB', series: series((r) => r.burst?.peakRssMiB) },
+    { title: 'RSS per cached object', unit: 'KiB', series: series(perObject) },
+    { title: 'Restart catch-up', unit: 's', series: series((r) => r.restart?.catchUpSeconds) },
+  ].filter((p) => p.series.length > 0);
+  const palette = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+  const color = (name: string): string => palette[Math.max(0, names.indexOf(name)) % palette.length] as string;
+  const panelW = 430;
+  const panelH = 260;
+  const margin = { left: 60, right: 20, top: 30, bottom: 40 };
+  const [lo, hi] = [Math.log10(sizes[0] ?? 1), Math.log10(sizes.at(-1) ?? 10)];
+  const parts: string[] = [];
+  panels.forEach((panel, i) => {
+    const ox = 20 + (i % 2) * (panelW + 20);
+    const oy = 40 + Math.floor(i / 2) * (panelH + 30);
+    const plotW = panelW - margin.left - margin.right;
+    const plotH = panelH - margin.top - margin.bottom;
+    const max = Math.max(1e-9, ...panel.series.flatMap((s) => s.points.map((p) => p.value))) * 1.1;
+    const x = (n: number): number => ox + margin.left + (hi === lo ? 0 : ((Math.log10(n) - lo) / (hi - lo)) * plotW);
+    const y = (v: number): number => oy + margin.top + plotH - (v / max) * plotH;
+    parts.push(`<text x="${ox}" y="${oy + 16}" font-size="15" font-weight="bold">${escape(panel.title)} (${panel.unit})</text>`);
+    parts.push(`<line x1="${ox + margin.left}" y1="${oy + margin.top + plotH}" x2="${ox + margin.left + plotW}" y2="${oy + margin.top + plotH}" stroke="#888"/>`);
+    parts.push(`<line x1="${ox + margin.left}" y1="${oy + margin.top}" x2="${ox + margin.left}" y2="${oy + margin.top + plotH}" stroke="#888"/>`);
+    for (const n of sizes) parts.push(`<text x="${x(n).toFixed(1)}" y="${oy + margin.top + plotH + 16}" font-size="11" text-anchor="middle">${n.toLocaleString('en-US')}</text>`);
+    for (const f of [0, 0.5, 1]) parts.push(`<text x="${ox + margin.left - 6}" y="${(y(f * max) + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(f * max)}</text>`);
+    for (const s of panel.series) {
+      const path = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.n).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+      parts.push(`<path d="${path}" fill="none" stroke="${color(s.name)}" stroke-width="2"/>`);
+      for (const p of s.points) parts.push(`<circle cx="${x(p.n).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3" fill="${color(s.name)}"/>`);
+    }
+  });
+  const rows = Math.ceil(panels.length / 2);
+  const legendY = 40 + rows * (panelH + 30);
+  names.forEach((name, i) => {
+    parts.push(`<rect x="${20 + i * 200}" y="${legendY}" width="14" height="14" fill="${color(name)}"/>`);
+    parts.push(`<text x="${40 + i * 200}" y="${legendY + 12}" font-size="13">${escape(name)}</text>`);
+  });
+  const width = 2 * panelW + 60;
+  const height = legendY + 30;
+  const m = report.machine;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="24" font-size="13" fill="#555">Against N (log scale): one kube-apiserver ${escape(report.versions['kube-apiserver'] ?? '')}, ${m.nproc} CPUs, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC</text>`,
+    ...parts,
+    '</svg>',
+  ].join('\n');
+}
+
 /** Converts SVG to PNG with rsvg-convert; returns why not when it cannot. */
 export function toPng(svgFile: string, pngFile: string): string | undefined {
   try {

@@ -358,7 +358,7 @@ export class Controller {
     const durationMs = this.#clock.now() - started;
     const limitBefore = this.#limit.current;
     const overloaded = failed && !(signal.reason instanceof ShutdownError) && (timedOut || isRetryable(error));
-    this.#limit.completed({ durationMs, waiting: this.queue.depth, overloaded });
+    this.#limit.completed({ waiting: this.queue.depth, overloaded });
     if (this.#limit.current !== limitBefore) this.#metrics.limit?.(this.#limit.current);
     const report = (outcome: ReconcileOutcome): void => this.#metrics.reconciled?.({ key, outcome, durationMs, timedOut });
 
