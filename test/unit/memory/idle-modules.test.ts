@@ -60,6 +60,12 @@ describe('modules an idle operator loads', () => {
     }
   });
 
+  it('the framework, operon run and its operator loader load no child_process (only an exec credential plugin and a syntax-error report run a process)', () => {
+    const loaded = builtinsLoadedBy(['operon-k8s', './src/cli/run.ts', './src/cli/load.ts', './src/client/credentials.ts', './operators/crypto/operator.ts']);
+    assert.ok(loaded.includes('NativeModule fs'), 'the list is of built-in modules (the check would prove nothing otherwise)');
+    for (const unwanted of ['NativeModule child_process', 'NativeModule dgram']) assert.ok(!loaded.includes(unwanted), `${unwanted} is loaded`);
+  });
+
   it('the CVC and Printer operators load no TypeBox module (their declarations use the common builders)', () => {
     const script = `
       import { registerHooks } from 'node:module';
