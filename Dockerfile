@@ -14,11 +14,11 @@
 # the runtime dependencies needs one.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY src ./src
 COPY operators ./operators
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && node_modules/.bin/tsc -p tsconfig.build.json --outDir /out --declaration false --declarationMap false --sourceMap false \
+ && node_modules/.bin/tsc -p tsconfig.image.json --outDir /out \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -f node_modules/.package-lock.json
 

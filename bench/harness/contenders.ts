@@ -96,7 +96,10 @@ export async function compileOperon(repo: string, operator: string): Promise<Rea
   for (const file of [operator, 'src/cli/main.ts']) {
     if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
   }
-  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(repo, 'dist'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { encoding: 'utf8' }).then(
+  // The image's compile (tsconfig.image.json); a checkout from before that file, the same without dropping comments.
+  const image = existsSync(join(repo, 'tsconfig.image.json'));
+  const args = image ? ['-p', join(repo, 'tsconfig.image.json')] : ['-p', join(repo, 'tsconfig.build.json'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
+  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), [...args, '--outDir', join(repo, 'dist')], { encoding: 'utf8' }).then(
     (): Readiness => ({ ready: true }),
     (err: unknown): Readiness => ({ ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
   );

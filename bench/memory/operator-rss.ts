@@ -3,29 +3,38 @@
  * plane: one process per run, VmRSS read from /proc once it is quiet. Figures in
  * docs/performance.md ("Idle memory and per-object cost").
  *
- *   node_modules/.bin/tsc -p tsconfig.build.json --outDir dist --declaration false --declarationMap false --sourceMap false
- *   node bench/memory/operator-rss.ts --plane /work/plane-bench --runs 5 [--repo <checkout>] [-- <node flags>]
+ *   node_modules/.bin/tsc -p tsconfig.image.json --outDir dist
+ *   node bench/memory/operator-rss.ts --plane /work/plane-bench --runs 5 [--repo <checkout>] [--json-kubeconfig] [-- <node flags>]
  *
  * The operator watches all namespaces (`-A`): with no CVC anywhere this is its idle memory; with N
  * CVCs already valued it is its memory with N objects cached, read once its CPU time stopped
  * moving (three 2 s samples under 20 ms each) and 15 s after start at the earliest. A local
  * CoinGecko serves the prices. Node flags after `--` go after the image's own (V8 takes the
  * last of a flag given twice).
+ *
+ * `--json-kubeconfig` hands the operator the plane's kubeconfig converted to JSON, so it loads no
+ * YAML parser, as in a pod (which reads the ServiceAccount's files, no kubeconfig); without it the
+ * figure includes the `yaml` package (1.5 MiB), as on a developer's machine.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
 import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
 
 const { values, positionals } = parseArgs({
-  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' } },
+  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' }, 'json-kubeconfig': { type: 'boolean', default: false } },
   allowPositionals: true,
 });
 if (!values.plane) throw new Error('--plane <control-plane folder> is required (the folder `controlplane/cli.ts up` printed the kubeconfig of)');
 const repo = resolve(values.repo);
-const kubeconfig = join(values.plane, 'admin.kubeconfig');
+const planeKubeconfig = join(values.plane, 'admin.kubeconfig');
+const jsonDir = values['json-kubeconfig'] ? mkdtempSync(join(tmpdir(), 'operator-rss-')) : undefined;
+const kubeconfig = jsonDir ? join(jsonDir, 'kubeconfig.json') : planeKubeconfig;
+if (jsonDir) writeFileSync(kubeconfig, JSON.stringify(parseYaml(readFileSync(planeKubeconfig, 'utf8'))));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -57,5 +66,6 @@ for (let run = 0; run < Number(values.runs); run++) {
   await new Promise((r) => child.once('exit', r));
 }
 await server.close();
+if (jsonDir) rmSync(jsonDir, { recursive: true, force: true });
 const sorted = [...results].sort((a, b) => a - b);
 console.log(`VmRSS MiB: ${results.map((r) => r.toFixed(1)).join(', ')}; median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}`);

@@ -63,11 +63,11 @@ for pkg in "${debs[@]}"; do
   deb_versions+=("$pv")
 done
 
-# Inputs of the key: this script, the lockfile, the package versions, every application file.
+# Inputs of the key: this script, the lockfile, the tsconfigs, the package versions, every application file.
 app_files() { (cd "$repo" && find src operators -type f ! -name '*.test.ts' -print0 | LC_ALL=C sort -z); }
 key="$(
   {
-    cat "${BASH_SOURCE[0]}" "$repo/package.json" "$repo/package-lock.json"
+    cat "${BASH_SOURCE[0]}" "$repo/package.json" "$repo/package-lock.json" "$repo"/tsconfig.json "$repo"/tsconfig.build.json "$repo"/tsconfig.image.json
     printf '%s\n' "$arch" "$node_pkg@$node_version" "${deb_versions[@]}"
     app_files | (cd "$repo" && xargs -0 sha256sum)
   } | sha256sum | cut -c1-12
@@ -186,8 +186,8 @@ cp "$repo/package.json" "$repo/package-lock.json" "$app/app/"
 # Compiled JavaScript, not the .ts sources: Node's type stripping at run time costs about 30 MB of
 # resident memory per operator (docs/dependencies.md). The framework goes where package.json
 # `exports` and `bin` point (dist/src/), the operators keep their paths (operators/…/*.js), which
-# the manifests name. No declarations or source maps: nothing in the image reads them.
-"$repo/node_modules/.bin/tsc" -p "$repo/tsconfig.build.json" --outDir "$tmp/compiled" --declaration false --declarationMap false --sourceMap false
+# the manifests name. No declarations, source maps or comments (tsconfig.image.json says why).
+"$repo/node_modules/.bin/tsc" -p "$repo/tsconfig.image.json" --outDir "$tmp/compiled"
 mkdir -p "$app/app/dist"
 mv "$tmp/compiled/src" "$app/app/dist/src"
 mv "$tmp/compiled/operators" "$app/app/operators"

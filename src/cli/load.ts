@@ -8,7 +8,6 @@
  * it; an error thrown while a module runs gives the throwing file's `file:line:col` and the
  * user's frames of the stack (Node's and Operon's are dropped).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -109,7 +108,8 @@ function syntaxLocation(err: Error): { path: string; line: number; column: numbe
 /** Where `node --check` finds a syntax error in a JavaScript file (it prints `file:line` and a caret). */
 function checkedLocation(path: string): { path: string; line: number; column: number } | undefined {
   try {
-    execFileSync(process.execPath, ['--check', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+    // child_process (with net and dgram) only on this error path: `operon run` keeps it unloaded.
+    process.getBuiltinModule('node:child_process').execFileSync(process.execPath, ['--check', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
     return undefined;
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '');

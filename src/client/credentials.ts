@@ -15,7 +15,6 @@
  *   never share a token (client-node issue #592). Concurrent callers share one plugin run.
  * - Time comes from an injected {@link Clock}.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../base/clock.ts';
 import type { Clock } from '../base/clock.ts';
@@ -331,7 +330,8 @@ function runPlugin(
   for (const { name, value } of exec.env) env[name] = value;
   env['KUBERNETES_EXEC_INFO'] = options.execInfo;
   return new Promise((resolvePromise, reject) => {
-    const child = execFile(
+    // Loaded here, not imported: an operator without an exec plugin (every in-cluster one) never loads child_process.
+    const child = process.getBuiltinModule('node:child_process').execFile(
       exec.command,
       exec.args,
       { env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },

@@ -41,6 +41,15 @@ describe('the packed operon-k8s, installed in a new project', () => {
     assert.match(readFileSync(join(project.dir, 'node_modules/operon-k8s/dist/src/cli/main.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
   });
 
+  it('ships JavaScript without comments (an operator keeps every module source in memory) and declarations with their TSDoc', () => {
+    const dist = join(project.dir, 'node_modules/operon-k8s/dist/src');
+    for (const module of ['index', 'runtime/operator', 'client/client', 'cli/main']) {
+      const js = readFileSync(join(dist, `${module}.js`), 'utf8');
+      assert.doesNotMatch(js, /^\s*(\/\*\*|\/\/ )/m, `${module}.js has comments`);
+    }
+    assert.match(readFileSync(join(dist, 'runtime/operator.d.ts'), 'utf8'), /\/\*\*[^]*@example/, 'operator.d.ts keeps its TSDoc');
+  });
+
   it('holds no tests, benchmarks, results, reference operators or development files', () => {
     const unwanted = paths().filter((f) => /(^|\/)(test|tests|bench|results|operators|examples|controlplane\/\.cache|scripts|deploy|docs)\/|\.test\.|^tsconfig|^\.|package-lock\.json$/.test(f));
     assert.deepEqual(unwanted, []);
