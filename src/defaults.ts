@@ -207,6 +207,21 @@ export const defaults = {
      */
     shutdownGraceMs: 25_000,
   },
+  /** Memory given back after a burst of work (runtime/memory-reducer.ts). */
+  memory: {
+    /**
+     * Handling cycles that make a burst worth a full garbage collection afterwards. A cycle of the
+     * CVC operator allocates about 43 KB, so 1,000 cycles are some 40 MiB of garbage; below that
+     * V8's own collections keep up, and an operator handling a change now and then never pays for
+     * a full collection. Operon's own measure (docs/performance.md), no anchor has this.
+     */
+    reduceAfterCycles: 1_000,
+    /**
+     * Quiet time after the last cycle before that collection. V8's memory reducer waits as long
+     * before its first look (`--gc-memory-reducer-start-delay-ms`, 8 s).
+     */
+    reduceQuietMs: 8_000,
+  },
   /** The helpers for handler authors: Events, conditions. */
   kits: {
     /**
