@@ -217,10 +217,13 @@ export const defaults = {
      */
     reduceAfterCycles: 1_000,
     /**
-     * Quiet time after the last cycle before that collection. V8's memory reducer waits as long
-     * before its first look (`--gc-memory-reducer-start-delay-ms`, 8 s).
+     * Quiet time after the last cycle before that collection. In a burst, cycles end milliseconds
+     * apart (one waits for one write at most), so 2 s without any means the queue is empty; a
+     * wrong guess costs one collection more, at most one per `reduceAfterCycles` cycles. V8's own
+     * memory reducer first looks after 8 s (`--gc-memory-reducer-start-delay-ms`), by which time a
+     * restarted operator may be asked its memory.
      */
-    reduceQuietMs: 8_000,
+    reduceQuietMs: 2_000,
   },
   /** The helpers for handler authors: Events, conditions. */
   kits: {

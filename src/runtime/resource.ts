@@ -48,7 +48,6 @@ import { call, HandlerContexts } from './contexts.ts';
 import { EventHandlers } from './event-handlers.ts';
 import { Reconcilers } from './reconcilers.ts';
 import { andSelector, handlerCache, storeOptions, watchScope } from './cache-options.ts';
-import type { MemoryReducer } from './memory-reducer.ts';
 import { ObjectMemories } from './object-memory.ts';
 import { PauseNotes } from './pause-notes.ts';
 import { NO_SPAN, type CycleSpan, type Tracing } from './tracing.ts';
@@ -89,7 +88,7 @@ export interface ResourceRuntimeOptions {
   inScope?: (namespace: string | undefined) => boolean;
   /** This replica's shard: watch only its objects and let drained ones go. Default: not sharded. */
   shard?: ShardSide;
-  /** Called when a handling cycle ends (the operator's {@link MemoryReducer} counts them). */
+  /** Called when a handling cycle ends (the operator's memory reducer counts them, memory-reducer.ts). */
   onCycle?: () => void;
 }
 
