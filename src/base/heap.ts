@@ -11,9 +11,6 @@
  * It runs on the main thread and blocks it (about 90 ms with 10,000 cached objects), so it is only
  * for a process that is idle anyway.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 let collect: Collect | undefined;
@@ -38,6 +35,9 @@ export function reduceHeap(): void {
 function exposedGc(): Collect {
   const global = (globalThis as { gc?: unknown }).gc;
   if (typeof global === 'function') return global as Collect;
+  // Loaded here, not at import: an operator that never has a burst never loads them.
+  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
+  const { runInNewContext } = process.getBuiltinModule('node:vm');
   setFlagsFromString('--expose-gc');
   try {
     return runInNewContext('gc') as Collect;
