@@ -226,6 +226,24 @@ export const defaults = {
      */
     shutdownGraceMs: 25_000,
   },
+  /** Memory given back after a burst of work (runtime/memory-reducer.ts). */
+  memory: {
+    /**
+     * Handling cycles that make a burst worth a full garbage collection afterwards. A cycle of the
+     * CVC operator allocates about 43 KB, so 1,000 cycles are some 40 MiB of garbage; below that
+     * V8's own collections keep up, and an operator handling a change now and then never pays for
+     * a full collection. Operon's own measure (docs/performance.md), no anchor has this.
+     */
+    reduceAfterCycles: 1_000,
+    /**
+     * Quiet time after the last cycle before that collection. In a burst, cycles end milliseconds
+     * apart (one waits for one write at most), so 2 s without any means the queue is empty; a
+     * wrong guess costs one collection more, at most one per `reduceAfterCycles` cycles. V8's own
+     * memory reducer first looks after 8 s (`--gc-memory-reducer-start-delay-ms`), by which time a
+     * restarted operator may be asked its memory.
+     */
+    reduceQuietMs: 2_000,
+  },
   /** The helpers for handler authors: Events, conditions. */
   kits: {
     /**

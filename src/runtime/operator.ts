@@ -37,6 +37,7 @@
  * With `metrics`, every controller, queue and watch reports controller-runtime's metrics.
  */
 import { systemClock, type Clock } from '../base/clock.ts';
+import { reduceHeap } from '../base/heap.ts';
 import type { Logger } from '../base/logger.ts';
 import { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
@@ -52,6 +53,7 @@ import type { WatchScope } from '../watch/scope.ts';
 import type { ReadonlyStore } from '../watch/store.ts';
 import type { LeadershipLostError } from './leader-election.ts';
 import { Leadership } from './leadership.ts';
+import { MemoryReducer } from './memory-reducer.ts';
 import { Schedules } from './schedules.ts';
 import { NamespaceSelection } from './namespace-selection.ts';
 import type { RbacRule } from '../manifests/rbac.ts';
@@ -107,6 +109,7 @@ export class Operator {
   readonly #eventTaps = new Set<(event: PostedEvent) => void>();
   readonly #leadingResolvers = Promise.withResolvers<void>();
   readonly #unwatchMetrics: Array<() => void> = [];
+  #memoryReducer: MemoryReducer | undefined;
   #leadership: Leadership | undefined;
   #schedules: Schedules | undefined;
   #selection: NamespaceSelection | undefined;
@@ -400,6 +403,7 @@ export class Operator {
       sharding && shardNamespace !== undefined
         ? new ShardMember({ client, ring: sharding.ring, name: sharding.shard ?? defaultShardName(), namespace: shardNamespace, ...shardTimings(sharding), clock: this.#clock, logger })
         : undefined);
+    const reducer = (this.#memoryReducer = new MemoryReducer({ clock: this.#clock, collect: reduceHeap, logger }));
     this.#runtimes.push(
       ...createRuntimes(this.registry, this.#options, {
         client,
@@ -412,6 +416,7 @@ export class Operator {
         tracing: this.#tracing,
         selection,
         shard,
+        onCycle: () => reducer.cycled(),
         made: (runtime, label) => {
           if (metrics) this.#unwatchMetrics.push(metrics.watchMetrics(label, () => runtime.status()));
           byKey.set(resourceKey(runtime.resource), runtime);
@@ -571,6 +576,7 @@ export class Operator {
     // shutdown grace longer than the lease must not let a standby start beside our handlers.
     if (this.#halting) await this.#halting;
     await Promise.all([...this.#runtimes.map((r) => r.stop()), this.#related?.stop(), this.#schedules?.stop(), this.#selection?.reflector.stop(), this.#sharder?.stop()]);
+    this.#memoryReducer?.stop();
     await this.#webhooks?.stop();
     await this.#ringView?.stop();
     for (const unwatch of this.#unwatchMetrics.splice(0)) unwatch();

@@ -89,6 +89,8 @@ export interface ResourceRuntimeOptions {
   inScope?: (namespace: string | undefined) => boolean;
   /** This replica's shard: watch only its objects and let drained ones go. Default: not sharded. */
   shard?: ShardSide;
+  /** Called when a handling cycle ends (the operator's memory reducer counts them, memory-reducer.ts). */
+  onCycle?: () => void;
 }
 
 /** What a resource runtime needs of its replica's shard (shard.ts). */
@@ -134,6 +136,7 @@ export class ResourceRuntime {
   readonly #tracing: Tracing | undefined;
   readonly #inScope: (namespace: string | undefined) => boolean;
   readonly #shard: ShardSide | undefined;
+  readonly #onCycle: (() => void) | undefined;
   readonly #cache: HandlerCache<Stored>;
   readonly #contexts: HandlerContexts;
   readonly #events: EventHandlers;
@@ -164,6 +167,7 @@ export class ResourceRuntime {
     this.#tracing = options.tracing;
     this.#inScope = options.inScope ?? (() => true);
     this.#shard = options.shard;
+    this.#onCycle = options.onCycle;
     this.#pauses = new PauseNotes(options.recorder, options.prefix);
     this.#tracker = new OwnWriteTracker({ clock: this.#clock });
     const statusSubresource = 'hasStatus' in this.resource ? Boolean((this.resource as { hasStatus: boolean }).hasStatus) : true;
@@ -421,6 +425,7 @@ export class ResourceRuntime {
       });
     } finally {
       run.release();
+      this.#onCycle?.();
     }
   }
 

@@ -38,6 +38,8 @@ export interface RuntimeDeps {
   readonly selection: NamespaceSelection | undefined;
   /** This replica's shard, when sharded. */
   readonly shard?: ShardSide | undefined;
+  /** Called when any runtime's handling cycle ends. */
+  readonly onCycle?: () => void;
   /** Called with each runtime made, and its metrics label (`plural.group`). */
   readonly made?: (runtime: ResourceRuntime, label: string) => void;
 }
@@ -80,6 +82,7 @@ export function createRuntimes(registry: Registry, options: OperatorOptions, dep
       ...(deps.tracing ? { tracing: deps.tracing } : {}),
       ...(selection ? { inScope: (namespace: string | undefined) => selection.has(namespace) } : {}),
       ...(deps.shard ? { shard: deps.shard } : {}),
+      ...(deps.onCycle ? { onCycle: deps.onCycle } : {}),
       ...(metrics
         ? { controllerMetrics: metrics.controllerMetrics(label, { maxConcurrentReconciles: maxConcurrency(concurrency) }), queueMetrics: metrics.queueMetrics(label), handlerRuns: metrics.handlerRuns(label) }
         : {}),

@@ -75,6 +75,7 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export function stripForCache<T extends KubeObject>(object: T): T {
   const meta = object.metadata;
   if (meta === undefined) return object;
+  shareTexts(object);
   const hasLastApplied = meta.annotations !== undefined && LAST_APPLIED in meta.annotations;
   if (meta.managedFields === undefined && !hasLastApplied) return object;
   const { managedFields: _dropped, ...rest } = meta;
@@ -83,6 +84,45 @@ export function stripForCache<T extends KubeObject>(object: T): T {
     rest.annotations = annotations;
   }
   return { ...object, metadata: rest };
+}
+
+/**
+ * The texts many cached objects repeat, one copy each: `JSON.parse` makes a new string for every
+ * value (V8 shares only very short ones), so 10,000 objects held 10,000 copies of their `kind`,
+ * `apiVersion`, and their conditions' types, reasons, messages and transition times (about 0.7 KB
+ * per CVC, docs/performance.md). Bounded: when full it starts over, so texts that never repeat
+ * (a message naming its object) cost at most a few more copies of the common ones.
+ */
+const SHARED_TEXTS_MAX = 4096;
+const sharedTexts = new Map<string, string>();
+
+function shared(text: string): string {
+  const known = sharedTexts.get(text);
+  if (known !== undefined) return known;
+  if (sharedTexts.size >= SHARED_TEXTS_MAX) sharedTexts.clear();
+  sharedTexts.set(text, text);
+  return text;
+}
+
+/**
+ * Replaces repeated texts of `object` by their shared copy, in place. A string is a value, so an
+ * equal one in its place changes nothing anyone can see, even for a holder of the same object;
+ * frozen parts are left alone.
+ */
+function shareTexts(object: KubeObject): void {
+  if (Object.isFrozen(object)) return;
+  if (typeof object.kind === 'string') object.kind = shared(object.kind);
+  if (typeof object.apiVersion === 'string') object.apiVersion = shared(object.apiVersion);
+  const conditions = (object as { status?: { conditions?: unknown } }).status?.conditions;
+  if (!Array.isArray(conditions)) return;
+  for (const condition of conditions as unknown[]) {
+    if (typeof condition !== 'object' || condition === null || Object.isFrozen(condition)) continue;
+    const fields = condition as Record<string, unknown>;
+    for (const field in fields) {
+      const value = fields[field];
+      if (typeof value === 'string') fields[field] = shared(value);
+    }
+  }
 }
 
 interface Index<T extends KubeObject> {

@@ -131,3 +131,42 @@ describe('store', () => {
     assert.equal(whole.get('a', 'default'), full);
   });
 });
+
+/** How many distinct string objects in this process's heap hold `text` (from a heap snapshot, which collects garbage first). */
+async function copiesInHeap(text: string): Promise<number> {
+  const { getHeapSnapshot } = await import('node:v8');
+  let json = '';
+  for await (const chunk of getHeapSnapshot()) json += String(chunk);
+  const snapshot = JSON.parse(json) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const stringTypes = new Set(['string', 'concatenated string', 'sliced string'].map((t) => types.indexOf(t)));
+  let copies = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    if (stringTypes.has(snapshot.nodes[i + typeAt] as number) && snapshot.strings[snapshot.nodes[i + nameAt] as number] === text) copies++;
+  }
+  return copies;
+}
+
+describe('store: shared texts', () => {
+  it('keeps one copy of a condition text and a kind that several cached objects repeat (JSON.parse makes one per object)', async () => {
+    // Made at run time, so no literal in this file holds a copy; the JSON texts are dropped after parsing.
+    const suffix = `${process.pid}-${Date.now()}`;
+    const message = `the price is up to date ${suffix}`;
+    const kind = `CryptoValueCalculator${suffix}`;
+    const store = new Store<Obj>();
+    store.apply({ type: 'Init' });
+    for (const name of ['a', 'b', 'c']) {
+      const text = JSON.stringify({ apiVersion: 'v1', kind, metadata: { name, namespace: 'default', resourceVersion: '1', uid: name, managedFields: [] }, status: { conditions: [{ type: 'PriceStale', status: 'False', message }] } });
+      store.apply({ type: 'InitApply', object: JSON.parse(text) as Obj });
+    }
+    store.apply({ type: 'InitDone' });
+    const cached = store.get('c', 'default') as Obj & { status: { conditions: Array<{ message: string }> } };
+    assert.equal(cached.status.conditions[0]?.message, message, 'the text is unchanged');
+    assert.equal(cached.kind, kind);
+    // This test's own copy, and the one the three cached objects share (four without sharing).
+    assert.equal(await copiesInHeap(message), 2);
+    assert.equal(await copiesInHeap(kind), 2);
+  });
+});
