@@ -28,7 +28,7 @@
  *   namespaced) and `name`.
  */
 import { systemClock, type Clock } from '../base/clock.ts';
-import { silentLogger, type Logger } from '../base/logger.ts';
+import { lazyChild, silentLogger, type Logger } from '../base/logger.ts';
 import { isRetryable } from '../client/errors.ts';
 import { defaults } from '../defaults.ts';
 import { parseKey } from '../client/keys.ts';
@@ -326,7 +326,7 @@ export class Controller {
 
   async #process(key: string): Promise<void> {
     const { namespace, name } = parseKey(key);
-    const logger = this.#logger.child(namespace === undefined ? { name } : { namespace, name });
+    const logger = lazyChild(this.#logger, namespace === undefined ? { name } : { namespace, name });
     const attempt = this.queue.numRequeues(key);
     const run: Run = { key, abort: new AbortController() };
     const { signal } = run.abort;

@@ -4,7 +4,7 @@
  * handlers, event handlers, timers, daemons and `when` filters alike.
  */
 import type { Clock } from '../base/clock.ts';
-import type { Logger } from '../base/logger.ts';
+import { lazyChild, type Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { KubeObject, Stored } from '../client/types.ts';
 import { objectContext } from '../handlers/context.ts';
@@ -75,7 +75,7 @@ export class HandlerContexts {
   /** A logger naming the object and the handler. */
   logger(body: Stored, handler: string): Logger {
     const { name, namespace } = body.metadata;
-    return this.#deps.logger.child(namespace ? { namespace, name, handler } : { name, handler });
+    return lazyChild(this.#deps.logger, namespace ? { namespace, name, handler } : { name, handler });
   }
 }
 

@@ -5,6 +5,7 @@
  * `requeueAfter` any of them asked for (or its retry delay) as the cycle's requeue.
  */
 import type { Clock } from '../base/clock.ts';
+import { lazyChild } from '../base/logger.ts';
 import type { Stored } from '../client/types.ts';
 import type { ReconcileContext, ReconcileResult } from '../engine/controller.ts';
 import { matchesObject } from '../handlers/causes.ts';
@@ -68,7 +69,7 @@ export class Reconcilers {
       }
       const { state } = due;
       const record: ProgressRecord = { purpose: 'reconcile', started: new Date(state.startedAt).toISOString(), retries: state.retries };
-      const logger = rc.logger.child({ handler: spec.id });
+      const logger = lazyChild(rc.logger, { handler: spec.id });
       const startedAt = new Date(state.startedAt);
       const { outcome, record: next } = await attempt(spec, (signal) => call(spec, contexts.build({ body, spec, patch, signal, retry: state.retries, startedAt, logger })), {
         record,

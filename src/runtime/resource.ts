@@ -22,7 +22,7 @@
 import type { Concurrency } from '../engine/concurrency.ts';
 import { firstOf } from '../base/abort.ts';
 import type { Clock } from '../base/clock.ts';
-import type { Logger } from '../base/logger.ts';
+import { lazyChild, type Logger } from '../base/logger.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Stored } from '../client/types.ts';
 import { defaults } from '../defaults.ts';
@@ -522,7 +522,7 @@ export class ResourceRuntime {
   async #runDue(body: Stored, next: Extract<Plan, { kind: 'run' }>, rc: ReconcileContext): Promise<Settled | undefined> {
     const { spec, old, new: current, diff } = next.due.selected;
     const reason = next.cause.reason;
-    const logger = rc.logger.child({ handler: spec.id });
+    const logger = lazyChild(rc.logger, { handler: spec.id });
     const extra = { cause: reason, old, new: current, diff, ...(spec.kind === 'field' ? { field: spec.field } : {}) };
     const patch = newPatch();
     const { outcome, record } = await attempt(
