@@ -238,9 +238,9 @@ export const defaults = {
     /**
      * Quiet time after the last cycle before that collection. In a burst, cycles end milliseconds
      * apart (one waits for one write at most), so 2 s without any means the queue is empty; a
-     * wrong guess costs one collection more, at most one per `reduceAfterCycles` cycles. V8's own
-     * memory reducer first looks after 8 s (`--gc-memory-reducer-start-delay-ms`), by which time a
-     * restarted operator may be asked its memory.
+     * wrong guess costs one collection more, at most one per `reduceAfterCycles` cycles, and
+     * waiting longer only keeps the burst's memory longer. (V8's own memory reducer first looks
+     * after 8 s, `--gc-memory-reducer-start-delay-ms`, and then finds the burst's allocation rate.)
      */
     reduceQuietMs: 2_000,
   },
