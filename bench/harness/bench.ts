@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { up, type PlaneState } from '../../src/cluster/plane.ts';
 import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
 import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
-import { applyCrd, bump, cleanUp, cleanUpAfter, createNamespace, machine, pricesOf, round, serviceAccountReady, type Machine } from './cluster.ts';
+import { applyCrd, bump, cleanUp, cleanUpAfter, cleanUpLeftovers, createNamespace, machine, pricesOf, round, serviceAccountReady, type Machine } from './cluster.ts';
 import { CVC_WORKLOADS, printerProgram, type Contender, type Program, type Readiness, type WorkloadName } from './contenders.ts';
 import { createCvcs, CvcTracker } from './cvcs.ts';
 import { createPrinters, PRINTER_CRD_FILE, PRINTER_GROUP_PATH, printerRequestCounts, PrinterTracker } from './printers.ts';
@@ -528,6 +528,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   try {
     await applyCrd(api, options.repo);
     if (options.workloads.includes('printer')) await applyCrd(api, options.repo, PRINTER_CRD_FILE, `${PRINTER_GROUP_PATH}/printers?limit=1`);
+    await cleanUpLeftovers(api, options.log);
     const version = await api.json<{ gitVersion: string }>('GET', '/version');
     const versions: Record<string, string> = { 'kube-apiserver': version.gitVersion, node: process.version };
     const creation: BenchReport['creation'] = [];
