@@ -118,7 +118,7 @@ export const defaults = {
      * `engine/concurrency.ts`). controller-runtime defaults to a fixed 1, kube-rs to unbounded
      * (kube-rs#1473 calls that a footgun). The right number depends on the API server's speed,
      * which an operator cannot know in advance: on this project's benchmark a burst of 10,000 new
-     * objects left them waiting 12.7 s (p99) at a fixed 8 and 0.5 s with this limit. It starts
+     * objects left them waiting 12.5 s (p99) at a fixed 8 and 0.46 s with this limit. It starts
      * at 8, rises while objects wait, and falls back when the server answers 429, 5xx or not at
      * all. A number instead (`--concurrency 16`) fixes it.
      */

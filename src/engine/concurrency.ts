@@ -4,7 +4,7 @@
  *
  * Why adaptive by default: the right number depends on the API server, which the operator
  * cannot know in advance. With a fixed 8, a burst of 10,000 new objects on this project's
- * benchmark queued behind the objects' creator and waited 12.7 s (p99); with this limit, 0.5 s
+ * benchmark queued behind the objects' creator and waited 12.5 s (p99); with this limit, 0.46 s
  * (docs/performance.md). Keeping 64 in flight all the time against a slow or shared API server
  * would add load exactly when it has none to spare. So the limit grows only while keys wait, and
  * shrinks when the server says it is overloaded, as TCP's congestion control does with a network
