@@ -92,7 +92,9 @@ describe('metrics and probes of a running operator', () => {
     assert.equal(before.status, 200);
     assert.equal(sample(before.body, 'operon_watch_healthy', { resource: label }), 1);
     assert.equal(sample(before.body, 'controller_runtime_reconcile_total', { controller: label, result: 'success' }), 0);
-    assert.equal(sample(before.body, 'controller_runtime_max_concurrent_reconciles', { controller: label }), 8);
+    // The default limit adapts: its ceiling is the maximum, and it stands at its floor until objects wait.
+    assert.equal(sample(before.body, 'controller_runtime_max_concurrent_reconciles', { controller: label }), 64);
+    assert.equal(sample(before.body, 'operon_concurrency_limit', { controller: label }), 8);
     for (const name of ['workqueue_depth', 'workqueue_adds_total', 'workqueue_retries_total']) {
       assert.notEqual(sample(before.body, name, { name: label, controller: label }), undefined, `${name} for ${label}`);
     }
