@@ -102,14 +102,21 @@ export interface WaitForOptions {
   what?: string;
   /** Time for the timeout. Default: the system clock. */
   clock?: Clock;
+  /**
+   * The object is read again at least this often, so a predicate that also looks at what the
+   * object does not hold (a handler's record, an Event, a span) is checked again even when the
+   * object does not change. Default 1,000 ms; the watch's own granularity is a second.
+   */
+  recheckMs?: number;
 }
 
 type ObjectOfRef<R> = R extends Resource<infer T extends KubeObject> ? Stored<T> : Stored;
 
 /**
- * Waits until the object `name` satisfies `predicate`, reading it once and then following its
- * watch (no polling, no sleeps). The predicate gets `undefined` while the object does not exist, so
- * a test can wait for a deletion too. Resolves with the object as it satisfied the predicate.
+ * Waits until the object `name` satisfies `predicate`, reading it and then following its watch,
+ * which is renewed every `recheckMs` (1 s) so that a predicate looking beyond the object is checked
+ * again too. No sleeps. The predicate gets `undefined` while the object does not exist, so a test
+ * can wait for a deletion too. Resolves with the object as it satisfied the predicate.
  *
  * @example
  * ```ts
@@ -142,7 +149,7 @@ export async function waitFor<R extends ResourceRef>(
       last = page.items[0] as ObjectOfRef<R> | undefined;
       const resourceVersion = page.metadata.resourceVersion ?? '0';
       if (predicate(last)) return last;
-      const seconds = Math.max(1, Math.min(60, Math.ceil((deadline - clock.now()) / 1000)));
+      const seconds = Math.max(1, Math.min(60, Math.ceil(Math.min(deadline - clock.now(), options.recheckMs ?? 1_000) / 1000)));
       try {
         for await (const event of client.watch(plain, { namespace: ns, fieldSelector, resourceVersion, timeoutSeconds: seconds, signal: abort.signal })) {
           if (event.type === 'ERROR') break;
