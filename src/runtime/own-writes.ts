@@ -38,8 +38,10 @@
  * object, and on its deletion; at most `maxObjects` objects are tracked, the oldest dropped first.
  * Forgetting a record early is always safe: it only costs one run.
  *
- * Caveat: an echo that arrives before the write's response (the watch can be faster than the
- * HTTP answer) is not recognised and costs one run; the stale record is retired by the next event.
+ * An echo can arrive before the write's response (the watch can be faster than the HTTP answer),
+ * when no record exists yet. The resource runtime holds the events of an object whose cycle is
+ * running and asks again once the cycle's writes are recorded; a write made outside a cycle (a
+ * timer's) whose echo comes first still costs one run.
  */
 import { systemClock, type Clock } from '../base/clock.ts';
 import type { KubeObject } from '../client/types.ts';

@@ -29,7 +29,7 @@ import { defaults } from '../defaults.ts';
 import { Controller, type ControllerMetrics, type ReconcileContext, type ReconcileResult } from '../engine/controller.ts';
 import { objectKey, parseKey } from '../client/keys.ts';
 import type { EventSource } from '../engine/sources.ts';
-import { OwnWriteTracker } from './own-writes.ts';
+import { OwnWriteTracker, type EchoEventType } from './own-writes.ts';
 import type { WorkQueueMetrics } from '../engine/queue.ts';
 import { attempt } from '../handlers/execution.ts';
 import type { Recorder } from '../handlers/recorder.ts';
@@ -141,6 +141,14 @@ export class ResourceRuntime {
   readonly #contexts: HandlerContexts;
   readonly #events: EventHandlers;
   #initialListed = false;
+  /**
+   * Keys whose handling cycle is running, with the events of the object that came in meanwhile and
+   * were not recognised as echoes. The watch can deliver the echo of the cycle's own write before
+   * the write's response arrives, when the tracker cannot know it yet; such an event waits here
+   * until the cycle ends (its writes recorded) and is asked about again. Without this, one object
+   * in seven of a burst on the local control plane paid a second cycle that found nothing to do.
+   */
+  readonly #held = new Map<string, Array<{ type: EchoEventType; object: Stored; at: number }>>();
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
   #controlling = false;
   /** Aborts every handler at once when the operator must stop working immediately (lease lost). */
@@ -395,17 +403,46 @@ export class ResourceRuntime {
     const echo = this.#tracker.isEcho(type, object);
     this.#writer.observe(key, type === 'DELETED' ? undefined : object);
     if (type === 'DELETED') {
+      // The deletion queues the key now; what was held for it is moot.
+      this.#held.get(key)?.splice(0);
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
       this.#memory.forget(uid);
       this.#reconcilers.forget(uid);
       this.#pauses.forget(uid);
-    } else if (!echo) {
-      this.#lastChange.set(uid, this.#clock.now());
     }
     if (!this.#inScope(object.metadata.namespace)) return;
     if (this.#controlling) this.#events.dispatch(key, type, object, change.old);
-    if (!echo) this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
+    if (echo) return;
+    const held = type === 'DELETED' ? undefined : this.#held.get(key);
+    if (held) {
+      held.push({ type, object, at: this.#clock.now() });
+      return;
+    }
+    if (type !== 'DELETED') this.#lastChange.set(uid, this.#clock.now());
+    this.#enqueue(key);
+  }
+
+  #enqueue(key: string): void {
+    this.controller.queue.add(key, { priority: this.#initialListed ? 'normal' : 'low' });
+  }
+
+  /**
+   * The cycle of `key` has ended and its writes are recorded: an event held meanwhile that is the
+   * echo of one of them is dropped (the tracker's safety argument holds as for any echo), any
+   * other queues the key again, as it would have when it came.
+   */
+  #release(key: string): void {
+    const held = this.#held.get(key);
+    this.#held.delete(key);
+    if (!held) return;
+    let changed = false;
+    for (const { type, object, at } of held) {
+      if (this.#tracker.isEcho(type, object)) continue;
+      this.#lastChange.set(object.metadata.uid, at);
+      changed = true;
+    }
+    if (changed) this.#enqueue(key);
   }
 
   // The handling cycle: the plan decides (lifecycle/plan.ts), this performs it.
@@ -415,6 +452,7 @@ export class ResourceRuntime {
     // its own, which stops following it when its attempt ends), so releasing it afterwards is safe.
     const run = firstOf(context.signal, this.#halt.signal);
     const rc = { ...context, signal: run.signal };
+    this.#held.set(key, []);
     try {
       const tracing = this.#tracing;
       if (tracing === undefined) return await this.#handle(key, rc, NO_SPAN);
@@ -424,6 +462,7 @@ export class ResourceRuntime {
         return result;
       });
     } finally {
+      this.#release(key);
       run.release();
       this.#onCycle?.();
     }
