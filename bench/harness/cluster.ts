@@ -142,6 +142,27 @@ export async function cleanUpLeftovers(api: AdminApi, log: (line: string) => voi
   }
 }
 
+/**
+ * Stops the run when the plane holds objects the contenders would count that no benchmark made:
+ * every contender watches all namespaces, so CVCs or Printers left by someone else (a test, a
+ * hand-run operator) are listed, valued and written by each of them, and every figure is wrong
+ * while looking plausible. `collections` are cluster-wide list paths.
+ */
+export async function refuseForeignObjects(api: AdminApi, collections: readonly string[]): Promise<void> {
+  for (const path of collections) {
+    const res = await api.request('GET', `${path}?limit=500`);
+    if (res.status === 404) continue;
+    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+    const list = JSON.parse(res.text) as { items: Array<{ metadata: { namespace?: string } }>; metadata: { remainingItemCount?: number } };
+    if (list.items.length === 0) continue;
+    const namespaces = [...new Set(list.items.map((o) => o.metadata.namespace ?? ''))];
+    const count = list.items.length + (list.metadata.remainingItemCount ?? 0);
+    throw new Error(
+      `the plane holds ${count} objects of ${path} that no benchmark made, in namespace(s) ${namespaces.join(', ')}: every contender watches all namespaces and would count them; delete them (kubectl delete namespace ${namespaces.join(' ')}) or give the benchmark a plane of its own (OPERON_BENCH_PLANE_DIR)`,
+    );
+  }
+}
+
 /** Sets `next` prices on the price stand-in and in `current`; returns `current`. */
 export function pricesOf(server: CoinGeckoServer, current: Map<string, string>, next: Record<string, string>): Map<string, string> {
   for (const [coin, price] of Object.entries(next)) {
