@@ -113,14 +113,15 @@ export async function deleteAll(api: AdminApi, collection: string, log: (line: s
   let fewest = Infinity;
   let fellAt = Date.now();
   for (let i = 0; ; i++) {
-    const left = await api.json<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }>; metadata?: { remainingItemCount?: number } }>('GET', `${collection}?limit=500`);
-    const count = left.items.length + (left.metadata?.remainingItemCount ?? 0);
+    const left = await firstPage(api, collection);
+    if (left === undefined) throw new Error(`clean-up: the server does not serve ${collection}`);
+    const count = left.count;
     if (count === 0) return;
     if (count < fewest) [fewest, fellAt] = [count, Date.now()];
     // The operator has stopped, so finalizers it added (kopf adds one for timers) stay until lifted.
     if (i % 25 === 5 && left.items.some((o) => o.metadata.finalizers?.length)) {
       log(`  clean-up: lifting finalizers the stopped operator left on ${collection}`);
-      const all = await api.json<typeof left>('GET', collection);
+      const all = await api.json<{ items: ListedObject[] }>('GET', collection);
       await Promise.all(
         all.items.filter((o) => o.metadata.finalizers?.length).map((o) => api.request('PATCH', `${collection}/${o.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json')),
       );
@@ -128,6 +129,22 @@ export async function deleteAll(api: AdminApi, collection: string, log: (line: s
     if (Date.now() - fellAt > 120_000) throw new Error(`clean-up: ${count} objects in ${collection} stopped going for 2 minutes`);
     await sleep(count > 5_000 ? 1_000 : 200);
   }
+}
+
+interface ListedObject {
+  metadata: { name: string; namespace?: string; finalizers?: string[] };
+}
+
+/**
+ * The first 500 objects of `collection` and how many it holds in all (the page plus the server's
+ * `remainingItemCount`); `undefined` when the server does not serve it (no such CRD).
+ */
+async function firstPage(api: AdminApi, collection: string): Promise<{ items: ListedObject[]; count: number } | undefined> {
+  const res = await api.request('GET', `${collection}?limit=500`);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET ${collection}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+  const list = JSON.parse(res.text) as { items: ListedObject[]; metadata?: { remainingItemCount?: number } };
+  return { items: list.items, count: list.items.length + (list.metadata?.remainingItemCount ?? 0) };
 }
 
 /**
@@ -150,15 +167,11 @@ export async function cleanUpLeftovers(api: AdminApi, log: (line: string) => voi
  */
 export async function refuseForeignObjects(api: AdminApi, collections: readonly string[]): Promise<void> {
   for (const path of collections) {
-    const res = await api.request('GET', `${path}?limit=500`);
-    if (res.status === 404) continue;
-    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
-    const list = JSON.parse(res.text) as { items: Array<{ metadata: { namespace?: string } }>; metadata: { remainingItemCount?: number } };
-    if (list.items.length === 0) continue;
+    const list = await firstPage(api, path);
+    if (!list?.count) continue;
     const namespaces = [...new Set(list.items.map((o) => o.metadata.namespace ?? ''))];
-    const count = list.items.length + (list.metadata.remainingItemCount ?? 0);
     throw new Error(
-      `the plane holds ${count} objects of ${path} that no benchmark made, in namespace(s) ${namespaces.join(', ')}: every contender watches all namespaces and would count them; delete them (kubectl delete namespace ${namespaces.join(' ')}) or give the benchmark a plane of its own (OPERON_BENCH_PLANE_DIR)`,
+      `the plane holds ${list.count} objects of ${path} that no benchmark made, in namespace(s) ${namespaces.join(', ')}: every contender watches all namespaces and would count them; delete them (kubectl delete namespace ${namespaces.join(' ')}) or give the benchmark a plane of its own (OPERON_BENCH_PLANE_DIR)`,
     );
   }
 }

@@ -402,6 +402,8 @@ export class ResourceRuntime {
     const type = change.type === 'added' ? 'ADDED' : change.type === 'modified' ? 'MODIFIED' : 'DELETED';
     const echo = this.#tracker.isEcho(type, object);
     this.#writer.observe(key, type === 'DELETED' ? undefined : object);
+    // A running cycle of the key decides about this event once its writes are recorded.
+    const held = echo || type === 'DELETED' ? undefined : this.#held.get(key);
     if (type === 'DELETED') {
       // The deletion queues the key now; what was held for it is moot.
       this.#held.get(key)?.splice(0);
@@ -410,17 +412,14 @@ export class ResourceRuntime {
       this.#memory.forget(uid);
       this.#reconcilers.forget(uid);
       this.#pauses.forget(uid);
+    } else if (held) {
+      held.push({ type, object, at: this.#clock.now() });
+    } else if (!echo) {
+      this.#lastChange.set(uid, this.#clock.now());
     }
     if (!this.#inScope(object.metadata.namespace)) return;
     if (this.#controlling) this.#events.dispatch(key, type, object, change.old);
-    if (echo) return;
-    const held = type === 'DELETED' ? undefined : this.#held.get(key);
-    if (held) {
-      held.push({ type, object, at: this.#clock.now() });
-      return;
-    }
-    if (type !== 'DELETED') this.#lastChange.set(uid, this.#clock.now());
-    this.#enqueue(key);
+    if (!echo && !held) this.#enqueue(key);
   }
 
   #enqueue(key: string): void {
