@@ -107,6 +107,25 @@ export async function compileOperon(repo: string, operator: string): Promise<Rea
 }
 
 /**
+ * Compiles a contender's own tsconfig (one that extends tsconfig.image.json and includes the Operon
+ * command and its operator) into the same dist/, once per harness process: an Operon contender
+ * outside the reference operators, compiled as the image compiles them.
+ */
+const projects = new Map<string, Promise<Readiness>>();
+export async function compileProject(repo: string, tsconfig: string): Promise<Readiness> {
+  if (!existsSync(join(repo, tsconfig))) return { ready: false, reason: `${tsconfig} does not exist yet; this entry runs once it does` };
+  let done = projects.get(tsconfig);
+  if (done === undefined) {
+    done = run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, tsconfig)], { encoding: 'utf8' }).then(
+      (): Readiness => ({ ready: true }),
+      (err: unknown): Readiness => ({ ready: false, reason: `compiling ${tsconfig} failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
+    );
+    projects.set(tsconfig, done);
+  }
+  return done;
+}
+
+/**
  * The environment of every Printer program: the Pods go to kwok's simulated Node, whatever the
  * harness's own environment says (the reference operator reads these; an empty value means none).
  */
@@ -136,6 +155,19 @@ const OPERON: Contender = {
     command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/printer/operator.js'), '-A'],
     env: PRINTER_ENV,
   },
+};
+
+/**
+ * Operon doing exactly the controller-runtime contender's work (the `value` annotation, RequeueAfter,
+ * one shared price request per interval), compiled as the image compiles: against
+ * `controller-runtime` it measures the frameworks; `operon` measures the reference operator, which
+ * writes a status with every digit, the change and conditions.
+ */
+const OPERON_SAME_WORK: Contender = {
+  name: 'operon-same-work',
+  about: "Operon doing the controller-runtime contender's work line for line (bench/contenders/operon-same-work: reconcile writes the value annotation when it differs, requeueAfter the interval, shared price cache), compiled and run as the image runs it, all namespaces",
+  setup: (repo) => compileProject(repo, 'bench/contenders/operon-same-work/tsconfig.json'),
+  command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/bench/contenders/operon-same-work/operator.js'), '-A'],
 };
 
 const CONTROLLER_RUNTIME: Contender = {
@@ -177,6 +209,7 @@ export const CONTENDERS: readonly Contender[] = [
     },
   },
   CONTROLLER_RUNTIME,
+  OPERON_SAME_WORK,
   {
     name: 'client-node-informer',
     about: '@kubernetes/client-node 2.0.1 makeInformer, hand-written keyed queue with 8 workers, merge patch only on change, shared price fetch',
