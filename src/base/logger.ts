@@ -49,8 +49,10 @@ export const silentLogger: Logger = {
  * A child logger made on its first line, not before. Every handling cycle binds the object's
  * namespace and name, and most cycles write no line at the level that is on; a pino child costs
  * about 1 KB of garbage each (10.7 MiB per 10,000 cycles, docs/performance.md). A line below the
- * parent's level makes no child either. `child` of a lazy child merges the bindings, so one child
- * is made, with all of them, when a line is written.
+ * parent's level makes no child either. `child` of a lazy child is lazy too, and makes its child
+ * of the parent's when a line is written; the parent's child is made once and shared. Like pino's,
+ * the methods need the logger as `this`: they live on the prototype, so a cycle's logger is one
+ * small object, not a closure per level.
  *
  * @example
  * ```ts
@@ -60,21 +62,51 @@ export const silentLogger: Logger = {
  * ```
  */
 export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
-  let made: Logger | undefined;
-  const at = (level: LogRecord['level']): LogFn =>
-    ((...args: [Record<string, unknown>, string?] | [string]) => {
-      if (parent.isLevelEnabled?.(level) === false) return;
-      made ??= parent.child(bindings);
-      (made[level] as (...a: typeof args) => void).apply(made, args);
-    }) as LogFn;
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => lazyChild(parent, { ...bindings, ...more }),
-    isLevelEnabled: (level) => parent.isLevelEnabled?.(level) ?? true,
-  };
+  return new LazyLogger(parent, bindings);
+}
+
+class LazyLogger implements Logger {
+  readonly #parent: Logger;
+  readonly #bindings: Record<string, unknown>;
+  #made: Logger | undefined;
+
+  constructor(parent: Logger, bindings: Record<string, unknown>) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  /** The real child, made now if not yet. */
+  #child(): Logger {
+    if (this.#made !== undefined) return this.#made;
+    const parent = this.#parent;
+    this.#made = (parent instanceof LazyLogger ? parent.#child() : parent).child(this.#bindings);
+    return this.#made;
+  }
+
+  #write(level: LogRecord['level'], args: [Record<string, unknown> | string, string?]): void {
+    if (this.#parent.isLevelEnabled?.(level) === false) return;
+    const child = this.#child();
+    (child[level] as (...a: typeof args) => void).apply(child, args);
+  }
+
+  debug(...args: [Record<string, unknown> | string, string?]): void {
+    this.#write('debug', args);
+  }
+  info(...args: [Record<string, unknown> | string, string?]): void {
+    this.#write('info', args);
+  }
+  warn(...args: [Record<string, unknown> | string, string?]): void {
+    this.#write('warn', args);
+  }
+  error(...args: [Record<string, unknown> | string, string?]): void {
+    this.#write('error', args);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LazyLogger(this, bindings);
+  }
+  isLevelEnabled(level: LogRecord['level']): boolean {
+    return this.#parent.isLevelEnabled?.(level) ?? true;
+  }
 }
 
 /** One recorded line of a {@link recordingLogger}. */

@@ -35,6 +35,90 @@ export interface ContextInput<T extends KubeObject> {
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
+ * A handler's context. Its getters live on the prototype and read `body` when asked, so a context
+ * costs one small object per handler run instead of a closure per field (building the context was
+ * the largest of Operon's own allocation sites in a burst, docs/performance.md). `info`, `warn`,
+ * `exception` and `enqueue` are getters returning functions bound to this context, so a handler
+ * may destructure them (`({ info }) => info(…)`) as it may the fields.
+ */
+class HandlerContext<T extends KubeObject> implements ObjectContext<T> {
+  readonly #input: ContextInput<T>;
+
+  constructor(input: ContextInput<T>) {
+    this.#input = input;
+  }
+
+  get body(): Stored<T> {
+    const body = this.#input.body;
+    return typeof body === 'function' ? body() : body;
+  }
+  get spec(): NonNullable<T['spec']> {
+    return (this.body.spec ?? EMPTY) as NonNullable<T['spec']>;
+  }
+  get status(): ObjectContext<T>['status'] {
+    return (this.body.status ?? EMPTY) as ObjectContext<T>['status'];
+  }
+  get meta(): ObjectMeta {
+    return this.body.metadata;
+  }
+  get name(): string {
+    return this.body.metadata.name;
+  }
+  get namespace(): string | undefined {
+    return this.body.metadata.namespace;
+  }
+  get uid(): string {
+    return this.body.metadata.uid;
+  }
+  get labels(): Readonly<Record<string, string>> {
+    return this.body.metadata.labels ?? EMPTY;
+  }
+  get annotations(): Readonly<Record<string, string>> {
+    return this.body.metadata.annotations ?? EMPTY;
+  }
+  get patch(): ObjectPatch<T> {
+    return this.#input.patch;
+  }
+  get logger(): Logger {
+    return this.#input.logger;
+  }
+  get client(): KubeClient {
+    return this.#input.client;
+  }
+  get cache(): HandlerCache<T> {
+    return this.#input.cache;
+  }
+  get signal(): AbortSignal {
+    return this.#input.signal;
+  }
+  get retry(): number {
+    return this.#input.retry;
+  }
+  get startedAt(): Date {
+    return this.#input.startedAt;
+  }
+  get id(): string {
+    return this.#input.id;
+  }
+  get resource(): Resource {
+    return this.#input.resource;
+  }
+  get info(): ObjectContext<T>['info'] {
+    return (reason, message, about) => this.#input.recorder.info(about ?? this.body, reason, message);
+  }
+  get warn(): ObjectContext<T>['warn'] {
+    return (reason, message, about) => this.#input.recorder.warn(about ?? this.body, reason, message);
+  }
+  get exception(): ObjectContext<T>['exception'] {
+    return (reason, error, about) => this.#input.recorder.exception(about ?? this.body, reason, error);
+  }
+  get enqueue(): ObjectContext<T>['enqueue'] {
+    const input = this.#input;
+    return (name, namespace) => input.enqueue(keyOf(name, input.resource.namespaced ? (namespace ?? this.body.metadata.namespace) : undefined));
+  }
+}
+
+/**
  * The context of a handler; `extra` adds the kind-specific fields (old, new, diff, type, …).
  *
  * @example
@@ -44,48 +128,7 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
  * ```
  */
 export function objectContext<T extends KubeObject, X extends object = object>(input: ContextInput<T>, extra?: X): ObjectContext<T> & X {
-  const read = typeof input.body === 'function' ? input.body : ((body) => () => body)(input.body);
-  const context = {
-    get body() {
-      return read();
-    },
-    get spec() {
-      return (read().spec ?? EMPTY) as NonNullable<T['spec']>;
-    },
-    get status() {
-      return (read().status ?? EMPTY) as ObjectContext<T>['status'];
-    },
-    get meta(): ObjectMeta {
-      return read().metadata;
-    },
-    get name() {
-      return read().metadata.name;
-    },
-    get namespace() {
-      return read().metadata.namespace;
-    },
-    get uid() {
-      return read().metadata.uid;
-    },
-    get labels() {
-      return read().metadata.labels ?? EMPTY;
-    },
-    get annotations() {
-      return read().metadata.annotations ?? EMPTY;
-    },
-    patch: input.patch,
-    logger: input.logger,
-    client: input.client,
-    cache: input.cache,
-    signal: input.signal,
-    retry: input.retry,
-    startedAt: input.startedAt,
-    id: input.id,
-    resource: input.resource,
-    info: (reason: string, message: string, about?: KubeObject) => input.recorder.info(about ?? read(), reason, message),
-    warn: (reason: string, message: string, about?: KubeObject) => input.recorder.warn(about ?? read(), reason, message),
-    exception: (reason: string, error: unknown, about?: KubeObject) => input.recorder.exception(about ?? read(), reason, error),
-    enqueue: (name: string, namespace?: string) => input.enqueue(keyOf(name, input.resource.namespaced ? (namespace ?? read().metadata.namespace) : undefined)),
-  } satisfies ObjectContext<T>;
-  return Object.assign(context, extra ?? {}) as ObjectContext<T> & X;
+  const context: ObjectContext<T> = new HandlerContext(input);
+  // Object.assign skips an undefined source.
+  return Object.assign(context, extra) as ObjectContext<T> & X;
 }

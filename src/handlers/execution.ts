@@ -94,51 +94,59 @@ export async function attempt(spec: HandlerSpec, call: (signal: AbortSignal) => 
   const controller = new AbortController();
   const outer = options.signal;
   if (outer?.aborted) return { outcome: { kind: 'aborted', error: outer.reason }, record };
-  // A handler that ignores its signal is not waited for once the operator stops.
-  let onAbort = (): void => {};
+  // What the handler's run races against: the operator's stop (a handler that ignores its
+  // signal is not waited for once the operator stops) and the handler's timeout. Each is built
+  // only when it can happen; most handlers have no timeout.
+  const racers: Array<Promise<unknown>> = [];
+  let onAbort: (() => void) | undefined;
   let abandoned = false;
-  let cancelGrace = (): void => {};
-  const graceMs = options.abortGraceMs ?? 0;
-  const stopped = new Promise<never>((_resolve, reject) => {
-    onAbort = (): void => {
-      controller.abort(outer?.reason);
-      if (graceMs <= 0) {
-        reject(outer?.reason);
-        return;
-      }
-      cancelGrace = clock.setTimer(graceMs, () => {
-        abandoned = true;
-        reject(outer?.reason);
-      });
-    };
-  });
-  stopped.catch(() => {});
-  outer?.addEventListener('abort', onAbort, { once: true });
-  let cancelTimer = (): void => {};
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    if (deadline === undefined) return;
-    cancelTimer = clock.setTimer(deadline - now, () => {
-      const error = new HandlerTimeoutError(spec.id, spec.timeoutMs as number);
-      controller.abort(error);
-      reject(error);
+  let cancelGrace: (() => void) | undefined;
+  if (outer !== undefined) {
+    const graceMs = options.abortGraceMs ?? 0;
+    const stopped = new Promise<never>((_resolve, reject) => {
+      onAbort = (): void => {
+        controller.abort(outer.reason);
+        if (graceMs <= 0) {
+          reject(outer.reason);
+          return;
+        }
+        cancelGrace = clock.setTimer(graceMs, () => {
+          abandoned = true;
+          reject(outer.reason);
+        });
+      };
     });
-  });
-  timedOut.catch(() => {});
+    stopped.catch(() => {});
+    outer.addEventListener('abort', onAbort as () => void, { once: true });
+    racers.push(stopped);
+  }
+  let cancelTimer: (() => void) | undefined;
+  if (deadline !== undefined) {
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      cancelTimer = clock.setTimer(deadline - now, () => {
+        const error = new HandlerTimeoutError(spec.id, spec.timeoutMs as number);
+        controller.abort(error);
+        reject(error);
+      });
+    });
+    timedOut.catch(() => {});
+    racers.push(timedOut);
+  }
   try {
     const run = Promise.resolve().then(() => {
       controller.signal.throwIfAborted();
       return call(controller.signal);
     });
-    const result = await Promise.race([run, timedOut, stopped]);
+    const result = await (racers.length === 0 ? run : Promise.race([run, ...racers]));
     return finish(record, { kind: 'success', result }, clock.now(), true);
   } catch (error) {
     if (outer?.aborted) return { outcome: { kind: 'aborted', error, ...(abandoned ? { abandoned } : {}) }, record };
     const at = clock.now();
     return finish(record, classify(spec, error, record, at), at, true);
   } finally {
-    cancelTimer();
-    cancelGrace();
-    outer?.removeEventListener('abort', onAbort);
+    cancelTimer?.();
+    cancelGrace?.();
+    if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -394,7 +394,7 @@ export class ResourceRuntime {
     return options.shard ? { ...scope, labelSelector: andSelector(scope.labelSelector, options.shard.selector) } : scope;
   }
 
-  async #onChange(change: ObjectChange<Stored>): Promise<void> {
+  #onChange(change: ObjectChange<Stored>): void {
     const object = change.object;
     const key = objectKey(object);
     if (key === undefined) return;

@@ -167,20 +167,36 @@ export class Reflector<T extends KubeObject> {
     return { healthy: watches.every((w) => w.healthy), current: watches.every((w) => w.current), watches };
   }
 
-  async #handle(lane: Lane<T>, event: WatcherEvent<T>): Promise<void> {
+  /**
+   * Applies an event to its store and tells the subscribers, in order. Synchronous while every
+   * subscriber is: a promise per event and subscriber was a measurable part of a burst's garbage.
+   * From the first subscriber that returns a promise on, the rest are chained after it.
+   */
+  #handle(lane: Lane<T>, event: WatcherEvent<T>): Promise<void> | undefined {
     const filter = this.plan.namespaceFilter;
     // Deletes pass unfiltered: the store ignores keys it never held.
-    if (filter && (event.type === 'Apply' || event.type === 'InitApply') && !filter(event.object.metadata?.namespace ?? '')) return;
-    const changes = lane.store.apply(event);
-    for (const change of changes) {
+    if (filter && (event.type === 'Apply' || event.type === 'InitApply') && !filter(event.object.metadata?.namespace ?? '')) return undefined;
+    let pending: Promise<void> | undefined;
+    for (const change of lane.store.apply(event)) {
       for (const subscriber of this.#subscribers) {
-        try {
-          await subscriber(change);
-        } catch (error) {
-          this.#log.error({ err: error, change: change.type, name: change.object.metadata?.name, namespace: change.object.metadata?.namespace }, 'change subscriber failed');
-        }
+        pending = pending === undefined ? this.#deliver(subscriber, change) : pending.then(() => this.#deliver(subscriber, change));
       }
     }
+    return pending;
+  }
+
+  #deliver(subscriber: ChangeSubscriber<T>, change: ObjectChange<T>): Promise<void> | undefined {
+    try {
+      const done = subscriber(change);
+      return done === undefined ? undefined : done.then(undefined, (error: unknown) => this.#failed(error, change));
+    } catch (error) {
+      this.#failed(error, change);
+      return undefined;
+    }
+  }
+
+  #failed(error: unknown, change: ObjectChange<T>): void {
+    this.#log.error({ err: error, change: change.type, name: change.object.metadata?.name, namespace: change.object.metadata?.namespace }, 'change subscriber failed');
   }
 }
 

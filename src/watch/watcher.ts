@@ -209,7 +209,10 @@ export class Watcher<T extends KubeObject> {
   async run(listener: WatcherListener<T>): Promise<void> {
     for await (const event of this.events()) {
       try {
-        await listener(event);
+        // Awaited only when it is a promise: most listeners return nothing, and an await of
+        // nothing still costs a promise and a turn of the microtask queue per event.
+        const done = listener(event);
+        if (done !== undefined) await done;
       } catch (error) {
         this.#log.error({ err: error, event: event.type }, 'watch listener failed; continuing with the next event');
       }

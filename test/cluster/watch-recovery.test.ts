@@ -52,6 +52,8 @@ describe('watch recovery on a control plane of our own', () => {
     after(() => reflector.stop());
     await reflector.store.ready;
     await eventually(() => log.changes.length === 5, { what: 'the five initial objects' });
+    // The listed objects reach subscribers before the watch that follows the list is open.
+    await eventually(() => reflector.status().watches[0]?.connectedAt !== undefined, { what: 'the watch open' });
     const savedVersion = reflector.status().watches[0]?.resourceVersion;
     assert.ok(savedVersion);
 

@@ -43,14 +43,29 @@ describe('lazyChild', () => {
     ]);
   });
 
-  it('a child of a lazy child makes one child with both bindings, on its first line', async () => {
+  it('children of a lazy child write with both bindings, share their parent\'s child, and make none until a line is written', async () => {
     const { logger, lines, children } = pinoInto('debug');
-    const log = lazyChild(lazyChild(logger, { name: 'btc' }), { handler: 'value' });
+    const cycle = lazyChild(logger, { name: 'btc' });
+    const value = lazyChild(cycle, { handler: 'value' });
+    const stale = cycle.child({ handler: 'stale' });
     assert.equal(children(), 0);
-    log.debug('ran');
+    value.debug('ran');
+    stale.info('ran');
+    value.info('again');
     await flush();
-    assert.equal(children(), 1);
-    assert.deepEqual(lines, [{ level: 20, name: 'btc', handler: 'value', msg: 'ran' }]);
+    assert.equal(children(), 1, 'one child of the operator\'s logger, for the cycle, shared by both handlers');
+    assert.deepEqual(lines, [
+      { level: 20, name: 'btc', handler: 'value', msg: 'ran' },
+      { level: 30, name: 'btc', handler: 'stale', msg: 'ran' },
+      { level: 30, name: 'btc', handler: 'value', msg: 'again' },
+    ]);
+  });
+
+  it('needs its logger as `this`, as pino does', () => {
+    const { logger } = recordingLogger();
+    const log = lazyChild(logger, { name: 'p1' });
+    const detached = log.info;
+    assert.throws(() => detached('lost'), TypeError);
   });
 
   it('writes every level through a logger that cannot tell its level (the recording logger)', () => {
