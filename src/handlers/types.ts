@@ -70,7 +70,11 @@ export interface ObjectContext<T extends KubeObject> {
   readonly annotations: Readonly<Record<string, string>>;
   /** Collects changes; they are sent as one merge patch per endpoint when the handler is done. */
   readonly patch: ObjectPatch<T>;
-  /** Bound to the object's namespace and name, and the handler's id. */
+  /**
+   * Bound to the object's namespace and name, and the handler's id. As with pino, its methods need
+   * the logger as `this`: pass `(e) => logger.error({ err: e }, 'failed')` as a callback, not
+   * `logger.error` itself.
+   */
   readonly logger: Logger;
   /** The operator's client, for reads and writes of other objects. */
   readonly client: KubeClient;

@@ -56,6 +56,35 @@ describe('reflector', () => {
     await reflector.stop();
   });
 
+  it('tells subscribers in order, waits for one that returns a promise, and goes on past one that fails', async () => {
+    const source = new ScriptedSource();
+    source.listScript.push(page([obj('a', '1'), obj('b', '2')], '5'));
+    const reflector = new Reflector<Obj>({ source, namespaced: true, clock: new ManualClock() });
+    const seen: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    reflector.subscribe(async (change) => {
+      seen.push(`slow ${change.object.metadata.name} start`);
+      if (change.object.metadata.name === 'a') await gate;
+      seen.push(`slow ${change.object.metadata.name} end`);
+    });
+    reflector.subscribe((change) => {
+      seen.push(`sync ${change.object.metadata.name}`);
+      if (change.object.metadata.name === 'b') throw new Error('subscriber bug');
+    });
+    reflector.subscribe(async (change) => {
+      seen.push(`failing ${change.object.metadata.name}`);
+      throw new Error('async subscriber bug');
+    });
+    void reflector.start();
+    await settle();
+    assert.deepEqual(seen, ['slow a start'], 'nothing passes a subscriber that has not finished');
+    release();
+    await settle();
+    assert.deepEqual(seen, ['slow a start', 'slow a end', 'sync a', 'failing a', 'slow b start', 'slow b end', 'sync b', 'failing b']);
+    await reflector.stop();
+  });
+
   it('keeps one store per namespace, so a relist in one never deletes objects of another', async () => {
     const source = new ScriptedSource();
     source.listFallback = (options) => (options.namespace === 'shop' ? page([obj('a', '1', 'shop')], '5') : page([obj('b', '2', 'billing')], '5'));
