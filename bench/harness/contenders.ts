@@ -91,7 +91,6 @@ const node = process.execPath;
  * docs/dependencies.md). The compiled operators import `operon-k8s`, which resolves (self-reference,
  * no condition) to dist/src/, the same compiled framework.
  */
-let compiled: Promise<Readiness> | undefined;
 export async function compileOperon(repo: string, operator: string): Promise<Readiness> {
   for (const file of [operator, 'src/cli/main.ts']) {
     if (!existsSync(join(repo, file))) return { ready: false, reason: `${file} does not exist yet; this entry runs once it does` };
@@ -99,11 +98,7 @@ export async function compileOperon(repo: string, operator: string): Promise<Rea
   // The image's compile (tsconfig.image.json); a checkout from before that file, the same without dropping comments.
   const image = existsSync(join(repo, 'tsconfig.image.json'));
   const args = image ? ['-p', join(repo, 'tsconfig.image.json')] : ['-p', join(repo, 'tsconfig.build.json'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
-  compiled ??= run(join(repo, 'node_modules/.bin/tsc'), [...args, '--outDir', join(repo, 'dist')], { encoding: 'utf8' }).then(
-    (): Readiness => ({ ready: true }),
-    (err: unknown): Readiness => ({ ready: false, reason: `compiling Operon failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
-  );
-  return compiled;
+  return compileOnce(repo, [...args, '--outDir', join(repo, 'dist')], 'Operon');
 }
 
 /**
@@ -111,16 +106,22 @@ export async function compileOperon(repo: string, operator: string): Promise<Rea
  * command and its operator) into the same dist/, once per harness process: an Operon contender
  * outside the reference operators, compiled as the image compiles them.
  */
-const projects = new Map<string, Promise<Readiness>>();
 export async function compileProject(repo: string, tsconfig: string): Promise<Readiness> {
   if (!existsSync(join(repo, tsconfig))) return { ready: false, reason: `${tsconfig} does not exist yet; this entry runs once it does` };
-  let done = projects.get(tsconfig);
+  return compileOnce(repo, ['-p', join(repo, tsconfig)], tsconfig);
+}
+
+/** One `tsc` run per distinct argument list and harness process, shared by the entries that need it. */
+const compiles = new Map<string, Promise<Readiness>>();
+function compileOnce(repo: string, args: readonly string[], what: string): Promise<Readiness> {
+  const key = args.join(' ');
+  let done = compiles.get(key);
   if (done === undefined) {
-    done = run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, tsconfig)], { encoding: 'utf8' }).then(
+    done = run(join(repo, 'node_modules/.bin/tsc'), [...args], { encoding: 'utf8' }).then(
       (): Readiness => ({ ready: true }),
-      (err: unknown): Readiness => ({ ready: false, reason: `compiling ${tsconfig} failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
+      (err: unknown): Readiness => ({ ready: false, reason: `compiling ${what} failed: ${String((err as { stdout?: string }).stdout || err).slice(0, 500)}` }),
     );
-    projects.set(tsconfig, done);
+    compiles.set(key, done);
   }
   return done;
 }

@@ -147,8 +147,9 @@ export class ResourceRuntime {
    * the write's response arrives, when the tracker cannot know it yet; such an event waits here
    * until the cycle ends (its writes recorded) and is asked about again. Without this, one object
    * in seven of a burst on the local control plane paid a second cycle that found nothing to do.
+   * `null` while nothing is held: most cycles hold nothing, and need no list.
    */
-  readonly #held = new Map<string, Array<{ type: EchoEventType; object: Stored; at: number }>>();
+  readonly #held = new Map<string, Array<{ type: EchoEventType; object: Stored; at: number }> | null>();
   /** True once {@link startControlling} ran: handlers run only then (under leader election, only while leading). */
   #controlling = false;
   /** Aborts every handler at once when the operator must stop working immediately (lease lost). */
@@ -403,17 +404,19 @@ export class ResourceRuntime {
     const echo = this.#tracker.isEcho(type, object);
     this.#writer.observe(key, type === 'DELETED' ? undefined : object);
     // A running cycle of the key decides about this event once its writes are recorded.
-    const held = echo || type === 'DELETED' ? undefined : this.#held.get(key);
+    const held = !echo && type !== 'DELETED' && this.#held.has(key);
     if (type === 'DELETED') {
       // The deletion queues the key now; what was held for it is moot.
-      this.#held.get(key)?.splice(0);
+      if (this.#held.has(key)) this.#held.set(key, null);
       this.#lastChange.delete(uid);
       this.#tasks.forget(uid);
       this.#memory.forget(uid);
       this.#reconcilers.forget(uid);
       this.#pauses.forget(uid);
     } else if (held) {
-      held.push({ type, object, at: this.#clock.now() });
+      const list = this.#held.get(key) ?? [];
+      list.push({ type, object, at: this.#clock.now() });
+      this.#held.set(key, list);
     } else if (!echo) {
       this.#lastChange.set(uid, this.#clock.now());
     }
@@ -451,7 +454,7 @@ export class ResourceRuntime {
     // its own, which stops following it when its attempt ends), so releasing it afterwards is safe.
     const run = firstOf(context.signal, this.#halt.signal);
     const rc = { ...context, signal: run.signal };
-    this.#held.set(key, []);
+    this.#held.set(key, null);
     try {
       const tracing = this.#tracing;
       if (tracing === undefined) return await this.#handle(key, rc, NO_SPAN);
