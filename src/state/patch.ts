@@ -11,7 +11,7 @@
  * (see `finalizers.ts`), so a merge patch can never drop another controller's finalizer.
  */
 import type { KubeObject } from '../client/types.ts';
-import { isPlainObject } from './fields.ts';
+import { cloneJson, isPlainObject } from './fields.ts';
 
 /** A JSON merge patch of `T`: every field optional, `null` deletes, arrays replaced whole. */
 export type MergePatch<T> = [T] extends [never]
@@ -130,7 +130,7 @@ export function isEmptyPatch(patch: ObjectPatch<KubeObject>): boolean {
  * ```
  */
 export function applyMergePatch<T>(body: T, patch: unknown): T {
-  if (!isPlainObject(patch)) return structuredClone(patch) as T;
+  if (!isPlainObject(patch)) return cloneJson(patch) as T;
   const out: Record<string, unknown> = isPlainObject(body) ? { ...body } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
