@@ -8,6 +8,9 @@
  * Guarantees:
  * - Names are checked before anything is written; a bad one is one line naming the rule.
  * - Nothing is overwritten: when any file `init` would write exists, it writes none and lists them.
+ *   The one exception is the package.json `npm install operon-k8s` leaves in an empty folder (only
+ *   dependencies): the project's package.json takes its place, keeping those dependencies as
+ *   installed, so `npm install operon-k8s && npx operon init` works.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -21,11 +24,14 @@ import { rbacToYaml } from './rbac.ts';
 import * as t from './templates/project.ts';
 
 
-/** Why a name is not acceptable, or undefined. One line naming the rule and an example. */
-export function checkNames(names: { group: string; kind: string; version: string }): string | undefined {
+/**
+ * Why a name is not acceptable, or undefined. One line naming the rule and an example, and the
+ * kind as the user gave it: `--kind` to `init`, the argument of `add resource <Kind>`.
+ */
+export function checkNames(names: { group: string; kind: string; version: string }, kindGiven: '--kind' | 'the kind' = '--kind'): string | undefined {
   const { group, kind, version } = names;
   if (!/^[A-Z][A-Za-z0-9]{0,62}$/.test(kind)) {
-    return `--kind "${kind}" must be UpperCamelCase: an upper-case letter, then letters and digits, at most 63 (e.g. Echo, CryptoValue)`;
+    return `${kindGiven} "${kind}" must be UpperCamelCase: an upper-case letter, then letters and digits, at most 63 (e.g. Echo, CryptoValue)`;
   }
   const label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
   if (group.length > 253 || !group.includes('.') || !group.split('.').every((l) => label.test(l))) {
@@ -99,13 +105,15 @@ export function initCommand(cmd: InitCommand, out: (line: string) => void = (l) 
   const dir = resolve(cmd.dir);
   const names: t.ProjectNames = { name: projectName(dir), group: cmd.group, kind: cmd.kind, version: cmd.version, dependency: dependencyRange() };
   const files = projectFiles(names);
-  const existing = [...files.keys()].filter((f) => existsSync(join(dir, f)));
+  const installed = npmInstalledOnly(join(dir, 'package.json'));
+  if (installed) files.set('package.json', withDependencies(files.get('package.json') ?? '{}', installed));
+  const existing = [...files.keys()].filter((f) => existsSync(join(dir, f)) && !(f === 'package.json' && installed));
   if (existing.length > 0) {
     throw new CliError(`${dir} already has ${existing.join(', ')}: nothing was written; choose an empty folder or move those files away`, 2);
   }
   for (const [file, content] of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), content, { flag: 'wx', mode: file.endsWith('.sh') ? 0o755 : 0o644 });
+    writeFileSync(join(dir, file), content, { flag: file === 'package.json' && installed ? 'w' : 'wx', mode: file.endsWith('.sh') ? 0o755 : 0o644 });
   }
   const cd = relative(process.cwd(), dir);
   out(`operon: created ${names.name} (${cmd.kind}, ${cmd.group}/${cmd.version}) in ${dir}`);
@@ -115,6 +123,31 @@ export function initCommand(cmd: InitCommand, out: (line: string) => void = (l) 
   out('  npx operon cluster up     # or point KUBECONFIG at any cluster');
   out('  npm test');
   return 0;
+}
+
+/** What `npm install <packages>` writes in a folder with no package.json: dependency blocks only. */
+type InstalledOnly = Partial<Record<'dependencies' | 'devDependencies', Record<string, string>>>;
+
+/** The dependencies of a package.json that `npm install` alone made, or undefined for any other (or none). */
+function npmInstalledOnly(file: string): InstalledOnly | undefined {
+  if (!existsSync(file)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const keys = Object.keys(parsed);
+  return keys.length > 0 && keys.every((k) => k === 'dependencies' || k === 'devDependencies') ? (parsed as InstalledOnly) : undefined;
+}
+
+/** The project's package.json with what was installed before `init` added, as installed (a tarball stays a tarball). */
+function withDependencies(template: string, installed: InstalledOnly): string {
+  const pkg = JSON.parse(template) as Record<string, unknown> & InstalledOnly;
+  pkg.dependencies = { ...pkg.dependencies, ...installed.dependencies };
+  if (installed.devDependencies) pkg.devDependencies = { ...pkg.devDependencies, ...installed.devDependencies };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
 /**
@@ -132,7 +165,7 @@ export function addResourceCommand(cmd: AddResourceCommand, out: (line: string) 
   }
   const recorded = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { operon?: { group?: string; version?: string } }).operon ?? {};
   const names = { kind: cmd.kind, group: cmd.group ?? recorded.group ?? defaults.init.group, version: cmd.version ?? recorded.version ?? defaults.init.version };
-  const problem = checkNames(names);
+  const problem = checkNames(names, 'the kind');
   if (problem) throw new CliError(problem, 2);
   const file = `src/${t.stemOf(names.kind)}.ts`;
   if (existsSync(join(dir, file))) throw new CliError(`${join(dir, file)} already exists: nothing was written; choose another kind or move it away`, 2);

@@ -62,6 +62,28 @@ describe('operon init: files', () => {
     }
   });
 
+  it('takes the place of the package.json `npm install operon-k8s` left, keeping what it installed, and of no other', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'operon-init-'));
+    try {
+      const installed = { dependencies: { 'operon-k8s': 'file:../operon-k8s-0.1.0.tgz', yaml: '^2.8.0' } };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(installed, null, 2));
+      initCommand({ command: 'init', dir, ...names }, () => {});
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type: string; scripts: Record<string, string>; dependencies: Record<string, string> };
+      assert.equal(pkg.type, 'module');
+      assert.ok(pkg.scripts['test']);
+      assert.deepEqual(pkg.dependencies, installed.dependencies);
+      assert.ok(existsSync(join(dir, 'src', 'operator.ts')));
+
+      const other = mkdtempSync(join(tmpdir(), 'operon-init-'));
+      writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'mine', dependencies: { 'operon-k8s': '^0.1.0' } }));
+      assert.throws(() => initCommand({ command: 'init', dir: other, ...names }, () => {}), /already has package\.json: nothing was written/);
+      assert.deepEqual(readdirSync(other), ['package.json']);
+      rmSync(other, { recursive: true });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('gives the dependency as ^<version>, or OPERON_INIT_DEPENDENCY; package.json has the scripts the README uses', () => {
     const files = projectFiles({ name: 'my-op', ...names, dependency: '^0.1.0' });
     const pkg = JSON.parse(files.get('package.json') ?? '{}') as { type: string; scripts: Record<string, string>; dependencies: Record<string, string> };
@@ -92,7 +114,7 @@ describe('operon add resource', () => {
       );
       assert.throws(
         () => addResourceCommand({ command: 'add-resource', dir, kind: 'invoice2', group: undefined, version: undefined }, () => {}),
-        (err: unknown) => err instanceof CliError && /--kind "invoice2" must be UpperCamelCase/.test(err.message),
+        (err: unknown) => err instanceof CliError && /^the kind "invoice2" must be UpperCamelCase/.test(err.message),
       );
     } finally {
       rmSync(dir, { recursive: true });
