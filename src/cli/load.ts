@@ -9,7 +9,6 @@
  * user's frames of the stack (Node's and Operon's are dropped).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CustomResource } from '../schema/index.ts';
@@ -31,6 +30,8 @@ export async function importFiles(files: readonly string[]): Promise<Array<{ fil
   // it from internals only). The module loaded last is the one that failed to compile; the hook
   // records it while the files load, and is removed after.
   let lastLoaded: string | undefined;
+  // Read here, not imported: an import of a name Node 20 lacks fails before main.ts can say which Node it needs.
+  const { registerHooks } = process.getBuiltinModule('node:module');
   const hooks = registerHooks({
     load(url, context, nextLoad) {
       lastLoaded = url;
@@ -137,14 +138,24 @@ function codeFrame(path: string, line: number, column: number): string | undefin
   return out.join('\n');
 }
 
-/** The stack's frames in the user's files, with paths relative to `cwd`; Node's and Operon's CLI dropped. */
+/**
+ * Operon's own code: the folder holding `cli/` (`src/` in the repository, `dist/src/` in the
+ * package, with the package's `src/` that source maps point at). Frames there are the framework
+ * reporting the user's mistake, not where it is.
+ */
+function frameworkDirs(): string[] {
+  const dir = new URL('..', import.meta.url).href;
+  return dir.endsWith('/dist/src/') ? [dir, new URL('../../src/', import.meta.url).href] : [dir];
+}
+
+/** The stack's frames in the user's files, with paths relative to `cwd`; Node's and Operon's dropped. */
 function userFrames(stack: string, cwd: string): string[] {
-  const cli = fileURLToPath(new URL('.', import.meta.url));
+  const framework = frameworkDirs();
   return stack
     .split('\n')
     .filter((l) => /^\s+at /.test(l))
     .map((l) => l.trim())
-    .filter((l) => l.includes('file://') && !l.includes(pathToFileURL(cli).href))
+    .filter((l) => l.includes('file://') && !framework.some((dir) => l.includes(dir)))
     .map((l) => l.replace(/file:\/\/[^\s():]+/g, (url) => shortPath(fileURLToPath(url), cwd)));
 }
 

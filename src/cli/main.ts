@@ -30,7 +30,13 @@ function ownPackage(): { name: string; version: string } {
   return JSON.parse(readFileSync(new URL(import.meta.resolve('operon-k8s/package.json')), 'utf8')) as { name: string; version: string };
 }
 
+/** Node's type stripping runs users' `.ts` files, and module hooks load them: both need Node 24. */
+const MIN_NODE_MAJOR = 24;
+
 async function main(argv: readonly string[]): Promise<number> {
+  if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+    throw new CliError(`needs Node.js ${MIN_NODE_MAJOR} or later (it runs .ts files with Node's type stripping); this is Node ${process.version}. Install Node ${MIN_NODE_MAJOR} (nodejs.org, or a version manager such as nvm or fnm) and run it again`, 2);
+  }
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
   if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) {
     checkSameCopy();

@@ -136,6 +136,8 @@ describe('the ${n.kind} operator', () => {
     const ready = done?.status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');
     assert.equal(ready?.observedGeneration, done?.metadata.generation);
+    // The operator under test did it, not another one watching the same cluster (stop \`npm start\` first).
+    assert.ok(run.logs.some((line) => line.msg === 'reconciled' && line['name'] === 'hello'), 'another operator reconciled hello first: stop it (npm start) and run the test again');
   });
 });
 `;

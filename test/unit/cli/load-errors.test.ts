@@ -20,6 +20,9 @@ const files: Record<string, string> = {
   'imports-broken.mjs': ["import { b } from './broken.mjs';", '', 'export const c = b;', ''].join('\n'),
   'imports-syntax.ts': ["import { greet } from './syntax.ts';", '', 'export const hello = greet;', ''].join('\n'),
 };
+// A declaration Operon refuses: the error comes from Operon's schema code, the mistake is on line 4 here.
+const framework = new URL('../../../src/index.ts', import.meta.url).href;
+files['bad-schema.ts'] = [`import { resource, Type } from '${framework}';`, '', '// A union of objects has no structural schema.', "export const things = resource({ group: 'example.com', version: 'v1', kind: 'Thing', spec: Type.Object({ x: Type.Union([Type.Object({ a: Type.String() }), Type.Object({ b: Type.Number() })]) }) });", ''].join('\n');
 for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 
 describe('operon reports load errors where they are', () => {
@@ -53,6 +56,13 @@ describe('operon reports load errors where they are', () => {
     assert.match(stderr, /^ {4}at required \(helper\.ts:5:9\)$/m);
     assert.match(stderr, /^ {4}at helper\.ts:8:1$/m);
     assert.doesNotMatch(stderr, /node:internal|src\/cli|unexpected error/);
+  });
+
+  it("an error Operon throws from the user's declaration names the user's line, not Operon's", async () => {
+    const { code, stderr } = await operon(['crd', 'bad-schema.ts'], dir);
+    assert.equal(code, 1);
+    assert.match(stderr, /^operon: loading bad-schema\.ts failed at bad-schema\.ts:4:\d+: /m);
+    assert.doesNotMatch(stderr, /src\/schema|node:internal/);
   });
 
   it('a missing file is one line and exit 2', async () => {
