@@ -6,11 +6,15 @@
  *
  * The compiler runs in a child process: loading `typescript` costs well over 100 MB, which must
  * never stay resident in the operator that `operon run` starts after a passing check.
+ *
+ * The files named on the command line are checked even when the tsconfig's `include` leaves them
+ * out (a `scratch/try.ts` beside a project whose `include` is `src`): tsc then reads a config of
+ * Operon's, `.operon/tsconfig.check.json` in the project, that extends the user's and adds them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CheckCommand } from './options.ts';
 import { CliError } from './load.ts';
@@ -62,7 +66,8 @@ export async function typeCheck(options: CheckOptions): Promise<void> {
   } catch {
     throw new CliError(`check: TypeScript is not installed in ${shown(project)}: install it with npm install --save-dev typescript${hint}`, 2);
   }
-  const child = spawn(process.execPath, [tsc, '--noEmit', '--pretty', String(options.output === process.stdout ? process.stdout.isTTY === true : process.stderr.isTTY === true), '-p', tsconfig], {
+  const config = withEntryFiles(tsconfig, options.files);
+  const child = spawn(process.execPath, [tsc, '--noEmit', '--pretty', String(options.output === process.stdout ? process.stdout.isTTY === true : process.stderr.isTTY === true), '-p', config], {
     cwd: project,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,6 +78,26 @@ export async function typeCheck(options: CheckOptions): Promise<void> {
     child.once('close', done);
   });
   if (code !== 0) throw new CliError(`check: type errors in the project of ${shown(tsconfig)} (listed above): fix them${hint}`, 2);
+}
+
+/**
+ * The config tsc reads: the user's, or, when files are named, one that extends it and adds them
+ * (`files` adds to the `include` it inherits). It lives in the project's `.operon/` (which the
+ * project template ignores), so type roots and node_modules resolve as from the user's own. A
+ * project where it cannot be written is checked as its tsconfig says.
+ */
+function withEntryFiles(tsconfig: string, files: readonly string[]): string {
+  const entries = files.filter((f) => /\.[cm]?tsx?$/.test(f)).map((f) => resolve(f));
+  if (entries.length === 0) return tsconfig;
+  const dir = join(dirname(tsconfig), '.operon');
+  const derived = join(dir, 'tsconfig.check.json');
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(derived, `${JSON.stringify({ extends: tsconfig, files: entries }, null, 2)}\n`);
+    return derived;
+  } catch {
+    return tsconfig;
+  }
 }
 
 function shown(path: string): string {

@@ -79,6 +79,16 @@ describe('operon check', () => {
     assert.match(stdout, /operator\.ts\(8,16\): error TS\d+: .*'sene'/);
   });
 
+  it("checks a named file that the tsconfig's include leaves out", async () => {
+    const dir = project('outside-include', 'patch.spec.replicas = 3;');
+    mkdirSync(join(dir, 'scratch'));
+    writeFileSync(join(dir, 'scratch', 'try.ts'), ["import { webs } from '../operator.ts';", 'webs.onCreate(({ patch }) => {', '  patch.spec.replcias = 3;', '});', ''].join('\n'));
+    const { code, stdout } = await operon(['check', 'scratch/try.ts'], dir);
+    assert.equal(code, 2);
+    assert.match(stdout, /scratch\/try\.ts\(3,14\): error TS\d+: .*'replcias'/);
+    assert.equal((await operon(['check'], dir)).code, 0, 'the project alone, as its include says, has no error');
+  });
+
   it('says in one line how to install TypeScript when the project has none', async () => {
     const dir = project('no-typescript', 'patch.spec.replicas = 3;', { typescript: false });
     const { code, stderr } = await operon(['check'], dir);
