@@ -153,7 +153,8 @@ function withDependencies(template: string, installed: InstalledOnly): string {
 /**
  * `operon add resource <Kind>`: a second resource in a project `operon init` made. Writes
  * `src/<kind>.ts` (declaration and reconcile handler, in the group and version package.json's
- * `operon` block names unless flags say otherwise) and re-exports it from `src/operator.ts`. Then
+ * `operon` block names unless flags say otherwise) and an example object in
+ * `config/samples/<kind>.yaml`, and re-exports it from `src/operator.ts`. Then
  * `npm run generate` updates config/.
  */
 export function addResourceCommand(cmd: AddResourceCommand, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): number {
@@ -167,11 +168,17 @@ export function addResourceCommand(cmd: AddResourceCommand, out: (line: string) 
   const names = { kind: cmd.kind, group: cmd.group ?? recorded.group ?? defaults.init.group, version: cmd.version ?? recorded.version ?? defaults.init.version };
   const problem = checkNames(names, 'the kind');
   if (problem) throw new CliError(problem, 2);
-  const file = `src/${t.stemOf(names.kind)}.ts`;
-  if (existsSync(join(dir, file))) throw new CliError(`${join(dir, file)} already exists: nothing was written; choose another kind or move it away`, 2);
+  const stem = t.stemOf(names.kind);
+  const file = `src/${stem}.ts`;
+  const sample = `config/samples/${stem.toLowerCase()}.yaml`;
+  for (const f of [file, sample]) {
+    if (existsSync(join(dir, f))) throw new CliError(`${join(dir, f)} already exists: nothing was written; choose another kind or move it away`, 2);
+  }
   writeFileSync(join(dir, file), t.addedResourceSource(names), { flag: 'wx' });
-  appendFileSync(operator, `export * from './${t.stemOf(names.kind)}.ts';\n`);
-  out(`operon: added ${names.kind} (${names.group}/${names.version}) in ${file}, exported from src/operator.ts`);
+  mkdirSync(join(dir, 'config', 'samples'), { recursive: true });
+  writeFileSync(join(dir, sample), t.sample(names), { flag: 'wx' });
+  appendFileSync(operator, `export * from './${stem}.ts';\n`);
+  out(`operon: added ${names.kind} (${names.group}/${names.version}) in ${file}, exported from src/operator.ts, with an example in ${sample}`);
   out('next: npm run generate   # config/crd and config/rbac');
   return 0;
 }

@@ -108,6 +108,7 @@ describe('operon add resource', () => {
       assert.match(added, /group: 'shop\.example\.org',\n {2}version: 'v1',\n {2}kind: 'Invoice'/);
       assert.match(added, /invoices\.reconcile\(/);
       assert.match(readFileSync(join(dir, 'src', 'operator.ts'), 'utf8'), /export \* from '\.\/invoice\.ts';\n$/);
+      assert.match(readFileSync(join(dir, 'config', 'samples', 'invoice.yaml'), 'utf8'), /^apiVersion: shop\.example\.org\/v1\nkind: Invoice\n/);
       assert.throws(
         () => addResourceCommand({ command: 'add-resource', dir, kind: 'Invoice', group: undefined, version: undefined }, () => {}),
         (err: unknown) => err instanceof CliError && err.exitCode === 2 && /invoice\.ts already exists: nothing was written/.test(err.message),
