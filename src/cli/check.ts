@@ -9,13 +9,15 @@
  *
  * The files named on the command line are checked even when the tsconfig's `include` leaves them
  * out (a `scratch/try.ts` beside a project whose `include` is `src`): tsc then reads a config of
- * Operon's, `.operon/tsconfig.check.json` in the project, that extends the user's and adds them.
+ * Operon's, `.operon/tsconfig.check.json` in the project, that extends the user's and adds them
+ * to the files the user's program has.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { CheckCommand } from './options.ts';
 import { CliError } from './load.ts';
 
@@ -66,7 +68,7 @@ export async function typeCheck(options: CheckOptions): Promise<void> {
   } catch {
     throw new CliError(`check: TypeScript is not installed in ${shown(project)}: install it with npm install --save-dev typescript${hint}`, 2);
   }
-  const config = withEntryFiles(tsconfig, options.files);
+  const config = await withEntryFiles(tsc, tsconfig, options.files);
   const child = spawn(process.execPath, [tsc, '--noEmit', '--pretty', String(options.output === process.stdout ? process.stdout.isTTY === true : process.stderr.isTTY === true), '-p', config], {
     cwd: project,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,19 +83,24 @@ export async function typeCheck(options: CheckOptions): Promise<void> {
 }
 
 /**
- * The config tsc reads: the user's, or, when files are named, one that extends it and adds them
- * (`files` adds to the `include` it inherits). It lives in the project's `.operon/` (which the
- * project template ignores), so type roots and node_modules resolve as from the user's own. A
- * project where it cannot be written is checked as its tsconfig says.
+ * The config tsc reads: the user's, or, when a named file is not in its program, one that extends
+ * it and lists the program's files (as `tsc --showConfig` resolves them: a `files` list replaces
+ * the default `include` of everything) and the named ones. It lives in the project's `.operon/`
+ * (which the project template ignores), so type roots and node_modules resolve as from the user's
+ * own. When anything here fails, the project is checked as its tsconfig says.
  */
-function withEntryFiles(tsconfig: string, files: readonly string[]): string {
+async function withEntryFiles(tsc: string, tsconfig: string, files: readonly string[]): Promise<string> {
   const entries = files.filter((f) => /\.[cm]?tsx?$/.test(f)).map((f) => resolve(f));
   if (entries.length === 0) return tsconfig;
-  const dir = join(dirname(tsconfig), '.operon');
-  const derived = join(dir, 'tsconfig.check.json');
+  const project = dirname(tsconfig);
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(derived, `${JSON.stringify({ extends: tsconfig, files: entries }, null, 2)}\n`);
+    const { stdout } = await promisify(execFile)(process.execPath, [tsc, '--showConfig', '-p', tsconfig], { cwd: project, maxBuffer: 64 * 1024 * 1024 });
+    const listed = ((JSON.parse(stdout) as { files?: string[] }).files ?? []).map((f) => resolve(project, f));
+    const missing = entries.filter((e) => !listed.includes(e));
+    if (missing.length === 0) return tsconfig;
+    const derived = join(project, '.operon', 'tsconfig.check.json');
+    mkdirSync(dirname(derived), { recursive: true });
+    writeFileSync(derived, `${JSON.stringify({ extends: tsconfig, files: [...listed, ...missing] }, null, 2)}\n`);
     return derived;
   } catch {
     return tsconfig;

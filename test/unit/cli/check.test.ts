@@ -89,6 +89,17 @@ describe('operon check', () => {
     assert.equal((await operon(['check'], dir)).code, 0, 'the project alone, as its include says, has no error');
   });
 
+  it('checks the whole project as well when it adds a named file, also with no include in the tsconfig', async () => {
+    const dir = project('no-include', 'patch.spec.replcias = 3;');
+    const tsconfig = JSON.parse(TSCONFIG) as { include?: string[] };
+    delete tsconfig.include;
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    writeFileSync(join(dir, 'scratch.mts'), 'export const fine = 1;\n');
+    const { code, stdout } = await operon(['check', 'scratch.mts'], dir);
+    assert.equal(code, 2);
+    assert.match(stdout, /operator\.ts\(8,14\): error TS\d+: .*'replcias'/);
+  });
+
   it('says in one line how to install TypeScript when the project has none', async () => {
     const dir = project('no-typescript', 'patch.spec.replicas = 3;', { typescript: false });
     const { code, stderr } = await operon(['check'], dir);
