@@ -36,7 +36,13 @@ export interface TestCluster {
   readonly client: KubeClient;
   /** Creates a namespace named `<prefix>-<random>`, deleted after this file's tests. */
   namespace(prefix?: string): Promise<string>;
-  /** Applies the CRDs of these resources (from their TypeBox declarations) and waits until each is Established. */
+  /**
+   * Applies the CRDs of these resources (from their TypeBox declarations) and waits until each is
+   * Established. They stay installed after the tests: a CRD is cluster-wide, and deleting it would
+   * delete every object of its kind in every namespace, other test files' included. Against a
+   * shared cluster (`KUBECONFIG`), that is a change to the cluster. A later client-side `kubectl
+   * apply` of the same CRD warns once that the last-applied annotation is missing, and adds it.
+   */
   installCrds(resources: readonly CustomResource[]): Promise<void>;
 }
 
