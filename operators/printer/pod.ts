@@ -40,6 +40,8 @@ export const PRINTER_LABEL = 'operon.dev/printer';
  */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const SUFFIX_LENGTH = 10;
+/** 27^10, about 2.1e14: below 2^53, so the suffix's arithmetic is exact in a Number. */
+const SUFFIX_MODULUS = BigInt(NAME_ALPHABET.length) ** BigInt(SUFFIX_LENGTH);
 
 /** What the builder needs from a Printer: any object the API server returned will do. */
 export interface PrinterPodSource {
@@ -70,15 +72,19 @@ export type PrinterPod = Pod & { metadata: { name: string; namespace: string }; 
  */
 export function printerPodName(uid: string, text: string): string {
   // A uid never contains '\n', so the input splits back into (uid, text) one way only.
-  let n = BigInt(`0x${createHash('sha256').update(`${uid}\n${text}`, 'utf8').digest('hex')}`);
-  const base = BigInt(NAME_ALPHABET.length);
+  const digest = BigInt(`0x${createHash('sha256').update(`${uid}\n${text}`, 'utf8').digest('hex')}`);
+  // The suffix is the lowest base-27 digits of the digest, as since the first version (names must
+  // not change across upgrades). They are the digits of digest mod 27^10, which fits a Number: one
+  // BigInt division instead of ten (the reconcile computes this name on every run).
+  let n = Number(digest % SUFFIX_MODULUS);
   let suffix = '';
   for (let i = 0; i < SUFFIX_LENGTH; i++) {
-    suffix += NAME_ALPHABET[Number(n % base)];
-    n /= base;
+    suffix += NAME_ALPHABET[n % NAME_ALPHABET.length];
+    n = Math.floor(n / NAME_ALPHABET.length);
   }
   return `print-${suffix}`;
 }
+
 
 /**
  * The image the operator uses: `PRINTER_IMAGE` when set and not empty, else {@link DEFAULT_IMAGE}.

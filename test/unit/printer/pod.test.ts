@@ -69,6 +69,12 @@ describe('printerPodName', () => {
     assert.equal(names.size, 4);
   });
 
+  it('is the name every earlier version gave: an upgraded operator finds the Pods it made, and makes no second ones', () => {
+    assert.equal(printerPodName(UID, 'Hello Kube!'), 'print-rbwtkcpqk8');
+    assert.equal(printerPodName('00000000-0000-4000-8000-000000000001', 'x'), 'print-s7dn5rw2sh');
+    assert.equal(printerPodName('a', ''), 'print-j6z7g4nmtd');
+  });
+
   it('cannot be steered by moving characters between uid and text', () => {
     assert.notEqual(printerPodName('a', 'bc'), printerPodName('ab', 'c'));
   });
