@@ -95,16 +95,28 @@ async function withEntryFiles(tsc: string, tsconfig: string, files: readonly str
   const project = dirname(tsconfig);
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [tsc, '--showConfig', '-p', tsconfig], { cwd: project, maxBuffer: 64 * 1024 * 1024 });
-    const listed = ((JSON.parse(stdout) as { files?: string[] }).files ?? []).map((f) => resolve(project, f));
+    const shownConfig = JSON.parse(stdout) as { files?: string[]; compilerOptions?: Record<string, unknown> };
+    const listed = (shownConfig.files ?? []).map((f) => resolve(project, f));
     const missing = entries.filter((e) => !listed.includes(e));
     if (missing.length === 0) return tsconfig;
     const derived = join(project, '.operon', 'tsconfig.check.json');
     mkdirSync(dirname(derived), { recursive: true });
-    writeFileSync(derived, `${JSON.stringify({ extends: tsconfig, files: [...listed, ...missing] }, null, 2)}\n`);
+    writeFileSync(derived, `${JSON.stringify({ extends: tsconfig, ...rootDirOf(shownConfig.compilerOptions ?? {}, project), files: [...listed, ...missing] }, null, 2)}\n`);
     return derived;
   } catch {
     return tsconfig;
   }
+}
+
+/**
+ * The user's rootDir, for the derived config: TypeScript 6 holds every file to a rootDir when the
+ * options lay out output (outDir, declaration…), and defaults it to the folder of the config tsc
+ * reads, which for the derived one would be `.operon/`. Nothing when the user's options have none.
+ */
+function rootDirOf(options: Record<string, unknown>, project: string): { compilerOptions?: { rootDir: string } } {
+  if (typeof options['rootDir'] === 'string') return { compilerOptions: { rootDir: resolve(project, options['rootDir']) } };
+  const laysOut = ['outDir', 'declaration', 'declarationDir', 'composite'].some((o) => options[o] !== undefined && options[o] !== false);
+  return laysOut ? { compilerOptions: { rootDir: project } } : {};
 }
 
 function shown(path: string): string {

@@ -85,8 +85,22 @@ describe('operon check', () => {
     writeFileSync(join(dir, 'scratch', 'try.ts'), ["import { webs } from '../operator.ts';", 'webs.onCreate(({ patch }) => {', '  patch.spec.replcias = 3;', '});', ''].join('\n'));
     const { code, stdout } = await operon(['check', 'scratch/try.ts'], dir);
     assert.equal(code, 2);
+    assert.deepEqual(stdout.match(/error TS\d+/g), ['error TS2551'], stdout);
     assert.match(stdout, /scratch\/try\.ts\(3,14\): error TS\d+: .*'replcias'/);
+    writeFileSync(join(dir, 'scratch', 'try.ts'), "import { webs } from '../operator.ts';\nexport const kind = webs.kind;\n");
+    const clean = await operon(['check', 'scratch/try.ts'], dir);
+    assert.equal(clean.code, 0, clean.stdout);
     assert.equal((await operon(['check'], dir)).code, 0, 'the project alone, as its include says, has no error');
+  });
+
+  it('keeps the rootDir of a tsconfig that lays out output (outDir): no file is outside it for adding one', async () => {
+    const dir = project('with-outdir', 'patch.spec.replicas = 3;');
+    const tsconfig = JSON.parse(TSCONFIG) as { compilerOptions: Record<string, unknown> };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, outDir: 'dist', declaration: true, rootDir: '/' } }));
+    mkdirSync(join(dir, 'scratch'));
+    writeFileSync(join(dir, 'scratch', 'try.ts'), "import { webs } from '../operator.ts';\nexport const kind = webs.kind;\n");
+    const { code, stdout } = await operon(['check', 'scratch/try.ts'], dir);
+    assert.equal(code, 0, stdout);
   });
 
   it('checks the whole project as well when it adds a named file, also with no include in the tsconfig', async () => {
