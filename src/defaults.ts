@@ -243,6 +243,19 @@ export const defaults = {
      * after 8 s, `--gc-memory-reducer-start-delay-ms`, and then finds the burst's allocation rate.)
      */
     reduceQuietMs: 2_000,
+    /**
+     * `operon run` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
+     * for good once the operator uses this much CPU within one `busyWindowMs` (cli/jit.ts).
+     * Loading an operator's modules is enough calls to wake both, and an operator that then has
+     * nothing to do keeps them and their output resident: about 9 MiB of an idle operator's 72
+     * (docs/performance.md, "Idle: optimizing compilers on demand"). 100 ms in a second is a tenth
+     * of a core: an idle operator (probes, lease renewals, bookmarks) uses under 5 ms a second,
+     * the first reconcile burst or a catch-up over a thousand objects far more, so the compilers
+     * come on within a second of real work. Operon's own measure; no anchor has this.
+     */
+    busyCpuMs: 100,
+    /** The window `busyCpuMs` is measured over; also how late, at most, the compilers come on. */
+    busyWindowMs: 1_000,
   },
   /** The helpers for handler authors: Events, conditions. */
   kits: {

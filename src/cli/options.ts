@@ -4,6 +4,7 @@
  * imports its loader back.
  */
 import type { Concurrency } from '../engine/concurrency.ts';
+import type { JitMode } from './jit.ts';
 
 export type LogFormat = 'json' | 'plain';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -38,6 +39,8 @@ export interface RunCommand {
   check: boolean;
   /** The tsconfig for the check; undefined finds the nearest one above the first file. */
   tsconfig: string | undefined;
+  /** When V8's optimizing compilers start (`--jit`): at the first busy second (`lazy`, the default) or from the start. */
+  jit: JitMode;
 }
 
 export interface GenerateCommand {

@@ -12,6 +12,9 @@
  * its lease exits 1 at once, so Kubernetes restarts it as a standby; with `--shard-ring`, so does
  * a replica that loses its shard Lease.
  *
+ * Unless `--jit eager`, V8's optimizing compilers stay off until the operator is first busy
+ * (`jit.ts`): an operator that sits idle stays about 9 MiB smaller.
+ *
  * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
  * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.
  */
@@ -30,6 +33,7 @@ import type { RunCommand } from './options.ts';
 import { webhooksFromEnv } from './webhook-env.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
+import { LazyJit, tieringChosen } from './jit.ts';
 
 /** The operator a set of modules defines: an exported `Operator` wins, else the default registry. */
 export function operatorFrom(modules: ReadonlyArray<{ exports: Record<string, unknown> }>): Operator | undefined {
@@ -49,6 +53,9 @@ export async function registryFrom(modules: ReadonlyArray<{ exports: Record<stri
 }
 
 export async function runCommand(cmd: RunCommand): Promise<number> {
+  // Before the operator's modules load: loading them is what would wake the optimizing compilers.
+  const jit = cmd.jit === 'lazy' && !tieringChosen(process.execArgv, process.env['NODE_OPTIONS']) ? new LazyJit() : undefined;
+  jit?.defer();
   if (cmd.check) {
     await (await import('./check.ts')).typeCheck({ files: cmd.files, tsconfig: cmd.tsconfig, output: process.stderr, hint: 'or start anyway with --no-check' });
   }
@@ -98,8 +105,10 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
       await listen(scrape, cmd.metricsAddress, 'metrics', '--metrics-address');
       servers.push(scrape);
     }
+    jit?.watch(logger);
     await runUntilSignalled(operator);
   } finally {
+    jit?.stop();
     for (const server of servers) await server.stop();
     client.close();
   }

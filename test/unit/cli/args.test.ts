@@ -32,6 +32,11 @@ describe('operon command line', () => {
     assert.equal(run(['a.ts'], { isTty: true }).logFormat, 'plain');
   });
 
+  it('defers the optimizing compilers unless --jit eager', () => {
+    assert.equal(run(['a.ts']).jit, 'lazy');
+    assert.equal(run(['a.ts', '--jit', 'eager']).jit, 'eager');
+  });
+
   it('takes --concurrency as a fixed number or an adaptive range', () => {
     assert.equal(run(['a.ts']).concurrency, undefined, 'the default (adaptive 8-64) is the runtime\'s');
     assert.equal(run(['a.ts', '--concurrency', '16']).concurrency, 16);
@@ -82,6 +87,7 @@ describe('operon command line', () => {
     [['run', 'a.ts', '--leader-elect', '--lease-name', 'Not_A_Name'], /not a valid object name/],
     [['run', 'a.ts', '--leader-elect', '--lease-namespace', 'a.b'], /not a namespace name/],
     [['rbac'], /at least one file/],
+    [['run', 'a.ts', '--jit', 'never'], /--jit must be lazy or eager, not "never"/],
     [['run', 'a.ts', '--concurrency', '0'], /from 1 to 1000/],
     [['run', 'a.ts', '--concurrency', '2.5'], /whole number/],
     [['run', 'a.ts', '--concurrency'], /^operon run: --concurrency needs a value, e.g. --concurrency N\|MIN-MAX$/],

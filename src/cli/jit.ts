@@ -1,0 +1,153 @@
+/**
+ * V8's optimizing compilers on demand, for `operon run`.
+ *
+ * V8 optimizes a function once it has run often enough, and loading an operator (some 140 modules,
+ * thousands of calls into Node's path and URL helpers) is often enough: Maglev and TurboFan run
+ * during start-up, and the pages of the `node` binary they execute, their zones and their output
+ * stay resident. An operator that then sits idle never needed them. Measured on the CVC operator
+ * with no objects: 71 MiB of resident memory with them, 62 without (docs/performance.md, "Idle:
+ * optimizing compilers on demand").
+ *
+ * So `operon run` turns both off before it loads the operator's files (the interpreter and the
+ * Sparkplug baseline compiler stay) and turns them on for good the first time the process uses
+ * `defaults.memory.busyCpuMs` of CPU within one `defaults.memory.busyWindowMs` after the operator
+ * has started: the first burst of objects, a catch-up over many objects at start, a resync. From
+ * then on V8 tiers up as it always does.
+ *
+ * Guarantees:
+ * - Only V8's tiering changes, never what the code does; a process started with its own tiering
+ *   flags (`--no-opt`, `--maglev`, `--jitless`, `--invocation-count-for-…`, on the command line or
+ *   in NODE_OPTIONS) is left as its owner chose (see {@link tieringChosen}).
+ * - The flags change at run time (`v8.setFlagsFromString`), not on the command line: V8 sets up
+ *   its concurrent Maglev compiler only when Maglev is on as the isolate starts, so a process
+ *   started with `--no-maglev` would compile on its main thread once Maglev came back.
+ * - Once on, never off again.
+ */
+import type { Logger } from '../base/logger.ts';
+import { defaults } from '../defaults.ts';
+
+/** `operon run --jit`: `lazy` turns the optimizing compilers on at the first sign of work, `eager` leaves V8's tiering alone. */
+export type JitMode = 'lazy' | 'eager';
+
+/** What {@link LazyJit} needs from the process; injected so tests run it on a fake clock. */
+export interface JitHost {
+  /** `v8.setFlagsFromString`. */
+  setFlags(flags: string): void;
+  /** CPU time this process has used, user and system, in microseconds. */
+  cpuMicros(): number;
+  /** Calls `fn` every `ms` without keeping the process alive; returns the cancel. */
+  every(ms: number, fn: () => void): () => void;
+}
+
+/** The process's own V8, CPU clock and timers. */
+export const processJitHost: JitHost = {
+  setFlags: (flags) => process.getBuiltinModule('node:v8').setFlagsFromString(flags),
+  cpuMicros: () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  },
+  every: (ms, fn) => {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+/** A V8 flag that chooses tiers; V8 reads `_` and `-` alike. */
+const TIERING_FLAG = /^--(no-)?(opt|turbofan|maglev|sparkplug|jitless|lite-mode|always-turbofan|always-sparkplug)(=|$)|^--invocation-count-for-/;
+
+/**
+ * Whether the process was started with flags of its own that choose V8's tiers; then
+ * {@link LazyJit} leaves V8 alone.
+ *
+ * @example
+ * ```ts
+ * tieringChosen(['--max-semi-space-size=1'], undefined); // false
+ * tieringChosen([], '--no-opt --max-old-space-size=256'); // true
+ * ```
+ */
+export function tieringChosen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const words = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  return words.some((word) => TIERING_FLAG.test(word.replace(/_/g, '-')));
+}
+
+/** Options of {@link LazyJit}. */
+export interface LazyJitOptions {
+  host?: JitHost;
+  /** Default `defaults.memory.busyCpuMs`. */
+  busyCpuMs?: number;
+  /** Default `defaults.memory.busyWindowMs`. */
+  windowMs?: number;
+}
+
+/**
+ * Holds V8's optimizing compilers off until the process is busy.
+ *
+ * @example
+ * ```ts
+ * const jit = new LazyJit();
+ * jit.defer();                 // before loading the operator
+ * await import('./operator.ts');
+ * jit.watch(logger);           // once it runs: the first busy second turns the compilers on
+ * ```
+ */
+export class LazyJit {
+  readonly #host: JitHost;
+  readonly #busyMicros: number;
+  readonly #windowMs: number;
+  #state: 'default' | 'deferred' | 'on' = 'default';
+  #cancel: (() => void) | undefined;
+
+  constructor(options: LazyJitOptions = {}) {
+    this.#host = options.host ?? processJitHost;
+    this.#busyMicros = (options.busyCpuMs ?? defaults.memory.busyCpuMs) * 1_000;
+    this.#windowMs = options.windowMs ?? defaults.memory.busyWindowMs;
+  }
+
+  /** Whether the optimizing compilers are on: before {@link defer}, and after the first busy window. */
+  get enabled(): boolean {
+    return this.#state !== 'deferred';
+  }
+
+  /** Turns the optimizing compilers off; call it before the bulk of the modules load. */
+  defer(): void {
+    if (this.#state !== 'default') return;
+    this.#state = 'deferred';
+    this.#host.setFlags('--no-turbofan');
+    this.#host.setFlags('--no-maglev');
+  }
+
+  /**
+   * Measures the CPU this process uses in each window from now on, and turns the compilers on
+   * after the first window that reaches the threshold. The work before this call (loading the
+   * modules) does not count.
+   */
+  watch(logger?: Logger): void {
+    if (this.#state !== 'deferred' || this.#cancel) return;
+    let last = this.#host.cpuMicros();
+    this.#cancel = this.#host.every(this.#windowMs, () => {
+      const now = this.#host.cpuMicros();
+      const used = now - last;
+      last = now;
+      if (used >= this.#busyMicros) {
+        this.enable();
+        logger?.debug({ cpuMs: Math.round(used / 1_000), windowMs: this.#windowMs }, "busy: V8's optimizing compilers on");
+      }
+    });
+  }
+
+  /** Turns the compilers on for good (idempotent). */
+  enable(): void {
+    this.stop();
+    if (this.#state !== 'deferred') return;
+    this.#state = 'on';
+    this.#host.setFlags('--turbofan');
+    this.#host.setFlags('--maglev');
+  }
+
+  /** Stops measuring; the compilers stay as they are. */
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = undefined;
+  }
+}
