@@ -8,8 +8,8 @@
  * with no objects: 71 MiB of resident memory with them, 62 without (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run` turns both off before it loads the operator's files (the interpreter and the
- * Sparkplug baseline compiler stay) and turns them on for good the first time the process uses
+ * So `operon run` turns both off before it loads its own modules and the operator's files (the
+ * interpreter and the Sparkplug baseline compiler stay) and turns them on for good the first time the process uses
  * `defaults.memory.busyCpuMs` of CPU within one `defaults.memory.busyWindowMs` after the operator
  * has started: the first burst of objects, a catch-up over many objects at start, a resync. From
  * then on V8 tiers up as it always does.
@@ -150,4 +150,22 @@ export class LazyJit {
     this.#cancel?.();
     this.#cancel = undefined;
   }
+}
+
+/** The process's own: V8's flags are the process's, so there is one. */
+export const processJit = new LazyJit();
+
+/**
+ * For `operon run --jit <mode>`: defers the process's optimizing compilers ({@link processJit}),
+ * unless the mode is `eager` or the process was started with tiering flags of its own. Call it as
+ * early as the mode is known: resolving and loading modules is what wakes the compilers.
+ *
+ * @example
+ * ```ts
+ * deferJit('lazy');
+ * const { runCommand } = await import('./run.ts');
+ * ```
+ */
+export function deferJit(mode: JitMode): void {
+  if (mode === 'lazy' && !tieringChosen(process.execArgv, process.env['NODE_OPTIONS'])) processJit.defer();
 }

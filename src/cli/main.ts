@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseCommand } from './args.ts';
+import { deferJit } from './jit.ts';
 import { CliError } from './load.ts';
+import type { RunCommand } from './options.ts';
 
 /**
  * The operator files import `operon-k8s`; this command must be that same copy, or their handlers
@@ -38,6 +40,9 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new CliError(`needs Node.js ${MIN_NODE_MAJOR} or later (it runs .ts files with Node's type stripping); this is Node ${process.version}. Install Node ${MIN_NODE_MAJOR} (nodejs.org, or a version manager such as nvm or fnm) and run it again`, 2);
   }
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
+  // Before anything else loads: checking the projects and loading run.ts and the operator's files
+  // are what would wake V8's optimizing compilers (jit.ts).
+  if (cmd.command === 'invoke' && cmd.name === 'run') deferJit((cmd.options as RunCommand).jit);
   if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) {
     checkSameCopy();
     (await import('./project.ts')).checkProjects((cmd.options as { files: string[] }).files, ownPackage().version);

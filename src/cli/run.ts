@@ -33,7 +33,7 @@ import type { RunCommand } from './options.ts';
 import { webhooksFromEnv } from './webhook-env.ts';
 import { CliError, importFiles } from './load.ts';
 import { createLogger } from './logging.ts';
-import { LazyJit, tieringChosen } from './jit.ts';
+import { processJit } from './jit.ts';
 
 /** The operator a set of modules defines: an exported `Operator` wins, else the default registry. */
 export function operatorFrom(modules: ReadonlyArray<{ exports: Record<string, unknown> }>): Operator | undefined {
@@ -53,9 +53,6 @@ export async function registryFrom(modules: ReadonlyArray<{ exports: Record<stri
 }
 
 export async function runCommand(cmd: RunCommand): Promise<number> {
-  // Before the operator's modules load: loading them is what would wake the optimizing compilers.
-  const jit = cmd.jit === 'lazy' && !tieringChosen(process.execArgv, process.env['NODE_OPTIONS']) ? new LazyJit() : undefined;
-  jit?.defer();
   if (cmd.check) {
     await (await import('./check.ts')).typeCheck({ files: cmd.files, tsconfig: cmd.tsconfig, output: process.stderr, hint: 'or start anyway with --no-check' });
   }
@@ -105,10 +102,11 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
       await listen(scrape, cmd.metricsAddress, 'metrics', '--metrics-address');
       servers.push(scrape);
     }
-    jit?.watch(logger);
+    // main.ts deferred the optimizing compilers (--jit lazy); the operator's first busy second turns them on.
+    processJit.watch(logger);
     await runUntilSignalled(operator);
   } finally {
-    jit?.stop();
+    processJit.stop();
     for (const server of servers) await server.stop();
     client.close();
   }
