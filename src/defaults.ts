@@ -247,7 +247,7 @@ export const defaults = {
      * `operon run` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
      * for good once the operator uses this much CPU within one `busyWindowMs` (cli/jit.ts).
      * Loading an operator's modules is enough calls to wake both, and an operator that then has
-     * nothing to do keeps them and their output resident: about 9 MiB of an idle operator's 72
+     * nothing to do keeps them and their output resident: about 6 MiB of an idle operator's 71
      * (docs/performance.md, "Idle: optimizing compilers on demand"). 100 ms in a second is a tenth
      * of a core: an idle operator (probes, lease renewals, bookmarks) uses under 5 ms a second,
      * the first reconcile burst or a catch-up over a thousand objects far more, so the compilers

@@ -81,7 +81,7 @@ export const RUN_FLAGS = {
   'shard-ring': { type: 'string', placeholder: 'RING', help: 'share the objects among all replicas: each handles its shard of the ring RING (one ring per operator)', defaultText: 'not sharded' },
   check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
   tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
-  jit: { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: lazy (at the operator's first busy second; an idle operator stays about 9 MiB smaller) or eager (from the start, as node does)", defaultText: 'lazy' },
+  jit: { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: lazy (at the operator's first busy second; an idle operator stays about 6 MiB smaller) or eager (from the start, as node does)", defaultText: 'lazy' },
 } as const satisfies FlagTable;
 
 /** `operon run`'s options from parsed flags. */

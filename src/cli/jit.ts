@@ -4,23 +4,28 @@
  * V8 optimizes a function once it has run often enough, and loading an operator (some 140 modules,
  * thousands of calls into Node's path and URL helpers) is often enough: Maglev and TurboFan run
  * during start-up, and the pages of the `node` binary they execute, their zones and their output
- * stay resident. An operator that then sits idle never needed them. Measured on the CVC operator
- * with no objects: 71 MiB of resident memory with them, 62 without (docs/performance.md, "Idle:
+ * stay resident. An operator that then sits idle never needed them: 70.8 MiB of resident memory
+ * with them, 64.5 without, for the CVC operator with no objects (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run` turns both off before it loads its own modules and the operator's files (the
- * interpreter and the Sparkplug baseline compiler stay) and turns them on for good the first time the process uses
- * `defaults.memory.busyCpuMs` of CPU within one `defaults.memory.busyWindowMs` after the operator
- * has started: the first burst of objects, a catch-up over many objects at start, a resync. From
- * then on V8 tiers up as it always does.
+ * So `operon run` turns both off as soon as its command line is parsed, before its own modules and
+ * the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
+ * them on for good the first time the process uses `defaults.memory.busyCpuMs` of CPU within one
+ * `defaults.memory.busyWindowMs` after the operator has started: the first burst of objects, a
+ * catch-up over many objects at start, a resync. From then on V8 tiers up as it always does.
  *
  * Guarantees:
  * - Only V8's tiering changes, never what the code does; a process started with its own tiering
  *   flags (`--no-opt`, `--maglev`, `--jitless`, `--invocation-count-for-…`, on the command line or
  *   in NODE_OPTIONS) is left as its owner chose (see {@link tieringChosen}).
- * - The flags change at run time (`v8.setFlagsFromString`), not on the command line: V8 sets up
+ * - The switches change at run time (`v8.setFlagsFromString`), not on the command line: V8 sets up
  *   its concurrent Maglev compiler only when Maglev is on as the isolate starts, so a process
- *   started with `--no-maglev` would compile on its main thread once Maglev came back.
+ *   started with `--no-maglev` would compile on its main thread once Maglev came back. Turning
+ *   TurboFan off also turns off, by a flag implication, on-stack replacement from Maglev code to
+ *   TurboFan; {@link LazyJit.enable} turns that back on with the compilers.
+ * - Raising V8's tier-up thresholds instead (`--invocation-count-for-maglev` and the like, plain
+ *   numbers) was measured and saves nothing this late: the functions that get hot while modules
+ *   load are Node's own, whose budgets were set when Node started.
  * - Once on, never off again.
  */
 import type { Logger } from '../base/logger.ts';
@@ -143,6 +148,9 @@ export class LazyJit {
     this.#state = 'on';
     this.#host.setFlags('--turbofan');
     this.#host.setFlags('--maglev');
+    // Turning TurboFan off also turned off on-stack replacement from Maglev code to TurboFan (a
+    // V8 flag implication), and turning it on does not give that back.
+    this.#host.setFlags('--osr-from-maglev');
   }
 
   /** Stops measuring; the compilers stay as they are. */

@@ -13,7 +13,7 @@
  * a replica that loses its shard Lease.
  *
  * Unless `--jit eager`, V8's optimizing compilers stay off until the operator is first busy
- * (`jit.ts`): an operator that sits idle stays about 9 MiB smaller.
+ * (`jit.ts`): an operator that sits idle stays about 6 MiB smaller.
  *
  * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
  * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.

@@ -42,11 +42,11 @@ describe('LazyJit', () => {
     host.cpu += 100_000;
     host.tick();
     assert.equal(jit.enabled, true);
-    assert.deepEqual(host.flags.slice(2), ['--turbofan', '--maglev']);
+    assert.deepEqual(host.flags.slice(2), ['--turbofan', '--maglev', '--osr-from-maglev']);
     assert.equal(host.timers, 0, 'measuring stops once they are on');
     host.cpu += 1_000_000;
     jit.enable();
-    assert.equal(host.flags.length, 4, 'on for good, set once');
+    assert.equal(host.flags.length, 5, 'on for good, set once');
   });
 
   it('changes nothing when never deferred, and stop() leaves them off', () => {
