@@ -244,7 +244,7 @@ export const defaults = {
      */
     reduceQuietMs: 2_000,
     /**
-     * `operon run` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
+     * `operon run --jit lazy` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
      * for good once the operator uses this much CPU within one `busyWindowMs` (cli/jit.ts).
      * Loading an operator's modules is enough calls to wake both, and an operator that then has
      * nothing to do keeps them and their output resident: about 6 MiB of an idle operator's 71

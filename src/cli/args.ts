@@ -81,7 +81,7 @@ export const RUN_FLAGS = {
   'shard-ring': { type: 'string', placeholder: 'RING', help: 'share the objects among all replicas: each handles its shard of the ring RING (one ring per operator)', defaultText: 'not sharded' },
   check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
   tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
-  jit: { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: lazy (at the operator's first busy second; an idle operator stays about 6 MiB smaller) or eager (from the start, as node does)", defaultText: 'lazy' },
+  jit: { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: eager (from the start, as node does) or lazy (at the operator's first busy second: an idle operator stays about 6 MiB smaller, a burst may cost more CPU)", defaultText: 'eager' },
 } as const satisfies FlagTable;
 
 /** `operon run`'s options from parsed flags. */
@@ -142,7 +142,7 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
   // Checking is the development default: source files mean a developer's machine; the image runs
   // compiled .js under NODE_ENV=production, where a check would only cost start-up time.
   const check = typeof v.check === 'boolean' ? v.check : !env.production && positionals.some((f) => /\.[mc]?tsx?$/.test(f));
-  const jit = str(v.jit) ?? 'lazy';
+  const jit = str(v.jit) ?? 'eager';
   if (jit !== 'lazy' && jit !== 'eager') return usage(`--jit must be lazy or eager, not "${jit}"`);
   return {
     command: 'run',

@@ -1,5 +1,5 @@
 /**
- * V8's optimizing compilers on demand, for `operon run`.
+ * V8's optimizing compilers on demand, for `operon run --jit lazy` (opt-in).
  *
  * V8 optimizes a function once it has run often enough, and loading an operator (some 140 modules,
  * thousands of calls into Node's path and URL helpers) is often enough: Maglev and TurboFan run
@@ -8,7 +8,7 @@
  * with them, 64.5 without, for the CVC operator with no objects (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run` turns both off as soon as its command line is parsed, before its own modules and
+ * So `operon run --jit lazy` turns both off as soon as its command line is parsed, before its own modules and
  * the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
  * them on for good the first time the process uses `defaults.memory.busyCpuMs` of CPU within one
  * `defaults.memory.busyWindowMs` after the operator has started: the first burst of objects, a
@@ -27,11 +27,14 @@
  *   numbers) was measured and saves nothing this late: the functions that get hot while modules
  *   load are Node's own, whose budgets were set when Node started.
  * - Once on, never off again.
+ *
+ * Not the default: on the 1,000-Printer burst the lazy arm used 15–20% more CPU in three alternated
+ * pairs (the CVC bursts and restart showed no cost), for reasons not found; see docs/performance.md.
  */
 import type { Logger } from '../base/logger.ts';
 import { defaults } from '../defaults.ts';
 
-/** `operon run --jit`: `lazy` turns the optimizing compilers on at the first sign of work, `eager` leaves V8's tiering alone. */
+/** `operon run --jit`: `eager` (the default) leaves V8's tiering alone, `lazy` turns the optimizing compilers on at the first sign of work. */
 export type JitMode = 'lazy' | 'eager';
 
 /** What {@link LazyJit} needs from the process; injected so tests run it on a fake clock. */

@@ -40,8 +40,8 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new CliError(`needs Node.js ${MIN_NODE_MAJOR} or later (it runs .ts files with Node's type stripping); this is Node ${process.version}. Install Node ${MIN_NODE_MAJOR} (nodejs.org, or a version manager such as nvm or fnm) and run it again`, 2);
   }
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
-  // Before anything else loads: checking the projects and loading run.ts and the operator's files
-  // are what would wake V8's optimizing compilers (jit.ts).
+  // --jit lazy: before anything else loads, since checking the projects and loading run.ts and the
+  // operator's files are what would wake V8's optimizing compilers (jit.ts).
   if (cmd.command === 'invoke' && cmd.name === 'run') deferJit((cmd.options as RunCommand).jit);
   if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) {
     checkSameCopy();

@@ -39,7 +39,7 @@ export interface RunCommand {
   check: boolean;
   /** The tsconfig for the check; undefined finds the nearest one above the first file. */
   tsconfig: string | undefined;
-  /** When V8's optimizing compilers start (`--jit`): at the first busy second (`lazy`, the default) or from the start. */
+  /** When V8's optimizing compilers start (`--jit`): from the start (`eager`, the default) or at the first busy second (`lazy`). */
   jit: JitMode;
 }
 

@@ -12,7 +12,7 @@
  * its lease exits 1 at once, so Kubernetes restarts it as a standby; with `--shard-ring`, so does
  * a replica that loses its shard Lease.
  *
- * Unless `--jit eager`, V8's optimizing compilers stay off until the operator is first busy
+ * With `--jit lazy`, V8's optimizing compilers stay off until the operator is first busy
  * (`jit.ts`): an operator that sits idle stays about 6 MiB smaller.
  *
  * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
@@ -102,7 +102,7 @@ export async function runCommand(cmd: RunCommand): Promise<number> {
       await listen(scrape, cmd.metricsAddress, 'metrics', '--metrics-address');
       servers.push(scrape);
     }
-    // main.ts deferred the optimizing compilers (--jit lazy); the operator's first busy second turns them on.
+    // With --jit lazy main.ts deferred the optimizing compilers; the operator's first busy second turns them on.
     processJit.watch(logger);
     await runUntilSignalled(operator);
   } finally {
