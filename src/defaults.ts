@@ -249,9 +249,9 @@ export const defaults = {
      * Loading an operator's modules is enough calls to wake both, and an operator that then has
      * nothing to do keeps them and their output resident: about 6 MiB of an idle operator's 71
      * (docs/performance.md, "Idle: optimizing compilers on demand"). 100 ms in a second is a tenth
-     * of a core: an idle operator (probes, lease renewals, bookmarks) uses under 5 ms a second,
-     * the first reconcile burst or a catch-up over a thousand objects far more, so the compilers
-     * come on within a second of real work. Operon's own measure; no anchor has this.
+     * of a core: the idle CVC operator stayed below it (20 s, no `busy` log line), a burst of
+     * 1,500 CVCs crossed it within 1.4 s (331 ms in its first window), so the compilers come on
+     * within a second or two of real work. Operon's own measure; no anchor has this.
      */
     busyCpuMs: 100,
     /** The window `busyCpuMs` is measured over; also how late, at most, the compilers come on. */

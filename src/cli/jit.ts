@@ -8,8 +8,8 @@
  * with them, 64.5 without, for the CVC operator with no objects (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run --jit lazy` turns both off as soon as its command line is parsed, before its own modules and
- * the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
+ * So `operon run --jit lazy` turns both off as soon as its command line is parsed, before its own
+ * modules and the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
  * them on for good the first time the process uses `defaults.memory.busyCpuMs` of CPU within one
  * `defaults.memory.busyWindowMs` after the operator has started: the first burst of objects, a
  * catch-up over many objects at start, a resync. From then on V8 tiers up as it always does.
@@ -20,12 +20,12 @@
  *   in NODE_OPTIONS) is left as its owner chose (see {@link tieringChosen}).
  * - The switches change at run time (`v8.setFlagsFromString`), not on the command line: V8 sets up
  *   its concurrent Maglev compiler only when Maglev is on as the isolate starts, so a process
- *   started with `--no-maglev` would compile on its main thread once Maglev came back. Turning
- *   TurboFan off also turns off, by a flag implication, on-stack replacement from Maglev code to
- *   TurboFan; {@link LazyJit.enable} turns that back on with the compilers.
+ *   started with `--no-maglev` would compile on its main thread once Maglev came back. V8's flag
+ *   definitions make `--no-turbofan` imply no on-stack replacement from Maglev code to TurboFan,
+ *   and nothing restores it when TurboFan comes back, so {@link LazyJit.enable} sets it.
  * - Raising V8's tier-up thresholds instead (`--invocation-count-for-maglev` and the like, plain
- *   numbers) was measured and saves nothing this late: the functions that get hot while modules
- *   load are Node's own, whose budgets were set when Node started.
+ *   numbers) was measured and saves nothing this late, probably because the functions that get
+ *   hot while modules load are Node's own, whose budgets were set when Node started.
  * - Once on, never off again.
  *
  * Not the default: on the 1,000-Printer burst the lazy arm used 15–20% more CPU in three alternated
@@ -151,8 +151,8 @@ export class LazyJit {
     this.#state = 'on';
     this.#host.setFlags('--turbofan');
     this.#host.setFlags('--maglev');
-    // Turning TurboFan off also turned off on-stack replacement from Maglev code to TurboFan (a
-    // V8 flag implication), and turning it on does not give that back.
+    // `--no-turbofan` implied no on-stack replacement from Maglev code to TurboFan (V8's flag
+    // definitions), and nothing restores it with TurboFan.
     this.#host.setFlags('--osr-from-maglev');
   }
 
