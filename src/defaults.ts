@@ -226,7 +226,7 @@ export const defaults = {
      */
     shutdownGraceMs: 25_000,
   },
-  /** Memory given back after a burst of work (runtime/memory-reducer.ts). */
+  /** Memory: given back after a burst of work (runtime/memory-reducer.ts), kept small while idle (cli/jit.ts). */
   memory: {
     /**
      * Handling cycles that make a burst worth a full garbage collection afterwards. A cycle of the

@@ -31,33 +31,28 @@
  * Not the default: on the 1,000-Printer burst the lazy arm used 15–20% more CPU in three alternated
  * pairs (the CVC bursts and restart showed no cost), for reasons not found; see docs/performance.md.
  */
+import { systemClock } from '../base/clock.ts';
+import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import { defaults } from '../defaults.ts';
 
 /** `operon run --jit`: `eager` (the default) leaves V8's tiering alone, `lazy` turns the optimizing compilers on at the first sign of work. */
 export type JitMode = 'lazy' | 'eager';
 
-/** What {@link LazyJit} needs from the process; injected so tests run it on a fake clock. */
+/** What {@link LazyJit} needs from the process; injected so tests run it without touching V8. */
 export interface JitHost {
   /** `v8.setFlagsFromString`. */
   setFlags(flags: string): void;
   /** CPU time this process has used, user and system, in microseconds. */
   cpuMicros(): number;
-  /** Calls `fn` every `ms` without keeping the process alive; returns the cancel. */
-  every(ms: number, fn: () => void): () => void;
 }
 
-/** The process's own V8, CPU clock and timers. */
+/** The process's own V8 and CPU clock. */
 export const processJitHost: JitHost = {
   setFlags: (flags) => process.getBuiltinModule('node:v8').setFlagsFromString(flags),
   cpuMicros: () => {
     const { user, system } = process.cpuUsage();
     return user + system;
-  },
-  every: (ms, fn) => {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return () => clearInterval(timer);
   },
 };
 
@@ -82,6 +77,8 @@ export function tieringChosen(execArgv: readonly string[], nodeOptions: string |
 /** Options of {@link LazyJit}. */
 export interface LazyJitOptions {
   host?: JitHost;
+  /** The windows' timer. Default: {@link systemClock}. */
+  clock?: Clock;
   /** Default `defaults.memory.busyCpuMs`. */
   busyCpuMs?: number;
   /** Default `defaults.memory.busyWindowMs`. */
@@ -101,6 +98,7 @@ export interface LazyJitOptions {
  */
 export class LazyJit {
   readonly #host: JitHost;
+  readonly #clock: Clock;
   readonly #busyMicros: number;
   readonly #windowMs: number;
   #state: 'default' | 'deferred' | 'on' = 'default';
@@ -108,6 +106,7 @@ export class LazyJit {
 
   constructor(options: LazyJitOptions = {}) {
     this.#host = options.host ?? processJitHost;
+    this.#clock = options.clock ?? systemClock;
     this.#busyMicros = (options.busyCpuMs ?? defaults.memory.busyCpuMs) * 1_000;
     this.#windowMs = options.windowMs ?? defaults.memory.busyWindowMs;
   }
@@ -133,15 +132,18 @@ export class LazyJit {
   watch(logger?: Logger): void {
     if (this.#state !== 'deferred' || this.#cancel) return;
     let last = this.#host.cpuMicros();
-    this.#cancel = this.#host.every(this.#windowMs, () => {
+    const window = (): void => {
       const now = this.#host.cpuMicros();
       const used = now - last;
       last = now;
-      if (used >= this.#busyMicros) {
-        this.enable();
-        logger?.debug({ cpuMs: Math.round(used / 1_000), windowMs: this.#windowMs }, "busy: V8's optimizing compilers on");
+      if (used < this.#busyMicros) {
+        this.#cancel = this.#clock.setTimer(this.#windowMs, window);
+        return;
       }
-    });
+      this.enable();
+      logger?.debug({ cpuMs: Math.round(used / 1_000), windowMs: this.#windowMs }, "busy: V8's optimizing compilers on");
+    };
+    this.#cancel = this.#clock.setTimer(this.#windowMs, window);
   }
 
   /** Turns the compilers on for good (idempotent). */

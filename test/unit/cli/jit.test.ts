@@ -1,49 +1,40 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { ManualClock } from '../../../src/base/clock.ts';
 import { LazyJit, tieringChosen, type JitHost } from '../../../src/cli/jit.ts';
 
-/** A host whose CPU clock and interval the test moves by hand. */
-function fakeHost(): JitHost & { flags: string[]; cpu: number; tick(): void; timers: number } {
-  let fn: (() => void) | undefined;
+/** A host whose CPU clock the test moves by hand, and the flags it was given. */
+function fakeHost(): JitHost & { flags: string[]; cpu: number } {
   const host = {
     flags: [] as string[],
     cpu: 0,
-    timers: 0,
     setFlags: (f: string) => void host.flags.push(f),
     cpuMicros: () => host.cpu,
-    every: (_ms: number, f: () => void) => {
-      fn = f;
-      host.timers++;
-      return () => {
-        fn = undefined;
-        host.timers--;
-      };
-    },
-    tick: () => fn?.(),
   };
   return host;
 }
 
 describe('LazyJit', () => {
-  it('turns the optimizing compilers off, and on after the first window with enough CPU', () => {
+  it('turns the optimizing compilers off, and on after the first window with enough CPU', async () => {
     const host = fakeHost();
-    const jit = new LazyJit({ host, busyCpuMs: 100, windowMs: 1000 });
+    const clock = new ManualClock();
+    const jit = new LazyJit({ host, clock, busyCpuMs: 100, windowMs: 1000 });
     jit.defer();
     assert.deepEqual(host.flags, ['--no-turbofan', '--no-maglev']);
     assert.equal(jit.enabled, false);
     host.cpu = 400_000; // loading the modules: before watch(), it does not count
     jit.watch();
     host.cpu += 5_000;
-    host.tick();
+    await clock.advance(1000);
     host.cpu += 99_000;
-    host.tick();
+    await clock.advance(1000);
     assert.equal(jit.enabled, false, 'an idle window keeps them off');
     host.cpu += 100_000;
-    host.tick();
+    await clock.advance(1000);
     assert.equal(jit.enabled, true);
     assert.deepEqual(host.flags.slice(2), ['--turbofan', '--maglev', '--osr-from-maglev']);
-    assert.equal(host.timers, 0, 'measuring stops once they are on');
+    assert.equal(clock.pending, 0, 'measuring stops once they are on');
     host.cpu += 1_000_000;
     jit.enable();
     assert.equal(host.flags.length, 5, 'on for good, set once');
@@ -51,14 +42,15 @@ describe('LazyJit', () => {
 
   it('changes nothing when never deferred, and stop() leaves them off', () => {
     const host = fakeHost();
-    const jit = new LazyJit({ host });
+    const clock = new ManualClock();
+    const jit = new LazyJit({ host, clock });
     jit.watch();
     jit.enable();
     assert.deepEqual(host.flags, []);
     jit.defer();
     jit.watch();
     jit.stop();
-    assert.equal(host.timers, 0);
+    assert.equal(clock.pending, 0);
     assert.equal(jit.enabled, false);
   });
 
