@@ -32,7 +32,11 @@ export const defaults = {
     retryMaxDelayMs: 5_000,
     /** Cap on a server's Retry-After we honour: APF's own maximum is 32 s (`maxRetryAfter`). */
     retryAfterMaxMs: 32_000,
-    /** Keep-alive sockets per API server. Node's Agent default is unlimited; 64 bounds FDs under a burst. */
+    /**
+     * Keep-alive sockets per API server, for requests and for watches each (they have a pool each,
+     * so open watches never hold a request back). Node's Agent default is unlimited; 64 bounds FDs
+     * under a burst.
+     */
     maxSockets: 64,
     /**
      * An idle pooled socket is closed after this long. The kube-apiserver closes idle connections

@@ -169,6 +169,12 @@ const OPERON_SAME_WORK: Contender = {
   about: "Operon doing the controller-runtime contender's work line for line (bench/contenders/operon-same-work: reconcile writes the value annotation when it differs, requeueAfter the interval, shared price cache), compiled and run as the image runs it, all namespaces",
   setup: (repo) => compileProject(repo, 'bench/contenders/operon-same-work/tsconfig.json'),
   command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/bench/contenders/operon-same-work/operator.js'), '-A'],
+  printer: {
+    about: "Operon doing the controller-runtime Printer contender's work line for line (bench/contenders/operon-same-work/printer.ts: reconcile over Printers owning their Pods, creates <printer>-print when the cache has none, merge-patches status.pod and status.phase when the phase differs), compiled and run as the image runs it, all namespaces",
+    setup: (repo) => compileProject(repo, 'bench/contenders/operon-same-work/tsconfig.json'),
+    command: (repo) => [node, ...IMAGE_NODE_FLAGS, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/bench/contenders/operon-same-work/printer.js'), '-A'],
+    env: PRINTER_ENV,
+  },
 };
 
 const CONTROLLER_RUNTIME: Contender = {

@@ -1,12 +1,15 @@
 /**
- * HTTP to one API server over Node's own `node:https`/`node:http`, with one keep-alive Agent per
- * cluster (the lightest option measured: no fetch, no undici). Two ways in: {@link Transport.request}
- * buffers a response, {@link Transport.stream} yields it line by line for watches.
+ * HTTP to one API server. Two ways in: {@link Transport.request} buffers a response,
+ * {@link Transport.stream} yields it line by line for watches. Buffered requests go over Operon's
+ * own HTTP/1.1 connection pool (`http1.ts`), which costs about half the CPU per request of Node's
+ * `http.request` (docs/performance.md, "A lean HTTP/1.1 client"); watches, and everything through a
+ * proxy, over Node's `node:https`/`node:http` with one keep-alive Agent per cluster (no fetch, no
+ * undici: the lightest of those measured).
  *
  * Guarantees:
- * - Sockets are reused across requests and watch reconnects; `close()` destroys them all. A pooled
- *   socket idle for longer than `idleSocketTimeoutMs` is never reused, even when a blocked event
- *   loop kept the pool's timer from closing it (the server may have closed it meanwhile).
+ * - Sockets are reused across requests and across watch reconnects; `close()` destroys them all. A
+ *   pooled socket idle for longer than `idleSocketTimeoutMs` is never reused, even when a blocked
+ *   event loop kept the pool's timer from closing it (the server may have closed it meanwhile).
  * - A request that times out or is aborted has its socket destroyed, so nothing half-read goes back
  *   into the pool, and rejects at once (aborts with the signal's reason, timeouts and socket
  *   failures with a {@link TransportError} whose `requestSent` says whether the server can have
@@ -39,6 +42,7 @@ import { defaults } from '../defaults.ts';
 import { credentialsFor } from './credentials.ts';
 import type { Credential, CredentialProvider } from './credentials.ts';
 import { errorFromResponse, TransportError } from './errors.ts';
+import { Http1Error, Http1Pool } from './http1.ts';
 import type { RequestDescription } from './errors.ts';
 import type { ClusterConfig } from './kubeconfig.ts';
 
@@ -132,6 +136,8 @@ export class Transport {
   readonly #config: ClusterConfig;
   readonly #url: URL;
   readonly #agent: Agent;
+  /** Buffered requests without a proxy; watches (and everything through a proxy) use {@link #agent}. */
+  readonly #pool: Http1Pool | undefined;
   readonly #credentials: CredentialProvider;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -164,6 +170,12 @@ export class Transport {
       basePath: url.pathname.replace(/\/+$/, ''),
       servername: config.tlsServerName ?? (isIP(host) ? undefined : host),
     };
+    if (config.proxyUrl === undefined) {
+      this.#pool = new Http1Pool(
+        { ...this.#target, rejectUnauthorized: !config.insecureSkipTlsVerify },
+        { maxSockets: options.maxSockets ?? defaults.client.maxSockets, idleSocketMs: this.#idleSocketMs, clock: this.#clock },
+      );
+    }
   }
 
   /** The keep-alive agent; exposed for tests and metrics. */
@@ -235,9 +247,11 @@ export class Transport {
   /** Destroys every socket, idle or busy. The transport must not be used afterwards. */
   close(): void {
     this.#agent.destroy();
+    this.#pool?.close();
   }
 
   async #requestOnce(req: HttpRequest, credential: Credential): Promise<HttpResponse> {
+    if (this.#pool !== undefined) return this.#pooled(this.#pool, req, credential);
     const ex = this.#start(req, credential, req.timeoutMs ?? this.#timeoutMs);
     let res: IncomingMessage;
     try {
@@ -248,6 +262,51 @@ export class Transport {
     }
     const body = await readBody(ex, res);
     return { status: res.statusCode ?? 0, headers: res.headers, body };
+  }
+
+  /** {@link #requestOnce} on the HTTP/1.1 pool: the same deadline, abort and error semantics. */
+  async #pooled(pool: Http1Pool, req: HttpRequest, credential: Credential): Promise<HttpResponse> {
+    const signal = req.signal;
+    if (signal?.aborted) throw signal.reason;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
+    if (credential.authorization !== undefined) headers['Authorization'] = credential.authorization;
+    let secureContext: tls.SecureContext | undefined;
+    if (this.#target.isHttps) {
+      const c = this.#config;
+      const cert = credential.clientCert ?? c.clientCert;
+      const key = credential.clientCert ? credential.clientKey : c.clientKey;
+      try {
+        secureContext = cert && key ? this.#secureContext(cert, key) : this.#secureContext(undefined, undefined);
+      } catch (err) {
+        throw this.#wrapPooled(req, err, false);
+      }
+    }
+    const ex = pool.send({ method: req.method, path: this.#target.basePath + req.path, headers, body: req.body, secureContext });
+    const ms = req.timeoutMs ?? this.#timeoutMs;
+    const cancel = this.#clock.setTimer(ms, () => ex.abort(new TransportError(`${what(req)}: no complete answer within ${ms} ms`, { requestSent: ex.requestSent, ...withRequest(req) })));
+    const onAbort = (): void => ex.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await ex.response;
+    } catch (err) {
+      throw this.#wrapPooled(req, err, ex.requestSent);
+    } finally {
+      cancel();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A pool or TLS failure as the {@link TransportError} the agent path gives; an abort's reason or a timeout as it is. */
+  #wrapPooled(req: HttpRequest, err: unknown, sent: boolean): unknown {
+    if (err instanceof TransportError || (req.signal?.aborted && err === req.signal.reason)) return err;
+    const e = err as NodeJS.ErrnoException;
+    const requestSent = err instanceof Http1Error ? err.requestSent : sent;
+    const proxy = this.#config.proxyUrl;
+    return new TransportError(`${what(req)}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}${requestSent ? '' : ` (connecting to ${this.#url.host}${proxy ? ` through proxy ${redact(proxy)}` : ''})`}`, {
+      cause: err,
+      requestSent,
+      ...withRequest(req),
+    });
   }
 
   async *#lines(ex: Exchange, res: IncomingMessage, idleMs: number | undefined, activity: { at: number }): AsyncGenerator<string> {

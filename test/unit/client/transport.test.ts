@@ -334,8 +334,12 @@ describe('transport', () => {
       const bobSeen = await peer();
       assert.notEqual(bobSeen, aliceSeen);
       assert.equal(connections, 2);
-      // Pool keys name the connection, not the PEM texts.
-      for (const key of [...Object.keys(transport.agent.freeSockets), ...Object.keys(transport.agent.sockets)]) {
+      // Watches go through Node's agent: its pool keys name the connection, not the PEM texts.
+      const { lines } = await transport.stream({ method: 'GET', path: '/' });
+      for await (const line of lines) assert.equal(JSON.parse(line).peer, bobSeen);
+      const keys = [...Object.keys(transport.agent.freeSockets), ...Object.keys(transport.agent.sockets)];
+      assert.equal(keys.length, 1);
+      for (const key of keys) {
         assert.ok(key.length < 100 && !key.includes('BEGIN'), key);
       }
     });
