@@ -13,11 +13,15 @@
  * - **A connection goes back into the pool only after a complete answer** that did not ask to
  *   close it. Any error, an early close, bytes the server sent unasked, or {@link Http1Exchange.abort}
  *   destroys it, so nothing half-read is ever reused.
- * - **Idle connections are closed after `idleSocketMs`**, by a timer while the event loop runs and
- *   at the moment one would be reused (a loop blocked for longer than the server's idle timeout
- *   finds the server's FIN unread; that connection is dropped, not reused).
+ * - **Idle connections are closed after `idleSocketMs`**, by the socket's timeout while the event
+ *   loop runs and at the moment one would be reused (a loop blocked for longer than the server's
+ *   idle timeout finds the server's FIN unread; that connection is dropped, not reused). Idle
+ *   connections do not keep the process alive.
  * - **Refused before anything is sent**: a method, path or header with characters that could
- *   split the request (CR, LF, NUL, spaces in the path), as Node's own client refuses them.
+ *   split the request (CR, LF, NUL, spaces in the path), as Node's own client refuses them, and
+ *   non-ASCII in the path or a header (Node would send it as Latin-1; Operon's are ASCII).
+ * - **A connection serves only requests with its own TLS context** (CA and client certificate):
+ *   after a credential brings another certificate, older connections are closed, never lent.
  * - `requestSent` on an error says whether the server can have seen the request: false only when
  *   the connection failed before it was established.
  */
@@ -104,9 +108,10 @@ export class Http1Pool {
   readonly #target: Http1Target;
   readonly #options: Http1PoolOptions;
   readonly #idle: Connection[] = [];
+  /** Every open connection, idle or busy, for `close()`. */
+  readonly #live = new Set<Connection>();
   readonly #waiting: Waiting[] = [];
   #open = 0;
-  #sweep: (() => void) | undefined;
   #closed = false;
 
   constructor(target: Http1Target, options: Http1PoolOptions) {
@@ -159,6 +164,8 @@ export class Http1Pool {
     };
     if (head instanceof Error) {
       finish(head);
+    } else if (this.#closed) {
+      finish(new Http1Error('the connection pool was closed', { requestSent: false }));
     } else {
       const c = this.#take(request.secureContext);
       if (c !== undefined) start(c);
@@ -181,10 +188,9 @@ export class Http1Pool {
   /** Destroys every connection; waiting requests fail. The pool must not be used afterwards. */
   close(): void {
     this.#closed = true;
-    this.#sweep?.();
-    for (const c of this.#idle.splice(0)) c.destroy();
+    this.#idle.length = 0;
     for (const w of this.#waiting.splice(0)) w.start(undefined);
-    for (const c of [...live.get(this) ?? []]) c.destroy();
+    for (const c of [...this.#live]) c.destroy();
   }
 
   /** A reusable idle connection for `context`, or a new one while under `maxSockets`. */
@@ -198,6 +204,7 @@ export class Http1Pool {
         c.destroy();
       } else if (c.context === context) {
         this.#idle.splice(i, 1);
+        c.unpark();
         return c;
       }
     }
@@ -220,14 +227,12 @@ export class Http1Pool {
     this.#open++;
     const c = new Connection(socket, context, t.isHttps, () => {
       this.#open--;
-      live.get(this)?.delete(c);
+      this.#live.delete(c);
       const at = this.#idle.indexOf(c);
       if (at >= 0) this.#idle.splice(at, 1);
       this.#next();
     });
-    let set = live.get(this);
-    if (set === undefined) live.set(this, (set = new Set()));
-    set.add(c);
+    this.#live.add(c);
     return c;
   }
 
@@ -237,14 +242,21 @@ export class Http1Pool {
       c.destroy();
       return;
     }
-    const next = this.#waiting.shift();
+    const next = this.#waiting[0];
     if (next !== undefined) {
+      // Only to a request with the same TLS context (client certificate); for another, this
+      // connection makes room, and its close opens one for that request.
+      if (next.context !== c.context) {
+        c.destroy();
+        return;
+      }
+      this.#waiting.shift();
       next.start(c);
       return;
     }
     c.idleSince = this.#options.clock.now();
+    c.park(this.#options.idleSocketMs);
     this.#idle.push(c);
-    this.#armSweep();
   }
 
   /** A connection closed: the first waiting request may open one in its place. */
@@ -254,24 +266,6 @@ export class Http1Pool {
     this.#waiting.shift();
     next.start(this.#connect(next.context));
   }
-
-  /** One timer for the whole pool, while anything is idle: closes connections idle too long. */
-  #armSweep(): void {
-    if (this.#sweep !== undefined) return;
-    const { clock, idleSocketMs } = this.#options;
-    this.#sweep = clock.setTimer(idleSocketMs, () => {
-      this.#sweep = undefined;
-      const now = clock.now();
-      for (let i = this.#idle.length - 1; i >= 0; i--) {
-        const c = this.#idle[i] as Connection;
-        if (now - c.idleSince >= idleSocketMs) {
-          this.#idle.splice(i, 1);
-          c.destroy();
-        }
-      }
-      if (this.#idle.length > 0) this.#armSweep();
-    });
-  }
 }
 
 /** A request waiting for a connection. */
@@ -279,9 +273,6 @@ interface Waiting {
   readonly start: (connection: Connection | undefined) => void;
   readonly context: tls.SecureContext | undefined;
 }
-
-/** Every connection of a pool, busy ones included, for `close()`. */
-const live = new WeakMap<Http1Pool, Set<Connection>>();
 
 type Done = (err: unknown, res?: Http1Response) => void;
 
@@ -315,6 +306,8 @@ class Connection {
     });
     socket.on('data', (data: Buffer) => this.#read(data));
     socket.on('end', () => this.#ended());
+    // Only an idle connection has a timeout (park); it has outlived the pool's idle time.
+    socket.on('timeout', () => socket.destroy());
     socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(err));
     socket.on('close', () => {
       this.#closed = true;
@@ -326,6 +319,22 @@ class Connection {
   /** Still open and not half-closed by the server. */
   get usable(): boolean {
     return !this.#closed && !this.#socket.destroyed && this.#socket.readable;
+  }
+
+  /**
+   * Idle in the pool: closed after `idleMs` without use, and not keeping the process alive (as
+   * Node's Agent does with its free sockets: a program that made its last request can exit).
+   * The socket's own timeout is used because, unlike a timer, it holds no reference either.
+   */
+  park(idleMs: number): void {
+    this.#socket.setTimeout(idleMs);
+    this.#socket.unref();
+  }
+
+  /** Taken from the pool for a request. */
+  unpark(): void {
+    this.#socket.setTimeout(0);
+    this.#socket.ref();
   }
 
   exchange(text: string, done: Done): void {

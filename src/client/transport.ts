@@ -275,10 +275,11 @@ export class Transport {
       const c = this.#config;
       const cert = credential.clientCert ?? c.clientCert;
       const key = credential.clientCert ? credential.clientKey : c.clientKey;
+      const both = cert !== undefined && key !== undefined;
       try {
-        secureContext = cert && key ? this.#secureContext(cert, key) : this.#secureContext(undefined, undefined);
+        secureContext = this.#secureContext(both ? cert : undefined, both ? key : undefined);
       } catch (err) {
-        throw this.#wrapPooled(req, err, false);
+        throw this.#transportError(req, err, false);
       }
     }
     const ex = pool.send({ method: req.method, path: this.#target.basePath + req.path, headers, body: req.body, secureContext });
@@ -289,18 +290,17 @@ export class Transport {
     try {
       return await ex.response;
     } catch (err) {
-      throw this.#wrapPooled(req, err, ex.requestSent);
+      if (err instanceof TransportError || (signal?.aborted && err === signal.reason)) throw err;
+      throw this.#transportError(req, err, err instanceof Http1Error ? err.requestSent : ex.requestSent);
     } finally {
       cancel();
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** A pool or TLS failure as the {@link TransportError} the agent path gives; an abort's reason or a timeout as it is. */
-  #wrapPooled(req: HttpRequest, err: unknown, sent: boolean): unknown {
-    if (err instanceof TransportError || (req.signal?.aborted && err === req.signal.reason)) return err;
+  /** A socket, TLS or protocol failure as a {@link TransportError} naming the request, and the server when it was never reached. */
+  #transportError(req: HttpRequest, err: unknown, requestSent: boolean): TransportError {
     const e = err as NodeJS.ErrnoException;
-    const requestSent = err instanceof Http1Error ? err.requestSent : sent;
     const proxy = this.#config.proxyUrl;
     return new TransportError(`${what(req)}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}${requestSent ? '' : ` (connecting to ${this.#url.host}${proxy ? ` through proxy ${redact(proxy)}` : ''})`}`, {
       cause: err,
@@ -362,7 +362,6 @@ export class Transport {
 
   #start(req: HttpRequest, credential: Credential, timeoutMs: number): Exchange {
     this.#dropStaleSockets();
-    const url = this.#url;
     const target = this.#target;
     const isHttps = target.isHttps;
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
@@ -406,12 +405,7 @@ export class Transport {
     const wrap = (err: unknown): unknown => {
       if (failure !== undefined) return failure;
       if (err instanceof TransportError) return err;
-      const e = err as NodeJS.ErrnoException;
-      return new TransportError(`${what(req)}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}${connected ? '' : ` (connecting to ${url.host}${this.#config.proxyUrl ? ` through proxy ${redact(this.#config.proxyUrl)}` : ''})`}`, {
-        cause: err,
-        requestSent: connected,
-        ...withRequest(req),
-      });
+      return this.#transportError(req, err, connected);
     };
     const deadline = (ms: number | undefined, error?: () => Error, since?: () => number): void => {
       cancelTimer?.();

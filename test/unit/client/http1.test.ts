@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { describe, it, type TestContext } from 'node:test';
-import { ManualClock, systemClock } from '../../../src/base/clock.ts';
+import { systemClock } from '../../../src/base/clock.ts';
 import { Http1Error, Http1Pool, type Http1PoolOptions, type Http1Request } from '../../../src/client/http1.ts';
 
 /** A TCP server whose answers the test writes byte for byte; it records what it received. */
@@ -146,6 +149,32 @@ describe('Http1Pool', () => {
     assert.equal(server.connections(), 2);
   });
 
+  it('hands a connection only to a request with the same TLS context (client certificate)', async (t) => {
+    let first: net.Socket | undefined;
+    const server = await rawServer(t, (req, socket) => {
+      if (req.startsWith('GET /alice') && first === undefined) first = socket;
+      else socket.write(ok(req.split(' ')[1] ?? ''));
+    });
+    const p = pool(t, server.port, { maxSockets: 1 });
+    const [alice, bob] = [tls.createSecureContext(), tls.createSecureContext()];
+    const a = p.send({ ...get, path: '/alice', secureContext: alice });
+    const b = p.send({ ...get, path: '/bob', secureContext: bob });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    first?.write(ok('/alice'));
+    assert.deepEqual([(await a.response).body, (await b.response).body], ['/alice', '/bob']);
+    // Alice's connection was closed rather than lent to Bob.
+    assert.equal(server.connections(), 2);
+  });
+
+  it('fails a request sent after close at once', async (t) => {
+    const server = await rawServer(t, (_req, socket) => socket.write(ok('{}')));
+    const p = pool(t, server.port);
+    await p.send(get).response;
+    p.close();
+    await assert.rejects(p.send(get).response, (err: unknown) => err instanceof Http1Error && !err.requestSent && /closed/.test(err.message));
+    assert.equal(server.connections(), 1);
+  });
+
   it('aborts: the request fails with the reason, its connection is destroyed, a queued one never goes out', async (t) => {
     const server = await rawServer(t, () => {});
     const p = pool(t, server.port, { maxSockets: 1 });
@@ -162,18 +191,32 @@ describe('Http1Pool', () => {
     assert.equal(p.size, 0);
   });
 
-  it('closes connections idle for longer than idleSocketMs, and never reuses one that outlived it', async (t) => {
-    const clock = new ManualClock();
+  it('closes connections idle for longer than idleSocketMs', async (t) => {
     const server = await rawServer(t, (_req, socket) => socket.write(ok('{}')));
-    const p = pool(t, server.port, { clock, idleSocketMs: 1_000 });
+    const p = pool(t, server.port, { idleSocketMs: 100 });
     await p.send(get).response;
     assert.equal(p.size, 1);
-    // The sweep timer fires: the idle connection goes.
-    await clock.advance(1_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && p.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(p.size, 0);
     await p.send(get).response;
     assert.equal(server.connections(), 2);
+  });
+
+  it('lets a program whose last request is done exit, though its connection stays pooled', { timeout: 30_000 }, async (t) => {
+    const server = await rawServer(t, (_req, socket) => socket.write(ok('{"ok":true}')));
+    const module = new URL('../../../src/client/http1.ts', import.meta.url).href;
+    const clock = new URL('../../../src/base/clock.ts', import.meta.url).href;
+    const script = `
+      const { Http1Pool } = await import(${JSON.stringify(module)});
+      const { systemClock } = await import(${JSON.stringify(clock)});
+      const pool = new Http1Pool({ isHttps: false, host: '127.0.0.1', port: ${server.port}, servername: undefined, rejectUnauthorized: true }, { maxSockets: 1, idleSocketMs: 600000, clock: systemClock });
+      console.log((await pool.send({ method: 'GET', path: '/', headers: {}, body: undefined }).response).body);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill());
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.deepEqual([code, out.trim()], [0, '{"ok":true}']);
   });
 
   it('never reuses a connection that outlived idleSocketMs, even when no timer could run meanwhile', async (t) => {
