@@ -108,10 +108,9 @@ export class Http1Pool {
   readonly #target: Http1Target;
   readonly #options: Http1PoolOptions;
   readonly #idle: Connection[] = [];
-  /** Every open connection, idle or busy, for `close()`. */
+  /** Every open connection, idle or busy: the count against `maxSockets`, and what `close()` destroys. */
   readonly #live = new Set<Connection>();
   readonly #waiting: Waiting[] = [];
-  #open = 0;
   #closed = false;
 
   constructor(target: Http1Target, options: Http1PoolOptions) {
@@ -121,14 +120,15 @@ export class Http1Pool {
 
   /** Connections open now, idle or busy. */
   get size(): number {
-    return this.#open;
+    return this.#live.size;
   }
 
   /** Sends `request` on a pooled connection (or a new one), waiting for a free one at `maxSockets`. */
   send(request: Http1Request): Http1Exchange {
     const head = requestHead(request, this.#target);
     let settled = false;
-    let sent = false;
+    /** The connection the request went out on, once it has one. */
+    let used: Connection | undefined;
     let connection: Connection | undefined;
     let queued: Waiting | undefined;
     let reject!: (err: unknown) => void;
@@ -154,8 +154,7 @@ export class Http1Pool {
         return;
       }
       connection = c;
-      sent = c.connected;
-      if (!sent) c.onConnected = () => (sent = true);
+      used = c;
       c.exchange(head + (request.body ?? ''), (err, res) => {
         connection = undefined;
         this.#release(c, err !== undefined || !c.reusable);
@@ -174,7 +173,7 @@ export class Http1Pool {
     return {
       response,
       get requestSent() {
-        return sent;
+        return used?.connected ?? false;
       },
       abort: (reason) => {
         if (settled) return;
@@ -208,7 +207,7 @@ export class Http1Pool {
         return c;
       }
     }
-    if (this.#open >= this.#options.maxSockets) {
+    if (this.#live.size >= this.#options.maxSockets) {
       // Another context's idle connection makes room; otherwise wait for one to come back.
       const spare = this.#idle.shift();
       if (spare === undefined) return undefined;
@@ -224,9 +223,7 @@ export class Http1Pool {
       : net.connect({ host: t.host, port: t.port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1_000);
-    this.#open++;
     const c = new Connection(socket, context, t.isHttps, () => {
-      this.#open--;
       this.#live.delete(c);
       const at = this.#idle.indexOf(c);
       if (at >= 0) this.#idle.splice(at, 1);
@@ -262,7 +259,7 @@ export class Http1Pool {
   /** A connection closed: the first waiting request may open one in its place. */
   #next(): void {
     const next = this.#waiting[0];
-    if (next === undefined || this.#closed || this.#open >= this.#options.maxSockets) return;
+    if (next === undefined || this.#closed || this.#live.size >= this.#options.maxSockets) return;
     this.#waiting.shift();
     next.start(this.#connect(next.context));
   }
@@ -283,10 +280,8 @@ class Connection {
   /** False once the server asked to close or the answer could not be delimited. */
   reusable = true;
   readonly #socket: net.Socket;
+  /** Established (TLS handshake done): from here the server can have seen what was written. */
   connected = false;
-  /** Called once when a new connection is established. */
-  onConnected: (() => void) | undefined;
-  #closed = false;
   #done: Done | undefined;
   #buffer: Buffer | undefined;
   // The answer being parsed.
@@ -301,8 +296,6 @@ class Connection {
     this.context = context;
     socket.once(isHttps ? 'secureConnect' : 'connect', () => {
       this.connected = true;
-      this.onConnected?.();
-      this.onConnected = undefined;
     });
     socket.on('data', (data: Buffer) => this.#read(data));
     socket.on('end', () => this.#ended());
@@ -310,7 +303,6 @@ class Connection {
     socket.on('timeout', () => socket.destroy());
     socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(err));
     socket.on('close', () => {
-      this.#closed = true;
       this.#fail(new Error('the server closed the connection'));
       onClose();
     });
@@ -318,7 +310,7 @@ class Connection {
 
   /** Still open and not half-closed by the server. */
   get usable(): boolean {
-    return !this.#closed && !this.#socket.destroyed && this.#socket.readable;
+    return !this.#socket.destroyed && this.#socket.readable;
   }
 
   /**

@@ -268,21 +268,13 @@ export class Transport {
   async #pooled(pool: Http1Pool, req: HttpRequest, credential: Credential): Promise<HttpResponse> {
     const signal = req.signal;
     if (signal?.aborted) throw signal.reason;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
-    if (credential.authorization !== undefined) headers['Authorization'] = credential.authorization;
     let secureContext: tls.SecureContext | undefined;
-    if (this.#target.isHttps) {
-      const c = this.#config;
-      const cert = credential.clientCert ?? c.clientCert;
-      const key = credential.clientCert ? credential.clientKey : c.clientKey;
-      const both = cert !== undefined && key !== undefined;
-      try {
-        secureContext = this.#secureContext(both ? cert : undefined, both ? key : undefined);
-      } catch (err) {
-        throw this.#transportError(req, err, false);
-      }
+    try {
+      secureContext = this.#target.isHttps ? this.#secureContext(credential) : undefined;
+    } catch (err) {
+      throw this.#transportError(req, err, false);
     }
-    const ex = pool.send({ method: req.method, path: this.#target.basePath + req.path, headers, body: req.body, secureContext });
+    const ex = pool.send({ method: req.method, path: this.#target.basePath + req.path, headers: requestHeaders(req, credential), body: req.body, secureContext });
     const ms = req.timeoutMs ?? this.#timeoutMs;
     const cancel = this.#clock.setTimer(ms, () => ex.abort(new TransportError(`${what(req)}: no complete answer within ${ms} ms`, { requestSent: ex.requestSent, ...withRequest(req) })));
     const onAbort = (): void => ex.abort(signal?.reason);
@@ -329,11 +321,20 @@ export class Transport {
     }
   }
 
-  /** The context for the configured CA and this client certificate; rebuilt only when the certificate changes. */
-  #secureContext(cert: Buffer | undefined, key: Buffer | undefined): tls.SecureContext {
+  /**
+   * The context for the configured CA and the client certificate in use (the credential's, else
+   * the config's); rebuilt only when the certificate changes.
+   */
+  #secureContext(credential: Credential): tls.SecureContext {
+    const c = this.#config;
+    const certificate = credential.clientCert ?? c.clientCert;
+    const privateKey = credential.clientCert ? credential.clientKey : c.clientKey;
+    const both = certificate !== undefined && privateKey !== undefined;
+    const cert = both ? certificate : undefined;
+    const key = both ? privateKey : undefined;
     const cached = this.#tls;
     if (cached && sameBytes(cached.cert, cert) && sameBytes(cached.key, key)) return cached.context;
-    const ca = this.#config.ca;
+    const ca = c.ca;
     const context = tls.createSecureContext({ ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
     this.#tls = { cert, key, context };
     return context;
@@ -364,8 +365,7 @@ export class Transport {
     this.#dropStaleSockets();
     const target = this.#target;
     const isHttps = target.isHttps;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
-    if (credential.authorization !== undefined) headers['Authorization'] = credential.authorization;
+    const headers = requestHeaders(req, credential);
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
     const options: TlsRequestOptions = {
       agent: this.#agent,
@@ -375,13 +375,8 @@ export class Transport {
       path: target.basePath + req.path,
       headers,
     };
-    let clientCert: { cert: Buffer | undefined; key: Buffer | undefined } | undefined;
     if (isHttps) {
-      const c = this.#config;
-      const cert = credential.clientCert ?? c.clientCert;
-      const key = credential.clientCert ? credential.clientKey : c.clientKey;
-      clientCert = cert && key ? { cert, key } : { cert: undefined, key: undefined };
-      options.rejectUnauthorized = !c.insecureSkipTlsVerify;
+      options.rejectUnauthorized = !this.#config.insecureSkipTlsVerify;
       if (target.servername) options.servername = target.servername;
     }
 
@@ -429,7 +424,7 @@ export class Transport {
       }
       // Inside the executor, as Node's own context creation was: a bad certificate or key fails
       // this request with a TransportError, as it always did.
-      if (clientCert) options.secureContext = this.#secureContext(clientCert.cert, clientCert.key);
+      if (isHttps) options.secureContext = this.#secureContext(credential);
       creq = (isHttps ? https : http).request(options);
       creq.on('socket', (socket: Socket) => {
         // A pooled socket (or a finished tunnel) is connected already; a fresh one only once its
@@ -661,6 +656,13 @@ function once(callback: ConnectCallback | undefined): (err: Error | null, stream
     called = true;
     callback?.(err, stream as Duplex);
   };
+}
+
+/** What every request carries: JSON wanted, who asks, and the credential's Authorization if it has one. */
+function requestHeaders(req: HttpRequest, credential: Credential): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...req.headers };
+  if (credential.authorization !== undefined) headers['Authorization'] = credential.authorization;
+  return headers;
 }
 
 function what(req: HttpRequest): string {
