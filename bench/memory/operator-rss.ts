@@ -12,6 +12,10 @@
  * CoinGecko serves the prices. Node flags after `--` go after the image's own (V8 takes the
  * last of a flag given twice).
  *
+ * `--program floor` runs `floor.mjs` instead, the least a Node program can hold doing the same idle
+ * work (one TLS agent, a list and watch of CVCs, a Lease renewed every 10 s), with the same flags:
+ * what no operator on Node gets under. It needs `--json-kubeconfig`.
+ *
  * `--json-kubeconfig` hands the operator the plane's kubeconfig converted to JSON, so it loads no
  * YAML parser, as in a pod (which reads the ServiceAccount's files, no kubeconfig); without it the
  * figure includes the `yaml` package (1.5 MiB), as on a developer's machine.
@@ -26,10 +30,18 @@ import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
 import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
 
 const { values, positionals } = parseArgs({
-  options: { plane: { type: 'string' }, runs: { type: 'string', default: '3' }, repo: { type: 'string', default: '.' }, 'json-kubeconfig': { type: 'boolean', default: false } },
+  options: {
+    plane: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    repo: { type: 'string', default: '.' },
+    'json-kubeconfig': { type: 'boolean', default: false },
+    program: { type: 'string', default: 'operator' },
+  },
   allowPositionals: true,
 });
 if (!values.plane) throw new Error('--plane <control-plane folder> is required (the folder `controlplane/cli.ts up` printed the kubeconfig of)');
+if (values.program !== 'operator' && values.program !== 'floor') throw new Error(`--program ${values.program}: operator or floor`);
+if (values.program === 'floor' && !values['json-kubeconfig']) throw new Error('--program floor reads a JSON kubeconfig only: add --json-kubeconfig');
 const repo = resolve(values.repo);
 const planeKubeconfig = join(values.plane, 'admin.kubeconfig');
 const jsonDir = values['json-kubeconfig'] ? mkdtempSync(join(tmpdir(), 'operator-rss-')) : undefined;
@@ -46,7 +58,8 @@ const cpuTicks = (pid: number): number => {
 const server = await CoinGeckoServer.start();
 const results: number[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
-  const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, ...positionals, join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'], {
+  const program = values.program === 'floor' ? [join(import.meta.dirname, 'floor.mjs')] : [join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'];
+  const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, ...positionals, ...program], {
     cwd: repo,
     env: { ...process.env, KUBECONFIG: kubeconfig, COINGECKO_BASE_URL: server.baseUrl, CVC_REFRESH_SECONDS: '3600' },
     stdio: 'ignore',
