@@ -42,7 +42,7 @@ import {
   type Stored,
 } from 'operon-k8s';
 import { checkText } from './admission.ts';
-import { printerImage, printerPod, printerPodName } from './pod.ts';
+import { podPrints, printerImage, printerPod } from './pod.ts';
 import { Printer, type PrinterObject, type PrinterPhase } from './resource.ts';
 import { PRINTED, printedConditions, summarize } from './status.ts';
 
@@ -120,9 +120,10 @@ printers.onField('spec.text', async function printText({ body, name, namespace, 
 
 printers.reconcile(async function followPod({ body, status, namespace, uid, cache, client, patch, logger, warn }) {
   const podCache = cache.of(pods);
-  const current = printerPodName(uid, body.spec.text);
-  const pod = status.pod === current ? podCache.get(current, namespace) : undefined;
-  if (pod === undefined) return;
+  // The Pod the status names, if it prints the current text; otherwise the field handler has yet to record the Pod of this text.
+  const pod = status.pod ? podCache.get(status.pod, namespace) : undefined;
+  if (pod === undefined || !podPrints(pod, uid, body.spec.text)) return;
+  const current = pod.metadata.name;
   const phase = pod.status?.phase as PrinterPhase | undefined;
   if (phase && phase !== status.phase) {
     patch.status.phase = phase;

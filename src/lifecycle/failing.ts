@@ -26,11 +26,13 @@ export function failingCondition(body: KubeObject, patch: ObjectPatch<KubeObject
   if (!options.enabled || outcome.kind === 'aborted') return;
   const status = patch.status as { conditions?: Condition[] };
   const current = status.conditions ?? (body.status as { conditions?: Condition[] } | undefined)?.conditions;
-  const reason = conditionReason(id);
   const failing = current?.find((c) => c.type === HANDLER_FAILING);
+  // A success with no failing condition, the common case, needs no reason: not worked out then.
+  if (outcome.kind === 'success' && failing?.status !== 'True') return;
+  const reason = conditionReason(id);
   let next: Condition[];
   if (outcome.kind === 'success') {
-    if (failing?.status !== 'True' || failing.reason !== reason) return;
+    if (failing?.reason !== reason) return;
     next = setCondition(current, { type: HANDLER_FAILING, status: 'False', reason, message: `handler ${id} succeeded` }, options.now);
   } else {
     next = setCondition(current, { type: HANDLER_FAILING, status: 'True', reason, message: `handler ${id}: ${messageOf(outcome.error)}`.slice(0, 32_768) }, options.now);

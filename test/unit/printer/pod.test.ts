@@ -5,7 +5,7 @@
 import '../../support/source.ts'; // fails fast without the operon-source condition
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_IMAGE, PRINTER_LABEL, printerImage, printerPod, printerPodName, TEXT_VARIABLE } from '../../../operators/printer/pod.ts';
+import { DEFAULT_IMAGE, podPrints, PRINTER_LABEL, printerImage, printerPod, printerPodName, TEXT_VARIABLE } from '../../../operators/printer/pod.ts';
 import { FOUR_KIB, HOSTILE_TEXTS } from './hostile-texts.ts';
 
 const UID = '6f2a1c4e-3b5d-4e8f-9a0b-1c2d3e4f5a6b';
@@ -148,5 +148,18 @@ describe('printerImage', () => {
   it('is what the Pod runs', () => {
     const image = printerImage({ PRINTER_IMAGE: 'mirror.example/busybox:1.37' });
     assert.equal(printerPod(printer('x'), { managedBy: 'm', image }).spec?.containers[0]?.image, image);
+  });
+});
+
+describe('podPrints', () => {
+  it('is true for the Pod built for the uid and text, false for another text, another Printer or no controller', () => {
+    const pod = build('Hello Kube!');
+    assert.equal(podPrints(pod, UID, 'Hello Kube!'), true);
+    assert.equal(podPrints(pod, UID, 'Hello Kube?'), false);
+    assert.equal(podPrints(pod, '0d5e7c1a-0000-4000-8000-000000000000', 'Hello Kube!'), false);
+    const orphan = { ...pod, metadata: { ...pod.metadata, ownerReferences: [] } };
+    assert.equal(podPrints(orphan, UID, 'Hello Kube!'), false);
+    const emptied = { ...pod, spec: { ...pod.spec, containers: [{ name: 'printer', image: 'busybox' }] } };
+    assert.equal(podPrints(emptied, UID, 'Hello Kube!'), false);
   });
 });
