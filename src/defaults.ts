@@ -439,6 +439,16 @@ export const defaults = {
     /** A new API is not yet stable: Kubernetes' versioning convention (and kubebuilder's tutorials) start at v1alpha1. */
     version: 'v1alpha1',
   },
+  /** The testing kit (`operon-k8s/testing`). */
+  testing: {
+    /**
+     * How long a test file's end waits for each namespace `cluster.namespace()` made to be gone.
+     * The namespace controller removes a namespace's objects in a few seconds; an object holding
+     * the finalizer of an operator the test has already stopped never goes, and after this the
+     * kit says so and moves on rather than hanging the test run.
+     */
+    namespaceDeleteTimeoutMs: 60_000,
+  },
 } as const;
 
 /** The type of {@link defaults}. */

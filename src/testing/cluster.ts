@@ -6,7 +6,14 @@
  * - A kubeconfig given (option, else `KUBECONFIG`) is used as it is; nothing is started.
  * - Otherwise the local plane (`operon cluster up`) is reused when healthy, else started; test
  *   processes running at once wait on one lock instead of starting two planes.
- * - Namespaces made by `namespace()` are deleted when the test file's tests end (node:test `after`).
+ * - Namespaces made by `namespace()` are deleted when the test file's tests end, and the file's end
+ *   waits until they are gone (at most `defaults.testing.namespaceDeleteTimeoutMs` each), then
+ *   closes the client. This is one node:test `after` hook, registered by `startCluster`; node:test
+ *   runs a file's `after` hooks in the order they were registered, so an operator whose
+ *   `after(() => run.stop())` comes later in the file is still running while its objects are
+ *   deleted, and removes its finalizers from them. An operator stopped earlier (in a `describe`'s
+ *   own `after`) leaves objects that carry its finalizer: the wait then ends at the timeout with a
+ *   line on stderr naming the namespace and what holds it.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { after } from 'node:test';
@@ -17,6 +24,7 @@ import type { KubeObject } from '../client/types.ts';
 import { defaultStateDir, readState, status, up } from '../cluster/plane.ts';
 import { builtin, type CustomResource } from '../schema/resource.ts';
 import { toCrd } from '../manifests/crd.ts';
+import { defaults } from '../defaults.ts';
 
 /** Options of {@link startCluster}. */
 export interface StartClusterOptions {
@@ -34,7 +42,7 @@ export interface TestCluster {
   readonly kubeconfig: string;
   /** A client for the test's own requests (and for `startOperator`). */
   readonly client: KubeClient;
-  /** Creates a namespace named `<prefix>-<random>`, deleted after this file's tests. */
+  /** Creates a namespace named `<prefix>-<random>`, deleted after this file's tests (the file's end waits until it is gone). */
   namespace(prefix?: string): Promise<string>;
   /**
    * Applies the CRDs of these resources (from their TypeBox declarations) and waits until each is
@@ -58,6 +66,37 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Deletes namespace `name` and waits until it is gone, at most `timeoutMs`; at the timeout, says on
+ * stderr what the namespace controller reports holding it (objects with finalizers) and returns.
+ * Never throws: a test's result does not depend on its cleanup.
+ */
+async function deleteNamespace(client: KubeClient, name: string, timeoutMs: number): Promise<void> {
+  const gone = async (): Promise<boolean> => {
+    try {
+      await client.get(namespaces, name);
+      return false;
+    } catch (err) {
+      if (isApiError(err, 'NotFound')) return true;
+      throw err;
+    }
+  };
+  try {
+    await client.delete(namespaces, name);
+    await until(`namespace ${name} to be deleted`, timeoutMs, gone);
+  } catch (err) {
+    if (isApiError(err, 'NotFound')) return;
+    const held = await client.get(namespaces, name).then(
+      (ns) => (ns.status as { conditions?: Array<{ type: string; status: string; message?: string }> } | undefined)?.conditions?.filter((c) => c.status === 'True' && c.message).map((c) => c.message),
+      () => undefined,
+    );
+    process.stderr.write(
+      `operon-k8s/testing: namespace ${name} was not deleted (${err instanceof Error ? err.message : String(err)})${held?.length ? `: ${held.join('; ')}` : ''}. ` +
+        `An object in it keeps a finalizer of an operator that stopped first: register the operator's after(() => run.stop()) after startCluster(), at the file's top level, so it runs once the namespaces are gone.\n`,
+    );
   }
 }
 
@@ -104,16 +143,19 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   const given = options.kubeconfig ?? (process.env['KUBECONFIG'] || undefined);
   const kubeconfig = given ?? (await localPlane(options.stateDir ?? defaultStateDir, options.log ?? ((line) => process.stderr.write(`${line}\n`))));
   const client = KubeClient.fromConfig(loadClusterConfig({ kubeconfig }));
-  after(() => client.close());
+  const made: string[] = [];
+  // One hook, in this order: the namespaces need the client, and the client must not be used once closed.
+  after(async () => {
+    await Promise.all(made.map((name) => deleteNamespace(client, name, defaults.testing.namespaceDeleteTimeoutMs)));
+    client.close();
+  });
   return {
     kubeconfig,
     client,
     async namespace(prefix = 'test') {
       const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
       await client.create(namespaces, { metadata: { name } });
-      after(async () => {
-        await client.delete(namespaces, name).catch(() => undefined);
-      });
+      made.push(name);
       return name;
     },
     async installCrds(resources) {

@@ -113,23 +113,20 @@ export function testSource(n: Pick<ProjectNames, 'kind' | 'group' | 'version'>):
  * \`operon cluster up\` starts. Each run gets a namespace of its own, deleted afterwards.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { defaultRegistry } from 'operon-k8s';
-import { startCluster, startOperator, waitFor, type OperatorRun } from 'operon-k8s/testing';
+import { startCluster, startOperator, waitFor } from 'operon-k8s/testing';
 import { ${plural} } from '../src/operator.ts';
 
 const cluster = await startCluster();
 const namespace = await cluster.namespace('${stemOf(n.kind).toLowerCase()}-test');
 await cluster.installCrds([${plural}]);
+// Stopped after the namespace is gone (a file's after hooks run in order), so it removes its own finalizers first.
+const run = startOperator(defaultRegistry, { client: cluster.client, namespaces: [namespace] });
+after(() => run.stop());
+await run.ready;
 
 describe('the ${n.kind} operator', () => {
-  let run: OperatorRun;
-  before(async () => {
-    run = startOperator(defaultRegistry, { client: cluster.client, namespaces: [namespace] });
-    await run.ready;
-  });
-  after(() => run.stop());
-
   it('echoes spec.message into the status and reports Ready', async () => {
     await cluster.client.create(${plural}, { apiVersion: '${n.group}/${n.version}', kind: '${n.kind}', metadata: { name: 'hello', namespace }, spec: { message: 'hello, world' } });
     const done = await waitFor(cluster.client, ${plural}, 'hello', namespace, (o) => o?.status?.echo === 'hello, world');
