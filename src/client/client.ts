@@ -517,7 +517,15 @@ export class KubeClient {
     }
   }
 
-  /** Closes every connection. Requests in flight fail; the client must not be used afterwards. */
+  /**
+   * Closes every connection, so nothing of the client keeps the process alive. Requests and watches in
+   * flight fail; a later request opens a new connection, as after Node's `Agent.destroy()`.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => client.close());
+   * ```
+   */
   close(): void {
     this.#transport.close();
   }

@@ -22,6 +22,10 @@
  *   non-ASCII in the path or a header (Node would send it as Latin-1; Operon's are ASCII).
  * - **A connection serves only requests with its own TLS context** (CA and client certificate):
  *   after a credential brings another certificate, older connections are closed, never lent.
+ * - **`close()` ends what is open, not the pool**: connections are destroyed and requests running
+ *   or waiting fail; a later request opens a new connection, as Node's Agent does after
+ *   `destroy()`, so a client closed at the end of a test file still serves an operator's last
+ *   requests as it stops.
  * - `requestSent` on an error says whether the server can have seen the request: false only when
  *   the connection failed before it was established.
  */
@@ -111,7 +115,6 @@ export class Http1Pool {
   /** Every open connection, idle or busy: the count against `maxSockets`, and what `close()` destroys. */
   readonly #live = new Set<Connection>();
   readonly #waiting: Waiting[] = [];
-  #closed = false;
 
   constructor(target: Http1Target, options: Http1PoolOptions) {
     this.#target = target;
@@ -150,7 +153,7 @@ export class Http1Pool {
         return;
       }
       if (c === undefined) {
-        finish(new Http1Error('the connection pool was closed', { requestSent: false }));
+        finish(new Http1Error('the connection pool was closed while the request waited for a connection', { requestSent: false }));
         return;
       }
       connection = c;
@@ -163,8 +166,6 @@ export class Http1Pool {
     };
     if (head instanceof Error) {
       finish(head);
-    } else if (this.#closed) {
-      finish(new Http1Error('the connection pool was closed', { requestSent: false }));
     } else {
       const c = this.#take(request.secureContext);
       if (c !== undefined) start(c);
@@ -184,9 +185,8 @@ export class Http1Pool {
     };
   }
 
-  /** Destroys every connection; waiting requests fail. The pool must not be used afterwards. */
+  /** Destroys every connection; running and waiting requests fail. A later request opens a new connection. */
   close(): void {
-    this.#closed = true;
     this.#idle.length = 0;
     for (const w of this.#waiting.splice(0)) w.start(undefined);
     for (const c of [...this.#live]) c.destroy();
@@ -194,7 +194,6 @@ export class Http1Pool {
 
   /** A reusable idle connection for `context`, or a new one while under `maxSockets`. */
   #take(context: tls.SecureContext | undefined): Connection | undefined {
-    if (this.#closed) return undefined;
     const now = this.#options.clock.now();
     for (let i = this.#idle.length - 1; i >= 0; i--) {
       const c = this.#idle[i] as Connection;
@@ -235,7 +234,7 @@ export class Http1Pool {
 
   /** Puts a connection back (or destroys it), then serves the next waiting request. */
   #release(c: Connection, destroy: boolean): void {
-    if (destroy || this.#closed) {
+    if (destroy) {
       c.destroy();
       return;
     }
@@ -259,7 +258,7 @@ export class Http1Pool {
   /** A connection closed: the first waiting request may open one in its place. */
   #next(): void {
     const next = this.#waiting[0];
-    if (next === undefined || this.#closed || this.#live.size >= this.#options.maxSockets) return;
+    if (next === undefined || this.#live.size >= this.#options.maxSockets) return;
     this.#waiting.shift();
     next.start(this.#connect(next.context));
   }

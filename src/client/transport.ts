@@ -244,7 +244,7 @@ export class Transport {
     }
   }
 
-  /** Destroys every socket, idle or busy. The transport must not be used afterwards. */
+  /** Destroys every socket, idle or busy; what runs on them fails. A later request or watch opens new ones. */
   close(): void {
     this.#agent.destroy();
     this.#pool?.close();

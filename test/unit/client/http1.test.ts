@@ -166,13 +166,25 @@ describe('Http1Pool', () => {
     assert.equal(server.connections(), 2);
   });
 
-  it('fails a request sent after close at once', async (t) => {
-    const server = await rawServer(t, (_req, socket) => socket.write(ok('{}')));
-    const p = pool(t, server.port);
-    await p.send(get).response;
+  it('close fails running and waiting requests, and a later request opens a new connection', async (t) => {
+    let arrived: () => void = () => {};
+    const first = new Promise<void>((resolve) => (arrived = resolve));
+    const server = await rawServer(t, (_req, socket, i) => {
+      if (i === 0) arrived(); // and never answered
+      else socket.write(ok('again'));
+    });
+    const p = pool(t, server.port, { maxSockets: 1 });
+    const running = p.send(get).response;
+    const waiting = p.send(get).response;
+    await first;
+    const failed = Promise.all([
+      assert.rejects(running, (err: unknown) => err instanceof Http1Error && err.requestSent),
+      assert.rejects(waiting, (err: unknown) => err instanceof Http1Error && !err.requestSent && /closed/.test(err.message)),
+    ]);
     p.close();
-    await assert.rejects(p.send(get).response, (err: unknown) => err instanceof Http1Error && !err.requestSent && /closed/.test(err.message));
-    assert.equal(server.connections(), 1);
+    await failed;
+    assert.equal((await p.send(get).response).body, 'again');
+    assert.equal(server.connections(), 2);
   });
 
   it('aborts: the request fails with the reason, its connection is destroyed, a queued one never goes out', async (t) => {
