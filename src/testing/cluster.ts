@@ -93,10 +93,11 @@ async function deleteNamespace(client: KubeClient, name: string, timeoutMs: numb
       (ns) => (ns.status as { conditions?: Array<{ type: string; status: string; message?: string }> } | undefined)?.conditions?.filter((c) => c.status === 'True' && c.message).map((c) => c.message),
       () => undefined,
     );
-    process.stderr.write(
-      `operon-k8s/testing: namespace ${name} was not deleted (${err instanceof Error ? err.message : String(err)})${held?.length ? `: ${held.join('; ')}` : ''}. ` +
-        `An object in it keeps a finalizer of an operator that stopped first: register the operator's after(() => run.stop()) after startCluster(), at the file's top level, so it runs once the namespaces are gone.\n`,
-    );
+    // The namespace controller's conditions name the finalizers still held; then the usual cause is an operator stopped too early.
+    const advice = held?.length
+      ? `: ${held.join('; ')}. An object in it keeps a finalizer of an operator that stopped first: register the operator's after(() => run.stop()) after startCluster(), at the file's top level, so it runs once the namespaces are gone`
+      : '';
+    process.stderr.write(`operon-k8s/testing: namespace ${name} was not deleted (${err instanceof Error ? err.message : String(err)})${advice}\n`);
   }
 }
 
@@ -144,7 +145,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   const kubeconfig = given ?? (await localPlane(options.stateDir ?? defaultStateDir, options.log ?? ((line) => process.stderr.write(`${line}\n`))));
   const client = KubeClient.fromConfig(loadClusterConfig({ kubeconfig }));
   const made: string[] = [];
-  // One hook, in this order: the namespaces need the client, and the client must not be used once closed.
+  // One hook, registered before any operator's: the namespaces go while those operators still run, then the client's connections close.
   after(async () => {
     await Promise.all(made.map((name) => deleteNamespace(client, name, defaults.testing.namespaceDeleteTimeoutMs)));
     client.close();
