@@ -115,10 +115,14 @@ export class Http1Pool {
   /** Every open connection, idle or busy: the count against `maxSockets`, and what `close()` destroys. */
   readonly #live = new Set<Connection>();
   readonly #waiting: Waiting[] = [];
+  /** The `Host` header line, the same for every request. */
+  readonly #host: string;
 
   constructor(target: Http1Target, options: Http1PoolOptions) {
     this.#target = target;
     this.#options = options;
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    this.#host = `Host: ${host}${target.port === (target.isHttps ? 443 : 80) ? '' : `:${target.port}`}\r\n`;
   }
 
   /** Connections open now, idle or busy. */
@@ -128,11 +132,10 @@ export class Http1Pool {
 
   /** Sends `request` on a pooled connection (or a new one), waiting for a free one at `maxSockets`. */
   send(request: Http1Request): Http1Exchange {
-    const head = requestHead(request, this.#target);
+    const head = requestHead(request, this.#host);
     let settled = false;
-    /** The connection the request went out on, once it has one. */
+    /** The connection the request went out on, once it has one (busy with it until the request settles). */
     let used: Connection | undefined;
-    let connection: Connection | undefined;
     let queued: Waiting | undefined;
     let reject!: (err: unknown) => void;
     let resolve!: (res: Http1Response) => void;
@@ -156,10 +159,8 @@ export class Http1Pool {
         finish(new Http1Error('the connection pool was closed while the request waited for a connection', { requestSent: false }));
         return;
       }
-      connection = c;
       used = c;
       c.exchange(head + (request.body ?? ''), (err, res) => {
-        connection = undefined;
         this.#release(c, err !== undefined || !c.reusable);
         finish(err, res);
       });
@@ -180,7 +181,7 @@ export class Http1Pool {
         if (settled) return;
         finish(reason);
         if (queued) this.#waiting.splice(this.#waiting.indexOf(queued), 1);
-        if (connection) connection.destroy();
+        used?.destroy();
       },
     };
   }
@@ -493,12 +494,10 @@ class Connection {
 }
 
 /** The request line and headers, or the error that refuses them. */
-function requestHead(request: Http1Request, target: Http1Target): string | Error {
+function requestHead(request: Http1Request, hostLine: string): string | Error {
   if (!VALID_TOKEN.test(request.method)) return new Http1Error(`invalid HTTP method ${JSON.stringify(request.method)}`, { code: 'ERR_INVALID_HTTP_TOKEN', requestSent: false });
   if (!VALID_PATH.test(request.path)) return new Http1Error(`the request path contains unescaped characters: ${JSON.stringify(request.path)}`, { code: 'ERR_UNESCAPED_CHARACTERS', requestSent: false });
-  const hostHeader = target.host.includes(':') ? `[${target.host}]` : target.host;
-  const defaultPort = target.isHttps ? 443 : 80;
-  let head = `${request.method} ${request.path} HTTP/1.1\r\nHost: ${hostHeader}${target.port === defaultPort ? '' : `:${target.port}`}\r\n`;
+  let head = `${request.method} ${request.path} HTTP/1.1\r\n${hostLine}`;
   for (const name in request.headers) {
     const value = request.headers[name] as string;
     if (OWN_HEADERS.has(name.toLowerCase())) continue;
