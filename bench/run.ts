@@ -3,9 +3,12 @@
  * Runs every contender on the same CVC and Printer work and writes the results.
  *
  *   node bench/run.ts [--n 1000,10000] [--contenders a,b] [--workloads idle,burst,steady,restart,printer]
- *                     [--refresh 15] [--rounds 4] [--steady-max-n 1000] [--printer-max-n 1000] [--quick] [--keep-plane]
+ *                     [--refresh 15] [--rounds 4] [--steady-max-n 1000] [--printer-max-n 1000] [--repeat 3] [--quick] [--keep-plane]
  *   node bench/run.ts --render bench/results/A.json,bench/results/B.json
  *                     (no run: latest.md/png from earlier runs, each size from the newest that has it)
+ *
+ * --repeat K: K passes over the contenders at each size, the order reversed on every second pass;
+ * the report adds each contender's medians and their ratios to controller-runtime's.
  *
  * Results: bench/results/<timestamp>.json, bench/results/latest.md, bench/results/latest.png (and
  * .svg), and with two sizes or more latest-scale.png (and .svg), the curve against N. Contender logs: ~/.cache/operon/bench/logs/<timestamp>/. The benchmark brings up its own
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     workloads: { type: 'string' },
     refresh: { type: 'string' },
     rounds: { type: 'string' },
+    repeat: { type: 'string' },
     'steady-max-n': { type: 'string' },
     'printer-max-n': { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -45,6 +49,13 @@ const known: WorkloadName[] = ['idle', 'burst', 'steady', 'restart', 'printer'];
 const workloads = (list(values.workloads).length ? list(values.workloads) : known) as WorkloadName[];
 const unknownWorkload = workloads.filter((w) => !known.includes(w));
 if (unknownWorkload.length) throw new Error(`unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}`);
+
+/** A whole number of at least 1, or an error naming the option. */
+function positive(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${option} wants a whole number of at least 1, not ${JSON.stringify(text)}`);
+  return value;
+}
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 
@@ -62,6 +73,7 @@ async function measure(): Promise<BenchReport> {
     steadyRounds: Number(values.rounds ?? (quick ? 2 : 4)),
     ...(values['steady-max-n'] ? { steadyMaxN: Number(values['steady-max-n']) } : {}),
     ...(values['printer-max-n'] ? { printerMaxN: Number(values['printer-max-n']) } : {}),
+    ...(values.repeat ? { repeat: positive(values.repeat, '--repeat') } : {}),
     creatorConcurrency: 32,
     settleMs: quick ? 3_000 : 5_000,
     quietWindowMs: quick ? 8_000 : 15_000,

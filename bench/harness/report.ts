@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { requests, type BenchReport, type ContenderResult, type PrinterResult } from './bench.ts';
+import { median } from './stats.ts';
 
 const fmt = (x: number | undefined, places = 1): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(places).replace(/\.0+$/, ''));
 
@@ -12,9 +13,14 @@ function writes(r: { cvcWrites: number; cvcStatusWrites?: number }): string {
   return r.cvcStatusWrites ? `${r.cvcWrites} (${r.cvcStatusWrites} status)` : String(r.cvcWrites);
 }
 
+/** A row's contender, with its pass in a run of several. */
+function label(r: ContenderResult): string {
+  return r.pass ? `${r.contender} #${r.pass}` : r.contender;
+}
+
 /** A row's name in lists that mix both kinds of rows. */
 function rowName(r: ContenderResult): string {
-  return r.workload ? `${r.contender} (${r.workload})` : r.contender;
+  return r.workload ? `${label(r)} (${r.workload})` : label(r);
 }
 
 function state(r: ContenderResult): string {
@@ -41,8 +47,8 @@ export function mergeReports(reports: BenchReport[]): BenchReport {
     creation: sizes.flatMap((n) => bySize(n)?.creation.filter((c) => c.n === n) ?? []),
     ...(printerCreation.length ? { printerCreation } : {}),
     results: sizes.flatMap((n) => {
-      // Per contender and kind of row (CVC or printer), the newest run that has it at this size;
-      // a skip never hides a measurement.
+      // Per contender, kind of row (CVC or printer) and pass, the newest run that has it at this
+      // size; a skip never hides a measurement.
       const rows = new Map<string, ContenderResult>();
       for (const r of reports.flatMap((report) => report.results.filter((x) => x.n === n))) {
         const key = rowName(r);
@@ -72,7 +78,7 @@ function printerTable(rows: ContenderResult[], n: number, creation: { seconds: n
     const judged = (x: string): string => (p.statusJudged ? x : 'n/a');
     const writes = p.printerStatusWrites ? `${p.printerWrites} (${p.printerStatusWrites} status)` : String(p.printerWrites);
     lines.push(
-      `| ${r.contender}${state(r)} | ${p.done}/${n}${doneProblems(p)} | ${fmt(p.podsSeconds, 2)} | ${judged(fmt(p.seconds, 2))} | ${fmt(p.objectsPerSecond)} | ${judged(fmt(p.latencyMs.p50, 0))} | ${judged(fmt(p.latencyMs.p90, 0))} | ${judged(fmt(p.latencyMs.p99, 0))} | ${judged(fmt(p.latencyMs.max, 0))} | ${fmt(p.peakRssMiB)} | ${fmt(p.cpuSeconds, 2)} | ${p.podCreates} | ${writes} | ${verbs} |`,
+      `| ${label(r)}${state(r)} | ${p.done}/${n}${doneProblems(p)} | ${fmt(p.podsSeconds, 2)} | ${judged(fmt(p.seconds, 2))} | ${fmt(p.objectsPerSecond)} | ${judged(fmt(p.latencyMs.p50, 0))} | ${judged(fmt(p.latencyMs.p90, 0))} | ${judged(fmt(p.latencyMs.p99, 0))} | ${judged(fmt(p.latencyMs.max, 0))} | ${fmt(p.peakRssMiB)} | ${fmt(p.cpuSeconds, 2)} | ${p.podCreates} | ${writes} | ${verbs} |`,
     );
   }
   lines.push('');
@@ -83,6 +89,62 @@ function printerTable(rows: ContenderResult[], n: number, creation: { seconds: n
 function doneProblems(p: PrinterResult): string {
   const problems = [p.extraPods ? `${p.extraPods} with 2+ Pods` : '', p.strayPods ? `${p.strayPods} stray Pods` : ''].filter(Boolean);
   return problems.length ? ` (${problems.join(', ')})` : '';
+}
+
+/** The contender the medians are compared with when it ran. */
+const BASELINE = 'controller-runtime';
+
+/**
+ * A run of several passes, per contender: the median of each figure over the passes that completed
+ * it, its range, and its ratio to the baseline's median. Rows that did not complete are left out
+ * of the medians (the tables above show them).
+ */
+function medianTables(rows: ContenderResult[]): string[] {
+  type Figure = { title: string; pick: (r: ContenderResult) => number | undefined; places: number };
+  const table = (caption: string, kind: (r: ContenderResult) => boolean, figures: Figure[]): string[] => {
+    const chosen = rows.filter((r) => kind(r) && r.status === 'ok');
+    const names = [...new Set(chosen.map((r) => r.contender))];
+    const stats = (name: string, f: Figure): { mid: number; lo: number; hi: number; count: number } | undefined => {
+      const values = chosen.filter((r) => r.contender === name).map(f.pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+      return values.length ? { mid: median(values), lo: Math.min(...values), hi: Math.max(...values), count: values.length } : undefined;
+    };
+    const cells = figures.filter((f) => names.some((name) => stats(name, f)));
+    if (!cells.length) return [];
+    const withBaseline = names.includes(BASELINE);
+    const out = [
+      `**${caption}**: median over the passes (range), ${withBaseline ? `and the ratio of medians to ${BASELINE}'s` : 'no baseline in this run'}`,
+      '',
+      `| contender | passes | ${cells.map((f) => f.title + (withBaseline ? ' | ratio' : '')).join(' | ')} |`,
+      `|---|---:|${cells.map(() => (withBaseline ? '---:|---:' : '---:')).join('|')}|`,
+    ];
+    for (const name of names) {
+      const count = Math.max(0, ...cells.map((f) => stats(name, f)?.count ?? 0));
+      const columns = cells.map((f) => {
+        const s = stats(name, f);
+        const base = withBaseline ? stats(BASELINE, f) : undefined;
+        const value = s ? `${fmt(s.mid, f.places)} (${fmt(s.lo, f.places)}–${fmt(s.hi, f.places)})` : '—';
+        if (!withBaseline) return value;
+        return `${value} | ${s && base && base.mid > 0 ? `${(s.mid / base.mid).toFixed(2)}×` : '—'}`;
+      });
+      out.push(`| ${name} | ${count} | ${columns.join(' | ')} |`);
+    }
+    out.push('');
+    return out;
+  };
+  return [
+    ...table('Burst and restart', (r) => !r.workload, [
+      { title: 'burst objects/s', pick: (r) => r.burst?.objectsPerSecond, places: 1 },
+      { title: 'burst CPU s', pick: (r) => r.burst?.cpuSeconds, places: 2 },
+      { title: 'burst p99 ms', pick: (r) => r.burst?.latencyMs.p99, places: 0 },
+      { title: 'restart catch-up s', pick: (r) => (r.restart?.caughtUp ? r.restart.catchUpSeconds : undefined), places: 2 },
+    ]),
+    ...table('Printer burst', (r) => r.workload === 'printer', [
+      { title: 'Printers/s', pick: (r) => r.printer?.objectsPerSecond, places: 1 },
+      { title: 'CPU s', pick: (r) => r.printer?.cpuSeconds, places: 2 },
+      { title: 'p99 ms', pick: (r) => r.printer?.latencyMs.p99, places: 0 },
+      { title: 'writes', pick: (r) => r.printer?.printerWrites, places: 0 },
+    ]),
+  ];
 }
 
 /** Markdown: one section per N with burst, steady, restart, idle and printer tables, then skipped contenders. */
@@ -111,7 +173,7 @@ export function markdown(report: BenchReport): string {
         const b = r.burst!;
         // Recomputed from the raw counters, so an older result file gets today's filtering.
         const verbs = Object.entries(requests(b.requests.detail).byVerb).map(([v, c]) => `${v} ${c}`).join(', ');
-        lines.push(`| ${r.contender}${state(r)} | ${b.correct}/${n} | ${fmt(b.seconds, 2)} | ${fmt(b.objectsPerSecond)} | ${fmt(b.latencyMs.p50, 0)} | ${fmt(b.latencyMs.p90, 0)} | ${fmt(b.latencyMs.p99, 0)} | ${fmt(b.latencyMs.max, 0)} | ${fmt(b.peakRssMiB)} | ${fmt(b.cpuSeconds, 2)} | ${writes(b.requests)} | ${verbs} | ${b.priceRequests} |`);
+        lines.push(`| ${label(r)}${state(r)} | ${b.correct}/${n} | ${fmt(b.seconds, 2)} | ${fmt(b.objectsPerSecond)} | ${fmt(b.latencyMs.p50, 0)} | ${fmt(b.latencyMs.p90, 0)} | ${fmt(b.latencyMs.p99, 0)} | ${fmt(b.latencyMs.max, 0)} | ${fmt(b.peakRssMiB)} | ${fmt(b.cpuSeconds, 2)} | ${writes(b.requests)} | ${verbs} | ${b.priceRequests} |`);
       }
       const ceilings = burst.filter((r) => r.contender.startsWith('ceiling-') && r.status === 'ok');
       const best = ceilings.sort((a, b) => b.burst!.objectsPerSecond - a.burst!.objectsPerSecond)[0];
@@ -128,7 +190,7 @@ export function markdown(report: BenchReport): string {
       );
       for (const r of steady) {
         const s = r.steady!;
-        lines.push(`| ${r.contender}${state(r)} | ${s.converged ? 'yes' : 'NO'} | ${fmt(s.writesPerRefresh)}${s.requests.cvcStatusWrites ? ` (${fmt(s.requests.cvcStatusWrites / s.rounds)} status)` : ''} | ${fmt(s.neededWritesPerRefresh)} | ${fmt(s.priceRequestsPerRefresh)} | ${fmt(s.cpuSecondsPerMinute, 2)} | ${fmt(s.rssMiB)} | ${fmt(s.peakRssMiB)} |`);
+        lines.push(`| ${label(r)}${state(r)} | ${s.converged ? 'yes' : 'NO'} | ${fmt(s.writesPerRefresh)}${s.requests.cvcStatusWrites ? ` (${fmt(s.requests.cvcStatusWrites / s.rounds)} status)` : ''} | ${fmt(s.neededWritesPerRefresh)} | ${fmt(s.priceRequestsPerRefresh)} | ${fmt(s.cpuSecondsPerMinute, 2)} | ${fmt(s.rssMiB)} | ${fmt(s.peakRssMiB)} |`);
       }
       lines.push('');
     }
@@ -143,19 +205,20 @@ export function markdown(report: BenchReport): string {
       );
       for (const r of restart) {
         const s = r.restart!;
-        lines.push(`| ${r.contender}${state(r)} | ${s.caughtUp ? fmt(s.catchUpSeconds, 2) : `not in ${fmt(s.catchUpSeconds, 0)}`} | ${s.catchUpRequests ? writes(s.catchUpRequests) : s.catchUpWrites} (${s.catchUpNeededWrites}) | ${writes(s.quietRequests)} | ${fmt(s.quietSeconds)} |`);
+        lines.push(`| ${label(r)}${state(r)} | ${s.caughtUp ? fmt(s.catchUpSeconds, 2) : `not in ${fmt(s.catchUpSeconds, 0)}`} | ${s.catchUpRequests ? writes(s.catchUpRequests) : s.catchUpWrites} (${s.catchUpNeededWrites}) | ${writes(s.quietRequests)} | ${fmt(s.quietSeconds)} |`);
       }
       lines.push('');
     }
     const idle = rows.filter((r) => r.idle);
     if (idle.length) {
       lines.push('**Idle memory** (VmRSS)', '', '| contender | no objects MiB | N objects cached MiB |', '|---|---:|---:|');
-      for (const r of idle) lines.push(`| ${r.contender} | ${fmt(r.idle!.emptyRssMiB)} | ${fmt(r.idle!.withObjectsRssMiB)} |`);
+      for (const r of idle) lines.push(`| ${label(r)} | ${fmt(r.idle!.emptyRssMiB)} | ${fmt(r.idle!.withObjectsRssMiB)} |`);
       lines.push('');
     }
     const printer = rows.filter((r) => r.printer);
     if (printer.length) lines.push(...printerTable(printer, n, report.printerCreation?.find((c) => c.n === n)));
     else if (report.settings.workloads.includes('printer') && n > (report.settings.printerMaxN ?? Infinity)) lines.push('Printer burst: not run at this size.', '');
+    if (rows.some((r) => r.pass)) lines.push(...medianTables(rows));
     const failed = rows.filter((r) => r.status === 'failed' || r.status === 'skipped');
     for (const r of failed) lines.push(`- **${rowName(r)}** ${r.status}: ${r.reason ?? ''}`);
     if (failed.length) lines.push('');
@@ -170,14 +233,14 @@ const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&l
 export function svgChart(report: BenchReport): string {
   const panels: Array<{ title: string; unit: string; bars: Array<{ label: string; value: number }> }> = [];
   for (const n of report.settings.sizes) {
-    const label = (r: ContenderResult): string => r.contender + (r.status === 'ok' ? '' : ` (${r.status})`);
+    const barLabel = (r: ContenderResult): string => label(r) + (r.status === 'ok' ? '' : ` (${r.status})`);
     const rows = report.results.filter((r) => r.n === n && r.burst);
     if (rows.length) {
-      panels.push({ title: `Burst throughput, N = ${n.toLocaleString('en-US')}`, unit: 'objects/s', bars: rows.map((r) => ({ label: label(r), value: r.burst!.objectsPerSecond })) });
-      panels.push({ title: `Peak RSS during burst, N = ${n.toLocaleString('en-US')}`, unit: 'MiB', bars: rows.map((r) => ({ label: label(r), value: r.burst!.peakRssMiB })) });
+      panels.push({ title: `Burst throughput, N = ${n.toLocaleString('en-US')}`, unit: 'objects/s', bars: rows.map((r) => ({ label: barLabel(r), value: r.burst!.objectsPerSecond })) });
+      panels.push({ title: `Peak RSS during burst, N = ${n.toLocaleString('en-US')}`, unit: 'MiB', bars: rows.map((r) => ({ label: barLabel(r), value: r.burst!.peakRssMiB })) });
     }
     const printers = report.results.filter((r) => r.n === n && r.printer);
-    if (printers.length) panels.push({ title: `Printer burst, N = ${n.toLocaleString('en-US')}`, unit: 'Printers/s', bars: printers.map((r) => ({ label: label(r), value: r.printer!.objectsPerSecond })) });
+    if (printers.length) panels.push({ title: `Printer burst, N = ${n.toLocaleString('en-US')}`, unit: 'Printers/s', bars: printers.map((r) => ({ label: barLabel(r), value: r.printer!.objectsPerSecond })) });
   }
   const width = 900;
   const barH = 22;
@@ -222,14 +285,15 @@ export function scaleChart(report: BenchReport): string {
   if (sizes.length < 2) return '';
   const names = [...new Set(report.results.filter((r) => !r.workload).map((r) => r.contender))];
   type Series = { name: string; points: Array<{ n: number; value: number }> };
+  // One point per size: the median of the passes that measured it.
   const series = (pick: (r: ContenderResult) => number | undefined): Series[] =>
     names
       .map((name) => ({
         name,
-        points: report.results.filter((r) => r.contender === name && !r.workload).flatMap((r) => {
-          const value = pick(r);
-          return value !== undefined && Number.isFinite(value) ? [{ n: r.n, value }] : [];
-        }).sort((a, b) => a.n - b.n),
+        points: sizes.flatMap((n) => {
+          const values = report.results.filter((r) => r.contender === name && !r.workload && r.n === n).map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+          return values.length ? [{ n, value: median(values) }] : [];
+        }),
       }))
       .filter((s) => s.points.length > 0);
   const perObject = (r: ContenderResult): number | undefined =>

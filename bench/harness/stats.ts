@@ -25,3 +25,11 @@ export function summarize(samples: readonly number[]): LatencySummary {
     max: sorted.length ? (sorted[sorted.length - 1] as number) : Number.NaN,
   };
 }
+
+/** The middle of `values` (the mean of the two middle ones when their count is even); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
