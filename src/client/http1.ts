@@ -22,6 +22,11 @@
  *   non-ASCII in the path or a header (Node would send it as Latin-1; Operon's are ASCII).
  * - **A connection serves only requests with its own TLS context** (CA and client certificate):
  *   after a credential brings another certificate, older connections are closed, never lent.
+ * - **A new TLS connection resumes the session of an earlier one with the same context** (a TLS
+ *   1.3 ticket, as Node's https.Agent keeps them): a full handshake with an RSA client key costs
+ *   the client about 0.6 ms of CPU more than a resumed one, and the API server its signature too,
+ *   for each of the up to `maxSockets` connections a burst opens. A session is never offered under
+ *   another context, so a resumed connection always carries the certificate its context holds.
  * - **`close()` ends what is open, not the pool**: connections are destroyed and requests running
  *   or waiting fail; a later request opens a new connection, as Node's Agent does after
  *   `destroy()`, so a client closed at the end of a test file still serves an operator's last
@@ -95,6 +100,8 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const VALID_PATH = /^[\x21-\x7e]*$/;
 const VALID_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e]/;
+/** The key of TLS sessions for connections without a context of their own. */
+const NO_CONTEXT = {};
 /** Set by the pool itself. */
 const OWN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding']);
 
@@ -117,6 +124,8 @@ export class Http1Pool {
   readonly #waiting: Waiting[] = [];
   /** The `Host` header line, the same for every request. */
   readonly #host: string;
+  /** The newest TLS session per context ({@link NO_CONTEXT} for none), offered by the next connection. */
+  readonly #sessions = new WeakMap<object, Buffer>();
 
   constructor(target: Http1Target, options: Http1PoolOptions) {
     this.#target = target;
@@ -218,9 +227,15 @@ export class Http1Pool {
 
   #connect(context: tls.SecureContext | undefined): Connection {
     const t = this.#target;
-    const socket = t.isHttps
-      ? tls.connect({ host: t.host, port: t.port, ...(t.servername ? { servername: t.servername } : {}), rejectUnauthorized: t.rejectUnauthorized, ...(context ? { secureContext: context } : {}), ALPNProtocols: ['http/1.1'] })
-      : net.connect({ host: t.host, port: t.port });
+    let socket: net.Socket;
+    if (t.isHttps) {
+      const key = context ?? NO_CONTEXT;
+      const session = this.#sessions.get(key);
+      socket = tls.connect({ host: t.host, port: t.port, ...(t.servername ? { servername: t.servername } : {}), rejectUnauthorized: t.rejectUnauthorized, ...(context ? { secureContext: context } : {}), ...(session ? { session } : {}), ALPNProtocols: ['http/1.1'] });
+      socket.on('session', (ticket: Buffer) => this.#sessions.set(key, ticket));
+    } else {
+      socket = net.connect({ host: t.host, port: t.port });
+    }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1_000);
     const c = new Connection(socket, context, t.isHttps, () => {

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { describe, it, type TestContext } from 'node:test';
 import { systemClock } from '../../../src/base/clock.ts';
 import { Http1Error, Http1Pool, type Http1PoolOptions, type Http1Request } from '../../../src/client/http1.ts';
+import { listen, selfSignedCert, tempDir } from './fixtures.ts';
 
 /** A TCP server whose answers the test writes byte for byte; it records what it received. */
 async function rawServer(t: TestContext, answer: (request: string, socket: net.Socket, index: number) => void): Promise<{ port: number; requests: string[]; connections: () => number }> {
@@ -164,6 +165,23 @@ describe('Http1Pool', () => {
     assert.deepEqual([(await a.response).body, (await b.response).body], ['/alice', '/bob']);
     // Alice's connection was closed rather than lent to Bob.
     assert.equal(server.connections(), 2);
+  });
+
+  it('resumes the TLS session of an earlier connection with the same context, never with another', async (t) => {
+    const { cert, key } = selfSignedCert(tempDir(t));
+    // Every answer closes its connection, so each request is a new handshake.
+    const resumed: boolean[] = [];
+    const server = tls.createServer({ cert, key }, (socket) => {
+      resumed.push(socket.isSessionReused());
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'));
+    });
+    const port = await listen(t, server);
+    const p = new Http1Pool({ isHttps: true, host: '127.0.0.1', port, servername: undefined, rejectUnauthorized: true }, { maxSockets: 1, idleSocketMs: 30_000, clock: systemClock });
+    t.after(() => p.close());
+    const [alice, bob] = [tls.createSecureContext({ ca: cert }), tls.createSecureContext({ ca: cert })];
+    for (const context of [alice, alice, alice, bob, bob]) assert.equal((await p.send({ ...get, secureContext: context }).response).body, 'ok');
+    // Alice's second and third connections resumed her first's session; Bob's first did not get hers.
+    assert.deepEqual(resumed, [false, true, true, false, true]);
   });
 
   it('close fails running and waiting requests, and a later request opens a new connection', async (t) => {
