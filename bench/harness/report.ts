@@ -112,7 +112,7 @@ function medianTables(rows: ContenderResult[]): string[] {
     if (!cells.length) return [];
     const withBaseline = names.includes(BASELINE);
     const out = [
-      `**${caption}**: median over the passes (range), ${withBaseline ? `and the ratio of medians to ${BASELINE}'s` : 'no baseline in this run'}`,
+      `**${caption}**: median over the passes (range)${withBaseline ? `; ratio: the median ÷ ${BASELINE}'s (objects/s: above 1 is faster; seconds, CPU, writes: below 1 is less)` : '; no baseline in this run'}`,
       '',
       `| contender | passes | ${cells.map((f) => f.title + (withBaseline ? ' | ratio' : '')).join(' | ')} |`,
       `|---|---:|${cells.map(() => (withBaseline ? '---:|---:' : '---:')).join('|')}|`,
