@@ -9,13 +9,15 @@
  *   does not finish is reported as failed or incomplete with what was measured. Nothing is estimated.
  * - Contenders never overlap: the next starts only after the previous one exited and its objects
  *   and namespace are gone.
+ * - Every contender meets the same etcd: its history compacted and its file defragmented just
+ *   before it starts ({@link compactEtcd}), whatever the contenders before it wrote.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { up, type PlaneState } from '../../src/cluster/plane.ts';
 import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
 import { AdminApi, countsDelta, type RequestCounts } from './api.ts';
-import { applyCrd, bump, cleanUp, cleanUpAfter, cleanUpLeftovers, createNamespace, refuseForeignObjects, machine, pricesOf, round, serviceAccountReady, type Machine } from './cluster.ts';
+import { applyCrd, bump, cleanUp, cleanUpAfter, cleanUpLeftovers, compactEtcd, createNamespace, refuseForeignObjects, machine, pricesOf, round, serviceAccountReady, type Machine } from './cluster.ts';
 import { CVC_WORKLOADS, printerProgram, type Contender, type Program, type Readiness, type WorkloadName } from './contenders.ts';
 import { createCvcs, CvcTracker, GROUP_PATH } from './cvcs.ts';
 import { createPrinters, PRINTER_CRD_FILE, PRINTER_GROUP_PATH, printerRequestCounts, PrinterTracker } from './printers.ts';
@@ -578,10 +580,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const contender of passOrder(options.contenders, pass)) {
           const ctx: Ctx = { options, plane, api, server, prepared, pass };
           if (workloadsOf(options, contender, n).length > 0) {
+            await compactEtcd(plane.etcdUrl, options.log);
             results.push(await attempt(ctx, contender, contender, n, (prepared) => runContender(ctx, contender, prepared, n)));
           }
           const printer = printerProgram(contender);
           if (printer && printing) {
+            await compactEtcd(plane.etcdUrl, options.log);
             results.push(await attempt(ctx, contender, printer, n, (prepared) => runPrinterContender(ctx, contender, printer, prepared, n), 'printer'));
           }
         }
