@@ -580,12 +580,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const contender of passOrder(options.contenders, pass)) {
           const ctx: Ctx = { options, plane, api, server, prepared, pass };
           if (workloadsOf(options, contender, n).length > 0) {
-            await compactEtcd(plane.etcdUrl, options.log);
             results.push(await attempt(ctx, contender, contender, n, (prepared) => runContender(ctx, contender, prepared, n)));
           }
           const printer = printerProgram(contender);
           if (printer && printing) {
-            await compactEtcd(plane.etcdUrl, options.log);
             results.push(await attempt(ctx, contender, printer, n, (prepared) => runPrinterContender(ctx, contender, printer, prepared, n), 'printer'));
           }
         }
@@ -645,8 +643,9 @@ async function prepareAll(options: BenchOptions): Promise<Map<Program, Readiness
 }
 
 /**
- * Runs `program` (set up by {@link prepareAll}) through `run`; a setup that fails is a skipped row, a run that
- * throws a failed one, each with the reason.
+ * Runs `program` (set up by {@link prepareAll}) through `run`, on an etcd compacted just before
+ * ({@link compactEtcd}); a setup that fails is a skipped row, a run that throws a failed one, each
+ * with the reason.
  */
 async function attempt(ctx: Ctx, contender: Contender, program: Program, n: number, run: (prepared: { path?: string }) => Promise<ContenderResult>, workload?: 'printer'): Promise<ContenderResult> {
   const { options } = ctx;
@@ -658,6 +657,7 @@ async function attempt(ctx: Ctx, contender: Contender, program: Program, n: numb
     return { ...row, status: 'skipped', reason: readiness.reason };
   }
   options.log(`${label}: ${workload ?? workloadsOf(options, contender, n).join(', ')}`);
+  await compactEtcd(ctx.plane.etcdUrl, options.log);
   try {
     return await run(readiness);
   } catch (err) {

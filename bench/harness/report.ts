@@ -104,10 +104,18 @@ function medianTables(rows: ContenderResult[]): string[] {
   const table = (caption: string, kind: (r: ContenderResult) => boolean, figures: Figure[]): string[] => {
     const chosen = rows.filter((r) => kind(r) && r.status === 'ok');
     const names = [...new Set(chosen.map((r) => r.contender))];
-    const stats = (name: string, f: Figure): { mid: number; lo: number; hi: number; count: number } | undefined => {
-      const values = chosen.filter((r) => r.contender === name).map(f.pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
-      return values.length ? { mid: median(values), lo: Math.min(...values), hi: Math.max(...values), count: values.length } : undefined;
-    };
+    type Stats = { mid: number; lo: number; hi: number; count: number };
+    // Per contender, each figure's summary (undefined when no pass measured it), worked out once.
+    const summaries = new Map(
+      names.map((name) => [
+        name,
+        figures.map((f): Stats | undefined => {
+          const values = chosen.filter((r) => r.contender === name).map(f.pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+          return values.length ? { mid: median(values), lo: Math.min(...values), hi: Math.max(...values), count: values.length } : undefined;
+        }),
+      ]),
+    );
+    const stats = (name: string, f: Figure): Stats | undefined => summaries.get(name)?.[figures.indexOf(f)];
     const cells = figures.filter((f) => names.some((name) => stats(name, f)));
     if (!cells.length) return [];
     const withBaseline = names.includes(BASELINE);
