@@ -16,6 +16,9 @@
  * work (one TLS agent, a list and watch of CVCs, a Lease renewed every 10 s), with the same flags:
  * what no operator on Node gets under. It needs `--json-kubeconfig`.
  *
+ * `--program source` runs the operator's `.ts` sources with the compiled framework, as the image
+ * `operon init` writes does (Node strips the types of the operator's own files).
+ *
  * `--json-kubeconfig` hands the operator the plane's kubeconfig converted to JSON, so it loads no
  * YAML parser, as in a pod (which reads the ServiceAccount's files, no kubeconfig); without it the
  * figure includes the `yaml` package (1.5 MiB), as on a developer's machine.
@@ -40,7 +43,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (!values.plane) throw new Error('--plane <control-plane folder> is required (the folder `controlplane/cli.ts up` printed the kubeconfig of)');
-if (values.program !== 'operator' && values.program !== 'floor') throw new Error(`--program ${values.program}: operator or floor`);
+if (!['operator', 'source', 'floor'].includes(values.program)) throw new Error(`--program ${values.program}: operator, source or floor`);
 if (values.program === 'floor' && !values['json-kubeconfig']) throw new Error('--program floor reads a JSON kubeconfig only: add --json-kubeconfig');
 const repo = resolve(values.repo);
 const planeKubeconfig = join(values.plane, 'admin.kubeconfig');
@@ -58,7 +61,8 @@ const cpuTicks = (pid: number): number => {
 const server = await CoinGeckoServer.start();
 const results: number[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
-  const program = values.program === 'floor' ? [join(import.meta.dirname, 'floor.mjs')] : [join(repo, 'dist/src/cli/main.js'), 'run', join(repo, 'dist/operators/crypto/operator.js'), '-A'];
+  const operator = values.program === 'source' ? join(repo, 'operators/crypto/operator.ts') : join(repo, 'dist/operators/crypto/operator.js');
+  const program = values.program === 'floor' ? [join(import.meta.dirname, 'floor.mjs')] : [join(repo, 'dist/src/cli/main.js'), 'run', operator, '-A'];
   const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, ...positionals, ...program], {
     cwd: repo,
     env: { ...process.env, KUBECONFIG: kubeconfig, COINGECKO_BASE_URL: server.baseUrl, CVC_REFRESH_SECONDS: '3600' },

@@ -8,7 +8,7 @@
 import type { Concurrency } from '../engine/concurrency.ts';
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
-import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, RunCommand, WebhooksCommand } from './options.ts';
+import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, PrepareCommand, RunCommand, WebhooksCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
 export interface ParseEnv {
@@ -234,6 +234,10 @@ const CHECK_FLAGS = {
   tsconfig: RUN_FLAGS.tsconfig,
 } as const satisfies FlagTable;
 
+const PREPARE_FLAGS = {
+  uid: { type: 'string', placeholder: 'UID', help: 'the user the operator runs as (Node names the cache after it)', defaultText: 'this user' },
+} as const satisfies FlagTable;
+
 const INIT_FLAGS = {
   group: { type: 'string', placeholder: 'G', help: "the API group, a DNS subdomain with a dot (a domain you own)", defaultText: defaults.init.group },
   kind: { type: 'string', placeholder: 'K', help: 'the resource kind, UpperCamelCase', defaultText: defaults.init.kind },
@@ -311,6 +315,21 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     flags: CHECK_FLAGS,
     parse: ({ values, positionals }): CheckCommand => ({ command: 'check', files: positionals, tsconfig: str(values.tsconfig) }),
     run: async (o) => (await import('./check.ts')).checkCommand(o),
+  }),
+  subcommand({
+    name: 'prepare',
+    summary: "fill Node's compile cache for an image, so the operator starts without the TypeScript stripper",
+    synopsis: 'operon prepare <file>... [--uid UID]',
+    description:
+      "Loads the operator files as operon crd does (nothing connects to a cluster) with Node's compile cache on, and writes it: an operator started later from the same files never strips their types again, which saves the stripper's 28 MiB of resident memory. Run it when the image is built, with NODE_COMPILE_CACHE (and NODE_COMPILE_CACHE_PORTABLE=1 if the files move) set as the image sets them.",
+    flags: PREPARE_FLAGS,
+    parse: ({ values, positionals }): PrepareCommand | Usage => {
+      if (positionals.length === 0) return { usage: 'needs the operator files, e.g. operon prepare src/operator.ts' };
+      const uid = str(values.uid);
+      if (uid !== undefined && !/^\d{1,10}$/.test(uid)) return { usage: `--uid wants a numeric user id, e.g. 65532, not ${JSON.stringify(uid)}` };
+      return { command: 'prepare', files: positionals, uid: uid === undefined ? undefined : Number(uid) };
+    },
+    run: async (o) => (await import('./compile-cache.ts')).prepareCommand(o),
   }),
   subcommand({
     name: 'crd',

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseCommand } from './args.ts';
+import { cacheCompiledTypeScript } from './compile-cache.ts';
 import { deferJit } from './jit.ts';
 import { CliError } from './load.ts';
 import type { RunCommand } from './options.ts';
@@ -32,6 +33,9 @@ function ownPackage(): { name: string; version: string } {
   return JSON.parse(readFileSync(new URL(import.meta.resolve('operon-k8s/package.json')), 'utf8')) as { name: string; version: string };
 }
 
+/** The commands that load the user's operator files. */
+const FILE_COMMANDS = new Set(['run', 'crd', 'rbac', 'webhooks', 'prepare']);
+
 /** Node's type stripping runs users' `.ts` files, and module hooks load them: both need Node 24. */
 const MIN_NODE_MAJOR = 24;
 
@@ -40,10 +44,12 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new CliError(`needs Node.js ${MIN_NODE_MAJOR} or later (it runs .ts files with Node's type stripping); this is Node ${process.version}. Install Node ${MIN_NODE_MAJOR} (nodejs.org, or a version manager such as nvm or fnm) and run it again`, 2);
   }
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
+  // Before the files load, and before --jit lazy changes V8's flags (which name the cache's folder).
+  if (cmd.command === 'invoke' && FILE_COMMANDS.has(cmd.name)) cacheCompiledTypeScript((cmd.options as { files: string[] }).files);
   // --jit lazy: before anything else loads, since checking the projects and loading run.ts and the
   // operator's files are what would wake V8's optimizing compilers (jit.ts).
   if (cmd.command === 'invoke' && cmd.name === 'run') deferJit((cmd.options as RunCommand).jit);
-  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run')) {
+  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run' || cmd.name === 'prepare')) {
     checkSameCopy();
     (await import('./project.ts')).checkProjects((cmd.options as { files: string[] }).files, ownPackage().version);
   }

@@ -85,6 +85,15 @@ export interface CheckCommand {
   tsconfig: string | undefined;
 }
 
+/** `operon prepare`'s options. */
+export interface PrepareCommand {
+  command: 'prepare';
+  /** The operator's files, as `operon run` is given them. */
+  files: string[];
+  /** The user the operator runs as, when it is not this one: Node names the cache's folder after it. */
+  uid: number | undefined;
+}
+
 /** `operon init`'s options (defaults: `defaults.init` in src/defaults.ts). */
 export interface InitCommand {
   command: 'init';
