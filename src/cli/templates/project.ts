@@ -296,18 +296,25 @@ spec:
 `;
 }
 
-/** `Dockerfile`: the operator's .ts sources run by Node's type stripping, production dependencies only. */
+/**
+ * `Dockerfile`: the operator's .ts sources run by Node's type stripping, production dependencies
+ * only. `operon prepare` strips them once at build time, as the image's user and with the image's
+ * Node, into Node's compile cache: without it every start loads the stripper (28 MiB of RSS).
+ */
 export const DOCKERFILE = `FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json* ./
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && mkdir .node-compile-cache
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build --chown=65532:65532 /app/.node-compile-cache ./.node-compile-cache
 COPY package.json ./
 COPY src ./src
-ENV PATH=/nodejs/bin:/usr/bin:/bin NODE_ENV=production
+ENV PATH=/nodejs/bin:/usr/bin:/bin NODE_ENV=production NODE_COMPILE_CACHE=/app/.node-compile-cache NODE_COMPILE_CACHE_PORTABLE=1
 USER 65532:65532
+# Strips the types of src/ once, here (Node's compile cache), not at every start.
+RUN ["node", "node_modules/operon-k8s/dist/src/cli/main.js", "prepare", "src/operator.ts"]
 ENTRYPOINT ["node", "node_modules/operon-k8s/dist/src/cli/main.js", "run", "src/operator.ts"]
 `;
 

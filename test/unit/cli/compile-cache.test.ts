@@ -89,7 +89,7 @@ describe('the commands that load operator files', () => {
   // folder: <tmpdir>/node-compile-cache, with TMPDIR pointing at a folder of the test's.
   function defaultCacheEnv(tmp: string): NodeJS.ProcessEnv {
     mkdirSync(tmp, { recursive: true });
-    const env = { ...environment(''), TMPDIR: tmp };
+    const env: NodeJS.ProcessEnv = { ...environment(''), TMPDIR: tmp };
     delete env['NODE_COMPILE_CACHE'];
     return env;
   }
