@@ -78,6 +78,27 @@ describe('operon init, from the packed package', () => {
   });
 });
 
+describe("the generated project's image, built offline by its deploy/image/build.sh", () => {
+  it("runs the operator's .ts files as its user without loading Node's TypeScript stripper", async () => {
+    assert.equal(process.getuid?.(), 0, "running the image's root filesystem with chroot as its user needs root");
+    const out = await mustRun('bash', ['deploy/image/build.sh'], project, { env: { OPERON_CACHE: join(root, 'image-cache') }, timeoutMs: 15 * 60_000 });
+    const output = out.trim().split('\n').pop() ?? '';
+    // The entrypoint's environment, from the image config in the OCI archive, as a runtime reads it.
+    const blob = async (path: string): Promise<Record<string, unknown>> => JSON.parse(await mustRun('tar', ['-xOf', join(output, 'image.tar'), path], root)) as Record<string, unknown>;
+    const digestOf = (d: unknown): string => `./blobs/sha256/${String((d as { digest: string }).digest).replace(/^sha256:/, '')}`;
+    const index = (await blob('./index.json')) as { manifests: unknown[] };
+    const manifest = (await blob(digestOf(index.manifests[0]))) as { config: unknown };
+    const config = (await blob(digestOf(manifest.config))) as { config: { Env: string[]; User: string; WorkingDir: string } };
+    assert.equal(config.config.User, '65532:65532');
+    assert.ok(config.config.Env.includes('NODE_COMPILE_CACHE=/app/.node-compile-cache'), config.config.Env.join(' '));
+    const probe = "await import('/app/src/operator.ts'); console.log(process.moduleLoadList.some((m) => m.includes('amaro')) ? 'stripper loaded' : 'no stripper');";
+    const chroot = (await mustRun('bash', ['-c', 'command -v chroot'], root)).trim();
+    const inImage = (extra: string[]) => mustRun('env', ['-i', ...config.config.Env, ...extra, chroot, '--userspec=65532:65532', join(output, 'rootfs'), '/nodejs/bin/node', '--max-semi-space-size=1', '--input-type=module', '-e', probe], root);
+    assert.equal((await inImage([])).trim(), 'no stripper');
+    assert.equal((await inImage(['NODE_DISABLE_COMPILE_CACHE=1'])).trim(), 'stripper loaded', 'without the cache the probe must see the stripper');
+  });
+});
+
 describe('operon add resource, in the generated project', () => {
   it('adds a second kind that type-checks and appears in operon crd', async () => {
     await mustRun(operon, ['add', 'resource', 'Backup'], project, { env });
