@@ -318,7 +318,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   }),
   subcommand({
     name: 'prepare',
-    summary: "fill Node's compile cache for an image, so the operator starts without the TypeScript stripper",
+    summary: "strip the operator's types once, for its image (Node's compile cache)",
     synopsis: 'operon prepare <file>... [--uid UID]',
     description:
       "Loads the operator files as operon crd does (nothing connects to a cluster) with Node's compile cache on, and writes it: an operator started later from the same files never strips their types again, which saves the stripper's 28 MiB of resident memory. Run it when the image is built, with NODE_COMPILE_CACHE (and NODE_COMPILE_CACHE_PORTABLE=1 if the files move) set as the image sets them.",
