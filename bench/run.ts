@@ -28,27 +28,54 @@ import { markdown, mergeReports, scaleChart, svgChart, toPng } from './harness/r
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = process.env.OPERON_BENCH_CACHE ?? join(homedir(), '.cache', 'operon', 'bench');
 
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string' },
-    contenders: { type: 'string' },
-    workloads: { type: 'string' },
-    refresh: { type: 'string' },
-    rounds: { type: 'string' },
-    repeat: { type: 'string' },
-    'steady-max-n': { type: 'string' },
-    'printer-max-n': { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    'keep-plane': { type: 'boolean', default: false },
-    render: { type: 'string' },
-  },
-});
+const USAGE = `Usage:
+  node bench/run.ts [--n 1000,10000] [--contenders a,b] [--workloads idle,burst,steady,restart,printer]
+                    [--refresh 15] [--rounds 4] [--steady-max-n 1000] [--printer-max-n 1000] [--repeat 3] [--quick] [--keep-plane]
+  node bench/run.ts --render bench/results/A.json,bench/results/B.json
+See bench/README.md for the contenders, the workloads and how to read the results.
+`;
+
+// A mistyped flag gets the usage in a line or two, not parseArgs's stack trace.
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (error) {
+  process.stderr.write(`bench/run.ts: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const { values } = parsed;
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      n: { type: 'string' },
+      contenders: { type: 'string' },
+      workloads: { type: 'string' },
+      refresh: { type: 'string' },
+      rounds: { type: 'string' },
+      repeat: { type: 'string' },
+      'steady-max-n': { type: 'string' },
+      'printer-max-n': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'keep-plane': { type: 'boolean', default: false },
+      render: { type: 'string' },
+    },
+  });
+}
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const known: WorkloadName[] = ['idle', 'burst', 'steady', 'restart', 'printer'];
 /** Default: every workload (printer runs only for contenders that have a Printer program). */
 const workloads = (list(values.workloads).length ? list(values.workloads) : known) as WorkloadName[];
 const unknownWorkload = workloads.filter((w) => !known.includes(w));
-if (unknownWorkload.length) throw new Error(`unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}`);
+if (unknownWorkload.length) {
+  process.stderr.write(`bench/run.ts: unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}\n`);
+  process.exit(2);
+}
 
 /** A whole number of at least 1, or an error naming the option. */
 function positive(text: string, option: string): number {
