@@ -2,8 +2,10 @@
  * A user's first hour, end to end, from the packed package (docs/getting-started.md follows the
  * same steps): `npm pack`, install into a folder outside the checkout, `npx operon init`, the new
  * project's `npm install`, its type-check against the shipped declarations, its own `npm test`
- * against the test plane, its CRD and RBAC accepted by the API server, and `operon run`
- * reconciling the example object.
+ * against the test plane, its CRD and RBAC accepted by the API server, `operon run`
+ * reconciling the example object, and the image its own `deploy/image/build.sh` builds starting
+ * the operator's `.ts` files without Node's TypeScript stripper (the compile cache `operon
+ * prepare` fills at build time).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
