@@ -35,13 +35,17 @@ const USAGE = `Usage:
 See bench/README.md for the contenders, the workloads and how to read the results.
 `;
 
-// A mistyped flag gets the usage in a line or two, not parseArgs's stack trace.
+/** Bad input gets one line and the usage, exit 2, never a stack trace. */
+function usageError(message: string): never {
+  process.stderr.write(`bench/run.ts: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
 let parsed: ReturnType<typeof parseOptions>;
 try {
   parsed = parseOptions();
 } catch (error) {
-  process.stderr.write(`bench/run.ts: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-  process.exit(2);
+  usageError(error instanceof Error ? error.message : String(error));
 }
 if (parsed.values.help) {
   process.stdout.write(USAGE);
@@ -72,15 +76,12 @@ const known: WorkloadName[] = ['idle', 'burst', 'steady', 'restart', 'printer'];
 /** Default: every workload (printer runs only for contenders that have a Printer program). */
 const workloads = (list(values.workloads).length ? list(values.workloads) : known) as WorkloadName[];
 const unknownWorkload = workloads.filter((w) => !known.includes(w));
-if (unknownWorkload.length) {
-  process.stderr.write(`bench/run.ts: unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}\n`);
-  process.exit(2);
-}
+if (unknownWorkload.length) usageError(`unknown workload(s): ${unknownWorkload.join(', ')}; known: ${known.join(', ')}`);
 
-/** A whole number of at least 1, or an error naming the option. */
+/** A whole number of at least 1, or a usage error naming the option. */
 function positive(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${option} wants a whole number of at least 1, not ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1) usageError(`${option} wants a whole number of at least 1, not ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -14,7 +14,7 @@
  * refresh intervals (20 s each) after every value was right. The plane must hold no other CVCs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
 import { createCvcs, CvcTracker } from '../harness/cvcs.ts';
 import { up } from '../../src/cluster/plane.ts';
 import { CoinGeckoServer, SAMPLE_PRICES } from '../../operators/crypto/price/server.ts';
+import { quietRssMiB, rssMiB } from './quiet.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,24 +41,6 @@ const n = Number(values.n);
 const refreshSeconds = 20;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-const cpuTicks = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]);
-};
-
-/** VmRSS once the process has been quiet for three samples in a row. */
-async function quietRss(child: ChildProcess): Promise<number> {
-  let last = cpuTicks(child.pid ?? 0);
-  for (let quiet = 0; quiet < 3; ) {
-    await sleep(2000);
-    if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
-    const now = cpuTicks(child.pid ?? 0);
-    quiet = now - last <= 2 ? quiet + 1 : 0;
-    last = now;
-  }
-  return rssMiB(child.pid ?? 0);
-}
 
 /**
  * VmRSS two refresh intervals after the values became right. With N objects the operator is never
@@ -92,7 +75,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 // A start that fills the compile cache, so the cache arm measures a start that hits it.
 const warm = start('cache');
-await quietRss(warm);
+await quietRssMiB(warm);
 await stop(warm);
 
 for (let run = 1; run <= Number(values.runs); run++) {
@@ -100,7 +83,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
     const namespace = `load-trial-${Date.now()}`;
     for (const [coin, price] of Object.entries(SAMPLE_PRICES)) server.setPrice(coin, price);
     const child = start(arm);
-    const idle = await quietRss(child);
+    const idle = await quietRssMiB(child);
     await createNamespace(api, namespace);
     const tracker = new CvcTracker(api, namespace, new Map(Object.entries(SAMPLE_PRICES)));
     await tracker.start();

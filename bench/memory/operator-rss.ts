@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { CoinGeckoServer } from '../../operators/crypto/price/server.ts';
 import { IMAGE_NODE_FLAGS } from '../harness/contenders.ts';
+import { quietRssMiB } from './quiet.ts';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -51,13 +52,6 @@ const jsonDir = values['json-kubeconfig'] ? mkdtempSync(join(tmpdir(), 'operator
 const kubeconfig = jsonDir ? join(jsonDir, 'kubeconfig.json') : planeKubeconfig;
 if (jsonDir) writeFileSync(kubeconfig, JSON.stringify(parseYaml(readFileSync(planeKubeconfig, 'utf8'))));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const cpuTicks = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-};
-
 const server = await CoinGeckoServer.start();
 const results: number[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
@@ -68,17 +62,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     env: { ...process.env, KUBECONFIG: kubeconfig, COINGECKO_BASE_URL: server.baseUrl, CVC_REFRESH_SECONDS: '3600' },
     stdio: 'ignore',
   });
-  const started = Date.now();
-  let last = 0;
-  let quiet = 0;
-  while (quiet < 3 || Date.now() - started < 15_000) {
-    await sleep(2000);
-    if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
-    const now = cpuTicks(child.pid!);
-    quiet = now - last <= 2 ? quiet + 1 : 0;
-    last = now;
-  }
-  results.push(rssMiB(child.pid!));
+  results.push(await quietRssMiB(child, 15_000));
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 }
