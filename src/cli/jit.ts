@@ -23,13 +23,20 @@
  *   started with `--no-maglev` would compile on its main thread once Maglev came back. V8's flag
  *   definitions make `--no-turbofan` imply no on-stack replacement from Maglev code to TurboFan,
  *   and nothing restores it when TurboFan comes back, so {@link LazyJit.enable} sets it.
- * - Raising V8's tier-up thresholds instead (`--invocation-count-for-maglev` and the like, plain
- *   numbers) was measured and saves nothing this late, probably because the functions that get
- *   hot while modules load are Node's own, whose budgets were set when Node started.
+ * - A function that got hot while the compilers were off is optimized as soon after they come on
+ *   as it would have been with them on all along. V8 counts each function's calls (in bytecode
+ *   executed) down from a budget, and when the budget runs out decides whether to optimize and
+ *   sets the next budget. With Maglev off that next budget is TurboFan's (3,000 calls), not
+ *   Maglev's (400), and it stays set when Maglev comes back: the hot functions of a burst waited
+ *   up to 3,000 more calls, and a 1,000-Printer burst optimized a quarter of the functions it does
+ *   with the compilers on from the start, for 9–15% more CPU. So while deferred, TurboFan's count
+ *   is set to Maglev's, and {@link LazyJit.enable} puts it back (`test/unit/cli/jit.test.ts`
+ *   checks both counts against `node --v8-options`).
+ * - Raising V8's tier-up thresholds instead of the switches (`--invocation-count-for-maglev` and
+ *   the like, plain numbers) was measured and saves nothing this late, probably because the
+ *   functions that get hot while modules load are Node's own, whose budgets were set when Node
+ *   started.
  * - Once on, never off again.
- *
- * Not the default: on the 1,000-Printer burst the lazy arm used 15–20% more CPU in three alternated
- * pairs (the CVC bursts and restart showed no cost), for reasons not found; see docs/performance.md.
  */
 import { systemClock } from '../base/clock.ts';
 import type { Clock } from '../base/clock.ts';
@@ -55,6 +62,14 @@ export const processJitHost: JitHost = {
     return user + system;
   },
 };
+
+/**
+ * V8's defaults (Node 24, V8 13.6; `node --v8-options`): the calls, counted in bytecode executed,
+ * after which a function is sent to Maglev, and after which one that has no Maglev to go to is sent
+ * to TurboFan.
+ */
+export const V8_INVOCATIONS_FOR_MAGLEV = 400;
+export const V8_INVOCATIONS_FOR_TURBOFAN = 3000;
 
 /** A V8 flag that chooses tiers; V8 reads `_` and `-` alike. */
 const TIERING_FLAG = /^--(no-)?(opt|turbofan|maglev|sparkplug|jitless|lite-mode|always-turbofan|always-sparkplug)(=|$)|^--invocation-count-for-/;
@@ -122,6 +137,9 @@ export class LazyJit {
     this.#state = 'deferred';
     this.#host.setFlags('--no-turbofan');
     this.#host.setFlags('--no-maglev');
+    // The budget V8 gives a function while Maglev is off is TurboFan's, and it outlives the
+    // deferral: Maglev's keeps the functions hot now ready for Maglev once it is back.
+    this.#host.setFlags(`--invocation-count-for-turbofan=${V8_INVOCATIONS_FOR_MAGLEV}`);
   }
 
   /**
@@ -156,6 +174,7 @@ export class LazyJit {
     // `--no-turbofan` implied no on-stack replacement from Maglev code to TurboFan (V8's flag
     // definitions), and nothing restores it with TurboFan.
     this.#host.setFlags('--osr-from-maglev');
+    this.#host.setFlags(`--invocation-count-for-turbofan=${V8_INVOCATIONS_FOR_TURBOFAN}`);
   }
 
   /** Stops measuring; the compilers stay as they are. */
