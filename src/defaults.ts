@@ -248,7 +248,16 @@ export const defaults = {
      */
     reduceQuietMs: 2_000,
     /**
-     * `operon run --jit lazy` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
+     * When `operon run` turns on V8's optimizing compilers (Maglev, TurboFan): `lazy` at the
+     * operator's first busy second (`busyCpuMs` within `busyWindowMs`), `eager` from the start, as
+     * plain `node` does (cli/jit.ts). Lazy, since an idle CVC operator then holds 66 MiB instead of
+     * 72, and the bursts measured (1,000 and 10,000 CVCs, 1,000 Printers, restart, alternated)
+     * cost no more CPU than eager (docs/performance.md, "Idle: optimizing compilers on demand").
+     * controller-runtime and kopf have no counterpart: Go compiles ahead of time, CPython has no JIT.
+     */
+    jit: 'lazy',
+    /**
+     * With `jit: 'lazy'`, `operon run` starts with V8's optimizing compilers (Maglev, TurboFan) off and turns them on
      * for good once the operator uses this much CPU within one `busyWindowMs` (cli/jit.ts).
      * Loading an operator's modules is enough calls to wake both, and an operator that then has
      * nothing to do keeps them and their output resident: about 6 MiB of an idle operator's 71

@@ -8,6 +8,7 @@
 import type { Concurrency } from '../engine/concurrency.ts';
 import { defaults } from '../defaults.ts';
 import { flagHelp, isUsage, parseFlags, closest, wantsHelp, type FlagTable, type ParsedFlags, type Usage } from './flags.ts';
+import type { JitMode } from './jit.ts';
 import type { AddResourceCommand, CheckCommand, ClusterCommand, GenerateCommand, InitCommand, LogLevel, PrepareCommand, RunCommand, WebhooksCommand } from './options.ts';
 
 /** What the environment contributes to parsing: whether stderr is a terminal, and `NODE_ENV`. */
@@ -60,6 +61,15 @@ export function subcommand<T extends object>(spec: {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** `--jit`, for `run` and for `prepare`, which compiles the operator's files under the same V8 flags. */
+const JIT_FLAG = { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: lazy (at the operator's first busy second: an idle operator stays about 6 MiB smaller) or eager (from the start, as node does)", defaultText: defaults.memory.jit } as const;
+
+/** `--jit`'s value, or the usage error. */
+function jitOf(v: ParsedFlags['values']): JitMode | Usage {
+  const jit = str(v.jit) ?? defaults.memory.jit;
+  return jit === 'lazy' || jit === 'eager' ? jit : { usage: `--jit must be lazy or eager, not "${jit}"` };
+}
+
 export const RUN_FLAGS = {
   namespace: { type: 'string', short: 'n', multiple: true, placeholder: 'NS', help: "watch this namespace; globs like 'team-*' allowed", defaultText: 'all namespaces' },
   'all-namespaces': { type: 'boolean', short: 'A', help: 'watch all namespaces' },
@@ -81,7 +91,7 @@ export const RUN_FLAGS = {
   'shard-ring': { type: 'string', placeholder: 'RING', help: 'share the objects among all replicas: each handles its shard of the ring RING (one ring per operator)', defaultText: 'not sharded' },
   check: { type: 'boolean', negatable: true, help: 'type-check the project (as operon check) before starting', defaultText: 'on for .ts files unless NODE_ENV=production' },
   tsconfig: { type: 'string', placeholder: 'PATH', help: 'the tsconfig to check with', defaultText: 'the nearest tsconfig.json above the first file, or the current directory' },
-  jit: { type: 'string', placeholder: 'WHEN', help: "when V8's optimizing compilers start: eager (from the start, as node does) or lazy (at the operator's first busy second: an idle operator stays about 6 MiB smaller, a burst may cost more CPU)", defaultText: 'eager' },
+  jit: JIT_FLAG,
 } as const satisfies FlagTable;
 
 /** `operon run`'s options from parsed flags. */
@@ -142,8 +152,8 @@ export function runOptions({ values: v, positionals }: ParsedFlags, env: ParseEn
   // Checking is the development default: source files mean a developer's machine; the image runs
   // compiled .js under NODE_ENV=production, where a check would only cost start-up time.
   const check = typeof v.check === 'boolean' ? v.check : !env.production && positionals.some((f) => /\.[mc]?tsx?$/.test(f));
-  const jit = str(v.jit) ?? 'eager';
-  if (jit !== 'lazy' && jit !== 'eager') return usage(`--jit must be lazy or eager, not "${jit}"`);
+  const jit = jitOf(v);
+  if (isUsage(jit)) return jit;
   return {
     command: 'run',
     files: positionals,
@@ -236,6 +246,7 @@ const CHECK_FLAGS = {
 
 const PREPARE_FLAGS = {
   uid: { type: 'string', placeholder: 'UID', help: 'the user the operator runs as (Node names the cache after it)', defaultText: 'this user' },
+  jit: { ...JIT_FLAG, help: `the --jit the operator runs with: V8 takes compiled code from the cache only under the flags it was compiled with` },
 } as const satisfies FlagTable;
 
 const INIT_FLAGS = {
@@ -319,7 +330,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   subcommand({
     name: 'prepare',
     summary: "strip the operator's types once, for its image (Node's compile cache)",
-    synopsis: 'operon prepare <file>... [--uid UID]',
+    synopsis: 'operon prepare <file>... [--uid UID] [--jit WHEN]',
     description:
       "Loads the operator files as operon crd does (nothing connects to a cluster) with Node's compile cache on, and writes it: an operator started later from the same files never strips their types again, which saves the stripper's 28 MiB of resident memory. Run it when the image is built, with NODE_COMPILE_CACHE (and NODE_COMPILE_CACHE_PORTABLE=1 if the files move) set as the image sets them.",
     flags: PREPARE_FLAGS,
@@ -327,7 +338,9 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
       if (positionals.length === 0) return { usage: 'needs the operator files, e.g. operon prepare src/operator.ts' };
       const uid = str(values.uid);
       if (uid !== undefined && !/^\d{1,10}$/.test(uid)) return { usage: `--uid wants a numeric user id, e.g. 65532, not ${JSON.stringify(uid)}` };
-      return { command: 'prepare', files: positionals, uid: uid === undefined ? undefined : Number(uid) };
+      const jit = jitOf(values);
+      if (isUsage(jit)) return jit;
+      return { command: 'prepare', files: positionals, uid: uid === undefined ? undefined : Number(uid), jit };
     },
     run: async (o) => (await import('./compile-cache.ts')).prepareCommand(o),
   }),

@@ -42,7 +42,9 @@ export interface CompileCacheState {
 /**
  * Turns Node's compile cache on when any of `files` is TypeScript, before they load. Must run
  * before `--jit lazy` changes V8's flags: Node names the cache's folder after the flags in force
- * when it is turned on, and `operon prepare` runs with the command line's own.
+ * when it is turned on, and `operon prepare` runs with the command line's own. (The code V8 keeps
+ * in each entry is checked against the flags in force as the file compiles, which is why `prepare`
+ * defers the compilers as `run` does.)
  *
  * @example
  * ```ts

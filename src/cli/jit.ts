@@ -1,5 +1,5 @@
 /**
- * V8's optimizing compilers on demand, for `operon run --jit lazy` (opt-in).
+ * V8's optimizing compilers on demand: `operon run --jit lazy`, the default (`defaults.memory.jit`).
  *
  * V8 optimizes a function once it has run often enough, and loading an operator (some 140 modules,
  * thousands of calls into Node's path and URL helpers) is often enough: Maglev and TurboFan run
@@ -8,7 +8,8 @@
  * with them, 64.5 without, for the CVC operator with no objects (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run --jit lazy` turns both off as soon as its command line is parsed, before its own
+ * So `operon run` (and `operon prepare`, which compiles the files the way `run` will) turns both off
+ * as soon as its command line is parsed, before its own
  * modules and the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
  * them on for good the first time the process uses `defaults.memory.busyCpuMs` of CPU within one
  * `defaults.memory.busyWindowMs` after the operator has started: the first burst of objects, a
@@ -43,7 +44,7 @@ import type { Clock } from '../base/clock.ts';
 import type { Logger } from '../base/logger.ts';
 import { defaults } from '../defaults.ts';
 
-/** `operon run --jit`: `eager` (the default) leaves V8's tiering alone, `lazy` turns the optimizing compilers on at the first sign of work. */
+/** `operon run --jit`: `lazy` (the default) turns the optimizing compilers on at the first sign of work, `eager` leaves V8's tiering alone. */
 export type JitMode = 'lazy' | 'eager';
 
 /** What {@link LazyJit} needs from the process; injected so tests run it without touching V8. */
@@ -188,7 +189,7 @@ export class LazyJit {
 export const processJit = new LazyJit();
 
 /**
- * For `operon run --jit <mode>`: defers the process's optimizing compilers ({@link processJit}),
+ * For `operon run --jit <mode>` and `operon prepare`: defers the process's optimizing compilers ({@link processJit}),
  * unless the mode is `eager` or the process was started with tiering flags of its own. Call it as
  * early as the mode is known: resolving and loading modules is what wakes the compilers.
  *

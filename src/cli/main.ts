@@ -11,7 +11,7 @@ import { parseCommand } from './args.ts';
 import { cacheCompiledTypeScript } from './compile-cache.ts';
 import { deferJit } from './jit.ts';
 import { CliError } from './load.ts';
-import type { RunCommand } from './options.ts';
+import type { PrepareCommand, RunCommand } from './options.ts';
 
 /**
  * The operator files import `operon-k8s`; this command must be that same copy, or their handlers
@@ -47,8 +47,9 @@ async function main(argv: readonly string[]): Promise<number> {
   // Before the files load, and before --jit lazy changes V8's flags (which name the cache's folder).
   if (cmd.command === 'invoke' && FILE_COMMANDS.has(cmd.name)) cacheCompiledTypeScript((cmd.options as { files: string[] }).files);
   // --jit lazy: before anything else loads, since checking the projects and loading run.ts and the
-  // operator's files are what would wake V8's optimizing compilers (jit.ts).
-  if (cmd.command === 'invoke' && cmd.name === 'run') deferJit((cmd.options as RunCommand).jit);
+  // operator's files are what would wake V8's optimizing compilers (jit.ts). `prepare` compiles the
+  // files under the flags `run` will load them with: V8 refuses cached code made under other flags.
+  if (cmd.command === 'invoke' && (cmd.name === 'run' || cmd.name === 'prepare')) deferJit((cmd.options as RunCommand | PrepareCommand).jit);
   if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run' || cmd.name === 'prepare')) {
     checkSameCopy();
     (await import('./project.ts')).checkProjects((cmd.options as { files: string[] }).files, ownPackage().version);

@@ -39,7 +39,7 @@ export interface RunCommand {
   check: boolean;
   /** The tsconfig for the check; undefined finds the nearest one above the first file. */
   tsconfig: string | undefined;
-  /** When V8's optimizing compilers start (`--jit`): from the start (`eager`, the default) or at the first busy second (`lazy`). */
+  /** When V8's optimizing compilers start (`--jit`): at the first busy second (`lazy`, the default) or from the start (`eager`). */
   jit: JitMode;
 }
 
@@ -92,6 +92,8 @@ export interface PrepareCommand {
   files: string[];
   /** The user the operator runs as, when it is not this one: Node names the cache's folder after it. */
   uid: number | undefined;
+  /** The `--jit` the operator runs with: the files compile under the V8 flags it sets, or V8 refuses the cached code. */
+  jit: JitMode;
 }
 
 /** `operon init`'s options (defaults: `defaults.init` in src/defaults.ts). */

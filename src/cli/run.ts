@@ -12,8 +12,8 @@
  * its lease exits 1 at once, so Kubernetes restarts it as a standby; with `--shard-ring`, so does
  * a replica that loses its shard Lease.
  *
- * With `--jit lazy`, V8's optimizing compilers stay off until the operator is first busy
- * (`jit.ts`): an operator that sits idle stays about 6 MiB smaller.
+ * With `--jit lazy` (the default), V8's optimizing compilers stay off until the operator is first
+ * busy (`jit.ts`): an operator that sits idle stays about 6 MiB smaller.
  *
  * With `--check` (the default for `.ts` files outside NODE_ENV=production), the project is
  * type-checked first (`check.ts`), in a child process, so TypeScript is never resident here.

@@ -32,9 +32,9 @@ describe('operon command line', () => {
     assert.equal(run(['a.ts'], { isTty: true }).logFormat, 'plain');
   });
 
-  it("leaves V8's tiering alone unless --jit lazy", () => {
-    assert.equal(run(['a.ts']).jit, 'eager');
-    assert.equal(run(['a.ts', '--jit', 'lazy']).jit, 'lazy');
+  it("defers V8's optimizing compilers unless --jit eager", () => {
+    assert.equal(run(['a.ts']).jit, 'lazy');
+    assert.equal(run(['a.ts', '--jit', 'eager']).jit, 'eager');
   });
 
   it('takes --concurrency as a fixed number or an adaptive range', () => {

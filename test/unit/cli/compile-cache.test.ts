@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { operon } from './process.ts';
@@ -53,6 +53,25 @@ describe('operon prepare', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`^operon prepare: \\d+ compiled modules cached in ${cache}/v${process.versions.node}-${process.arch}-[0-9a-f]+-${uid}; start the operator with NODE_COMPILE_CACHE=${cache}`));
     assert.equal(await loadsStripper(file, cache), false);
+  });
+
+  it("compiles the files under the V8 flags operon run loads them with, so V8 keeps the cached code", async () => {
+    // V8 refuses cached code compiled under other flags, and `--jit lazy`, run's default, changes
+    // them before the files load. Node says so with NODE_DEBUG_NATIVE=COMPILE_CACHE.
+    const rejected = async (prepareArgs: string[]): Promise<string[]> => {
+      const file = project(`flags${prepareArgs.join('')}`);
+      const cache = join(work, `cache-flags${prepareArgs.join('')}`);
+      const r = await operon(['prepare', file, ...prepareArgs], root, environment(cache));
+      assert.equal(r.code, 0, r.stderr);
+      const jit = new URL('../../../src/cli/jit.ts', import.meta.url).href;
+      const probe = `(await import(${JSON.stringify(jit)})).deferJit('lazy'); await import(${JSON.stringify(file)});`;
+      const stderr = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--input-type=module', '-e', probe], { env: { ...environment(cache), NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } }, (err, _out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stderr)));
+      });
+      return stderr.split('\n').filter((line) => line.includes('was rejected') && line.includes(dirname(file)));
+    };
+    assert.deepEqual(await rejected([]), []);
+    assert.equal((await rejected(['--jit', 'eager'])).length, 2, 'prepared under other flags, both files are compiled again');
   });
 
   it('names the folder after the user the operator runs as, given --uid', async () => {
