@@ -253,7 +253,8 @@ export const defaults = {
      * plain `node` does (cli/jit.ts). Lazy, since an idle CVC operator then holds 66 MiB instead of
      * 72, and the bursts measured (1,000 and 10,000 CVCs, 1,000 Printers, restart, alternated)
      * cost no more CPU than eager (docs/performance.md, "Idle: optimizing compilers on demand").
-     * controller-runtime and kopf have no counterpart: Go compiles ahead of time, CPython has no JIT.
+     * controller-runtime and kopf have no counterpart: Go compiles ahead of time, and CPython, kopf's,
+     * has no JIT unless built with its experimental one.
      */
     jit: 'lazy',
     /**
