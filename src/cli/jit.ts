@@ -8,10 +8,10 @@
  * with them, 64.5 without, for the CVC operator with no objects (docs/performance.md, "Idle:
  * optimizing compilers on demand").
  *
- * So `operon run` (and `operon prepare`, which compiles the files the way `run` will) turns both off
- * as soon as its command line is parsed, before its own
- * modules and the operator's files load (the interpreter and the Sparkplug baseline compiler stay), and turns
- * them on for good the first time the process uses `defaults.memory.busyCpuMs` of CPU within one
+ * So `operon run` (and `operon prepare`, which compiles the files the way `run` will) turns both
+ * off as soon as its command line is parsed, before its own modules and the operator's files load
+ * (the interpreter and the Sparkplug baseline compiler stay), and turns them on for good the first
+ * time the process uses `defaults.memory.busyCpuMs` of CPU within one
  * `defaults.memory.busyWindowMs` after the operator has started: the first burst of objects, a
  * catch-up over many objects at start, a resync. From then on V8 tiers up as it always does.
  *
@@ -30,7 +30,7 @@
  *   sets the next budget. With Maglev off that next budget is TurboFan's (3,000 calls), not
  *   Maglev's (400), and it stays set when Maglev comes back: the hot functions of a burst waited
  *   up to 3,000 more calls, and a 1,000-Printer burst optimized a quarter of the functions it does
- *   with the compilers on from the start, for 9–15% more CPU. So while deferred, TurboFan's count
+ *   with the compilers on from the start, for 9–20% more CPU. So while deferred, TurboFan's count
  *   is set to Maglev's, and {@link LazyJit.enable} puts it back (`test/unit/cli/jit.test.ts`
  *   checks both counts against `node --v8-options`).
  * - Raising V8's tier-up thresholds instead of the switches (`--invocation-count-for-maglev` and
