@@ -252,6 +252,9 @@ const passOf = (ctx: Ctx): { pass?: number } => ((ctx.options.repeat ?? 1) > 1 ?
 /** Log files of later passes do not overwrite the first's. */
 const passSuffix = (ctx: Ctx): string => ((ctx.options.repeat ?? 1) > 1 ? `-pass${ctx.pass}` : '');
 
+/** Namespaces this harness process has made, for {@link freshNamespace}. */
+let namespaceCount = 0;
+
 /**
  * A namespace no earlier run used: for 30 s after a namespace is deleted, the API server's
  * NamespaceLifecycle admission looks a namespace of that name up live (a GET against etcd) as it
@@ -263,7 +266,6 @@ function freshNamespace(...parts: Array<string | number>): string {
   const unique = `${Date.now().toString(36)}${(namespaceCount++).toString(36)}`;
   return `bench-${parts.join('-')}`.slice(0, 62 - unique.length) + `-${unique}`;
 }
-let namespaceCount = 0;
 
 /** The contenders of pass `pass` (from 1) in their order: as named on odd passes, reversed on even ones. */
 export function passOrder<T>(contenders: readonly T[], pass: number): T[] {

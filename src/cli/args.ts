@@ -246,7 +246,7 @@ const CHECK_FLAGS = {
 
 const PREPARE_FLAGS = {
   uid: { type: 'string', placeholder: 'UID', help: 'the user the operator runs as (Node names the cache after it)', defaultText: 'this user' },
-  jit: { ...JIT_FLAG, help: `the --jit the operator runs with: V8 takes compiled code from the cache only under the flags it was compiled with` },
+  jit: { ...JIT_FLAG, help: 'the --jit the operator runs with: V8 takes compiled code from the cache only under the flags it was compiled with' },
 } as const satisfies FlagTable;
 
 const INIT_FLAGS = {

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseCommand } from './args.ts';
 import { cacheCompiledTypeScript } from './compile-cache.ts';
-import { deferJit } from './jit.ts';
+import { deferJit, type JitMode } from './jit.ts';
 import { CliError } from './load.ts';
-import type { PrepareCommand, RunCommand } from './options.ts';
 
 /**
  * The operator files import `operon-k8s`; this command must be that same copy, or their handlers
@@ -35,6 +34,8 @@ function ownPackage(): { name: string; version: string } {
 
 /** The commands that load the user's operator files. */
 const FILE_COMMANDS = new Set(['run', 'crd', 'rbac', 'webhooks', 'prepare']);
+/** Those of them that must share this command's copy of `operon-k8s` and check the project's versions. */
+const PROJECT_COMMANDS = new Set(['run', 'crd', 'rbac', 'prepare']);
 
 /** Node's type stripping runs users' `.ts` files, and module hooks load them: both need Node 24. */
 const MIN_NODE_MAJOR = 24;
@@ -44,15 +45,19 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new CliError(`needs Node.js ${MIN_NODE_MAJOR} or later (it runs .ts files with Node's type stripping); this is Node ${process.version}. Install Node ${MIN_NODE_MAJOR} (nodejs.org, or a version manager such as nvm or fnm) and run it again`, 2);
   }
   const cmd = parseCommand(argv, { isTty: process.stderr.isTTY === true, production: process.env.NODE_ENV === 'production' });
-  // Before the files load, and before --jit lazy changes V8's flags (which name the cache's folder).
-  if (cmd.command === 'invoke' && FILE_COMMANDS.has(cmd.name)) cacheCompiledTypeScript((cmd.options as { files: string[] }).files);
-  // --jit lazy: before anything else loads, since checking the projects and loading run.ts and the
-  // operator's files are what would wake V8's optimizing compilers (jit.ts). `prepare` compiles the
-  // files under the flags `run` will load them with: V8 refuses cached code made under other flags.
-  if (cmd.command === 'invoke' && (cmd.name === 'run' || cmd.name === 'prepare')) deferJit((cmd.options as RunCommand | PrepareCommand).jit);
-  if (cmd.command === 'invoke' && (cmd.name === 'crd' || cmd.name === 'rbac' || cmd.name === 'run' || cmd.name === 'prepare')) {
-    checkSameCopy();
-    (await import('./project.ts')).checkProjects((cmd.options as { files: string[] }).files, ownPackage().version);
+  if (cmd.command === 'invoke' && FILE_COMMANDS.has(cmd.name)) {
+    const options = cmd.options as { files: string[]; jit?: JitMode };
+    // Before the files load, and before --jit lazy changes V8's flags (which name the cache's folder).
+    cacheCompiledTypeScript(options.files);
+    // --jit lazy: before anything else loads, since checking the projects and loading run.ts and the
+    // operator's files are what would wake V8's optimizing compilers (jit.ts). `run` takes --jit, and
+    // so does `prepare`, which compiles the files under the flags `run` will load them with: V8
+    // refuses cached code made under other flags.
+    if (options.jit !== undefined) deferJit(options.jit);
+    if (PROJECT_COMMANDS.has(cmd.name)) {
+      checkSameCopy();
+      (await import('./project.ts')).checkProjects(options.files, ownPackage().version);
+    }
   }
   switch (cmd.command) {
     case 'help':
